@@ -1,0 +1,222 @@
+"""Command line: parse options, call one library function, report. The only click user."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import EXIT_INTERNAL, EXIT_PROBLEMS, EXIT_USAGE, HandoutsError, Problem
+
+EXIT_CODES = """\b
+Exit codes:
+  0  success
+  1  problems in the inputs, or a build failed
+  2  usage error (unknown topic, clinic, paper or option)
+  3  internal error (run with -v for the traceback)
+  130 interrupted"""
+
+PAPER_CHOICE = click.Choice(["a4", "letter", "a5"], case_sensitive=False)
+log = logging.getLogger("handouts")
+
+
+@dataclass
+class State:
+    """Options shared by every command."""
+
+    library_path: Path | None
+    verbose: int
+    quiet: bool
+
+    def library(self):
+        """The handout library these options point at."""
+        from .library import Library  # noqa: PLC0415
+
+        return Library.open(self.library_path)
+
+
+class _Handler(logging.Handler):
+    """Log records as `warning: ...` lines on stderr, coloured on a terminal."""
+
+    colours = {logging.WARNING: "yellow", logging.ERROR: "red"}
+
+    def emit(self, record):
+        level = record.levelname.lower()
+        prefix = click.style(f"{level}:", fg=self.colours.get(record.levelno), bold=True)
+        click.echo(f"{prefix} {record.getMessage()}", err=True)
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    root = logging.getLogger("handouts")
+    root.handlers[:] = [_Handler()]
+    root.propagate = False
+    root.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose > 1 else
+                  logging.INFO if verbose else logging.WARNING)
+
+
+def _report(problems: list[Problem]) -> None:
+    for problem in problems:
+        label = "warning" if problem.severity == "warning" else "error"
+        colour = "yellow" if label == "warning" else "red"
+        click.echo(f"{click.style(label + ':', fg=colour, bold=True)} {problem}", err=True)
+
+
+def _fail(error: HandoutsError) -> int:
+    _report(error.problems)
+    return error.exit_code
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, epilog=EXIT_CODES)
+@click.version_option(__version__, prog_name="handouts")
+@click.option("--library", "library_path", type=click.Path(file_okay=False, path_type=Path),
+              envvar="HANDOUTS_LIBRARY", help="Handout library folder (default: the one "
+              "around the current folder, else the bundled defaults).")
+@click.option("-v", "--verbose", count=True, help="More detail; -vv for debugging.")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.pass_context
+def cli(ctx, library_path, verbose, quiet):
+    """Branded, printable patient leaflets and booklets from markdown topics."""
+    _setup_logging(verbose, quiet)
+    ctx.obj = State(library_path, verbose, quiet)
+
+
+def _pick_clinic(state: State, clinic: str | None) -> str:
+    if clinic:
+        return clinic
+    clinics = state.library().clinics()
+    if len(clinics) == 1:
+        return next(iter(clinics))
+    from .errors import UsageError  # noqa: PLC0415
+
+    raise UsageError("choose a clinic with --clinic SLUG (or set HANDOUTS_CLINIC)\n"
+                     f"  clinics available: {', '.join(clinics) or 'none'}")
+
+
+@cli.command()
+@click.argument("topics", nargs=-1)
+@click.option("--all", "all_topics", is_flag=True, help="Build every topic in the library.")
+@click.option("--clinic", "-c", envvar="HANDOUTS_CLINIC", help="Clinic profile slug.")
+@click.option("--paper", "-p", type=PAPER_CHOICE, help="Paper size (default: the clinic's).")
+@click.option("--large-print", is_flag=True, help="Large print: body text 16 pt, reflowed.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: output/ in the library).")
+@click.option("--strict", is_flag=True, help="Treat warnings (overdue review, a refused "
+              "resource, a missing glyph) as errors.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@click.pass_obj
+def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as_json):
+    """Build one PDF leaflet per TOPIC for one clinic.
+
+    Output: OUT/CLINIC/TOPIC-PAPER.pdf (TOPIC-PAPER-large.pdf for large print).
+    """
+    from .build import build as run  # noqa: PLC0415
+
+    def show(result):
+        _report(result.warnings)
+        if not as_json and not state.quiet:
+            click.echo(f"wrote {_show(result.path)} ({result.pages} "
+                       f"page{'s' if result.pages != 1 else ''})")
+
+    if all_topics:
+        topics = tuple(state.library().topics())
+    elif not topics:
+        raise click.UsageError("name at least one TOPIC, or use --all (see `handouts list`)")
+    results = run(list(topics), _pick_clinic(state, clinic), paper=paper and paper.lower(),
+                  variant="large" if large_print else "standard", out=out,
+                  library=state.library(), strict=strict, on_result=show)
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2))
+    return 0
+
+
+def _show(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+@cli.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def list_topics(state, as_json):
+    """List topics with version, review dates, page budget and reading level."""
+    from .inventory import topic_rows  # noqa: PLC0415
+
+    rows, problems = topic_rows(state.library())
+    if as_json:
+        click.echo(json.dumps({"topics": rows, "problems": [p.as_dict() for p in problems]},
+                              indent=2))
+    else:
+        _table(rows, [("slug", "TOPIC"), ("title", "TITLE"), ("version", "VER"),
+                      ("last_reviewed", "REVIEWED"), ("next_review", "NEXT REVIEW"),
+                      ("pages", "PAGES"), ("grade", "GRADE"), ("smog", "SMOG")])
+        _report(problems)
+    return EXIT_PROBLEMS if problems else 0
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_obj
+def clinics(state, as_json):
+    """List clinic profiles."""
+    from .inventory import clinic_rows  # noqa: PLC0415
+
+    rows, problems = clinic_rows(state.library())
+    if as_json:
+        click.echo(json.dumps({"clinics": rows, "problems": [p.as_dict() for p in problems]},
+                              indent=2))
+    else:
+        _table(rows, [("slug", "CLINIC"), ("name", "NAME"), ("paper", "PAPER"),
+                      ("phone", "PHONE"), ("urgent_phone", "URGENT"), ("folder", "FOLDER")])
+        _report(problems)
+    return EXIT_PROBLEMS if problems else 0
+
+
+def _table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
+    if not rows:
+        click.echo("(none)")
+        return
+    cells = [[str(row.get(key, "") if row.get(key) is not None else "-") for key, _ in columns]
+             for row in rows]
+    widths = [max(len(head), *(len(c[i]) for c in cells)) for i, (_, head) in
+              enumerate(columns)]
+    head = "  ".join(h.ljust(w) for (_, h), w in zip(columns, widths)).rstrip()
+    click.echo(click.style(head, bold=True))
+    for row in cells:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; returns the exit code (see EXIT_CODES)."""
+    try:
+        code = cli.main(args=argv, prog_name="handouts", standalone_mode=False)
+        return code if isinstance(code, int) else 0
+    except HandoutsError as error:
+        if logging.getLogger("handouts").level <= logging.DEBUG:
+            import traceback  # noqa: PLC0415
+            traceback.print_exc()
+        return _fail(error)
+    except click.exceptions.Exit as exit_:
+        return exit_.exit_code
+    except click.ClickException as error:
+        error.show()
+        return EXIT_USAGE if error.exit_code == 2 else error.exit_code
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        click.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as error:  # noqa: BLE001 - last resort: never a bare traceback
+        if "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv) or \
+                any(a.startswith("-vv") for a in (argv or sys.argv)):
+            raise
+        click.echo(f"internal error: {type(error).__name__}: {error}\n"
+                   "  this is a bug in handouts; run again with -v for details and "
+                   "report it", err=True)
+        return EXIT_INTERNAL

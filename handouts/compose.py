@@ -1,0 +1,175 @@
+"""Compose: topics + clinic profile -> one HTML document through Jinja2 templates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, PrefixLoader,
+                    StrictUndefined, select_autoescape)
+from markupsafe import Markup
+
+from . import __version__
+from .errors import Problem, ValidationError
+from .fonts import font_face_css
+from .library import Library
+from .markup import URGENT_MARKER, MarkupResult, render_body
+from .models import ClinicProfile, Topic
+
+# Paper sizes in CSS points, for tests and for imposition.
+PAPER_SIZES = {"a4": (595.28, 841.89), "letter": (612.0, 792.0), "a5": (419.53, 595.28)}
+
+
+@dataclass
+class Composed:
+    """One HTML document ready to render, with the stylesheets it needs."""
+
+    html: str
+    stylesheets: list[Path]
+    title: str
+    kind: str                             # "leaflet" or "booklet"
+    budget: int | None = None
+    inputs: list[Path] = field(default_factory=list)   # every file the output depends on
+    warnings: list[Problem] = field(default_factory=list)
+    bodies: dict[str, MarkupResult] = field(default_factory=dict)
+
+    def standalone_html(self) -> str:
+        """The document with its stylesheets linked, for `weasyprint` or a browser."""
+        links = [f"<style>{font_face_css()}</style>"] + [
+            f'<link rel="stylesheet" href="{path.as_uri()}">' for path in self.stylesheets]
+        return self.html.replace("</head>", "\n".join(links) + "\n</head>", 1)
+
+
+def source_date(topics: list[Topic]) -> str:
+    """The document date: SOURCE_DATE_EPOCH if set, else the newest review date."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        stamp = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
+    newest = max(t.meta.last_reviewed for t in topics)
+    return f"{newest.isoformat()}T00:00:00Z"
+
+
+@lru_cache(maxsize=8)
+def _environment(layers: tuple[Path, ...], bundled: Path) -> Environment:
+    folders = [str(root / "templates") for root in layers if (root / "templates").is_dir()]
+    loader = ChoiceLoader([
+        # `{% extends "!bundled/leaflet.html.j2" %}` reaches the template an
+        # override replaces.
+        PrefixLoader({"!bundled": FileSystemLoader(str(bundled / "templates"))}, delimiter="/"),
+        FileSystemLoader(folders),
+    ])
+    env = Environment(loader=loader, autoescape=select_autoescape(default=True),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}"
+    env.filters["monthyear"] = lambda d: f"{d:%B %Y}"
+    return env
+
+
+def environment(library: Library) -> Environment:
+    """The Jinja2 environment searching the library's templates, then the bundled ones."""
+    return _environment(tuple(library.layers), library.bundled.resolve())
+
+
+def _mix(colour: str, other: str, amount: float) -> str:
+    """`amount` of `colour` over `other` (both #rrggbb)."""
+    a = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    b = [int(other[i:i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}" for x, y in zip(a, b))
+
+
+def brand_css(profile: ClinicProfile) -> str:
+    """CSS custom properties from the clinic's (validated, hex-only) colours."""
+    c = profile.clinic.colours
+    accent = c.accent or c.primary
+    values = {
+        "brand": c.primary, "brand-tint": _mix(c.primary, "#ffffff", 0.10),
+        "brand-soft": _mix(c.primary, "#ffffff", 0.35), "brand-dark": _mix(c.primary, "#000000", 0.75),
+        "accent": accent, "accent-tint": _mix(accent, "#ffffff", 0.12),
+        "warning": c.warning, "warning-tint": _mix(c.warning, "#ffffff", 0.07),
+        "text": c.text,
+    }
+    return ":root { " + " ".join(f"--{k}: {v};" for k, v in values.items()) + " }"
+
+
+def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: str,
+                profile: ClinicProfile) -> list[Path]:
+    """The ordered stylesheets for a document: base, layout, paper, variant, clinic."""
+    names = ["base.css", f"{kind}.css"]
+    if layout == "checklist":
+        names.append("checklist.css")
+    names.append(f"paper-{paper}.css")
+    if variant == "large":
+        names.append("large-print.css")
+    sheets = []
+    for name in names:
+        path = library.find("styles", name)
+        if path is None:
+            raise ValidationError(f"stylesheet styles/{name} not found in the library or "
+                                  "the bundled defaults", hint="reinstall handouts or "
+                                  "restore the file")
+        sheets.append(path)
+    if profile.stylesheet:
+        sheets.append(profile.stylesheet)
+    return sheets
+
+
+def _urgent_html(library: Library, topic: Topic, profile: ClinicProfile) -> Markup:
+    template = environment(library).get_template("partials/urgent.html.j2")
+    return Markup(template.render(urgent=topic.meta.urgent, clinic=profile.clinic))
+
+
+def topic_section(library: Library, topic: Topic, profile: ClinicProfile,
+                  prefix: str = "") -> tuple[Markup, Markup, MarkupResult]:
+    """A topic's body as safe HTML, and its urgent-help box if it goes after the body.
+
+    The box goes where the topic put `{{ urgent_help }}`, else after the body (outside
+    any columns, so it spans the page).
+    """
+    result = render_body(topic, profile, library.dirs("content"), prefix=prefix)
+    urgent = _urgent_html(library, topic, profile)
+    body = Markup(result.html)  # sanitised by render_body
+    if URGENT_MARKER in body:
+        return Markup(body.replace(URGENT_MARKER, urgent)), Markup(""), result
+    return body, urgent, result
+
+
+def _context(library, profile, paper, variant, topics, today):
+    clinic = profile.clinic
+    return {
+        "clinic": clinic, "clinic_slug": profile.slug, "logo_url": profile.logo_path.resolve().as_uri(),
+        "brand_css": Markup(brand_css(profile)), "paper": paper, "variant": variant,
+        "created": source_date(topics), "generator": f"handouts {__version__}",
+        "today": today,
+    }
+
+
+def _inputs(library: Library, profile: ClinicProfile, topics: list[Topic],
+            sheets: list[Path], images: list[str]) -> list[Path]:
+    paths = [t.path for t in topics] + [profile.folder / "clinic.toml", profile.logo_path]
+    paths += sheets + [Path(p.removeprefix("file://")) for p in images]
+    for folder in library.dirs("templates"):
+        paths += sorted(folder.rglob("*.j2"))
+    return paths
+
+
+def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
+                    variant: str = "standard", density: int = 0,
+                    today: dt.date | None = None) -> Composed:
+    """One topic as a branded leaflet (or checklist) for one clinic and paper."""
+    today = today or dt.date.today()
+    body, urgent, result = topic_section(library, topic, profile)
+    sheets = stylesheets(library, "leaflet", topic.meta.layout, paper, variant, profile)
+    columns = topic.meta.columns if paper != "a5" and variant == "standard" else 1
+    context = _context(library, profile, paper, variant, [topic], today)
+    context.update(topic=topic.meta, slug=topic.slug, body=body, urgent=urgent, columns=columns,
+                   density=density, overdue=topic.overdue(today))
+    html = environment(library).get_template(f"{topic.meta.layout}.html.j2").render(context)
+    images = [url for url, _ in result.images]
+    return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="leaflet",
+                    budget=topic.meta.budget(paper, variant), warnings=list(result.problems),
+                    inputs=_inputs(library, profile, [topic], sheets, images),
+                    bodies={topic.slug: result})

@@ -1,0 +1,145 @@
+"""Library: where a handout library's files are, layered over the bundled defaults.
+
+A handout library is a folder with `content/`, `clinics/`, `templates/` and
+`styles/`. Lookups search the user's library first and the defaults bundled with
+the package second, so a library overrides only what it changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from .errors import UsageError
+
+KINDS = ("content", "clinics", "templates", "styles")
+MANIFEST_NAME = "handouts.toml"
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def bundled_root() -> Path:
+    """The defaults shipped with the package (a source checkout uses its own top level)."""
+    inside = _PACKAGE / "_bundled"
+    if inside.is_dir():
+        return inside
+    # Running from a source checkout or an editable install: the repository's
+    # top-level library is the one source of the defaults.
+    return _PACKAGE.parent
+
+
+def is_library(path: Path) -> bool:
+    """A folder is a library if it has a manifest or both content/ and clinics/."""
+    return (path / MANIFEST_NAME).is_file() or (
+        (path / "content").is_dir() and (path / "clinics").is_dir())
+
+
+def find_library(start: Path | None = None) -> Path | None:
+    """The library containing `start` (default: the current directory), if any."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if is_library(folder):
+            return folder
+    return None
+
+
+@dataclass
+class Library:
+    """The ordered layers of a handout library: the user's, then the bundled defaults."""
+
+    root: Path | None
+    bundled: Path = field(default_factory=bundled_root)
+
+    @classmethod
+    def open(cls, path: Path | str | None = None) -> "Library":
+        """Open the library at `path`, or the one around the current directory."""
+        if path is not None:
+            root = Path(path).resolve()
+            if not root.is_dir():
+                raise UsageError(f"library folder {path} does not exist",
+                                 hint="give --library an existing folder, or run "
+                                      "`handouts init DIR` to start one")
+            return cls(root)
+        return cls(find_library())
+
+    @cached_property
+    def layers(self) -> list[Path]:
+        """Library roots, most specific first, without repeats."""
+        roots: list[Path] = []
+        for root in (self.root, self.bundled):
+            if root is not None and root.resolve() not in roots:
+                roots.append(root.resolve())
+        return roots
+
+    @property
+    def output(self) -> Path:
+        """Default output folder."""
+        return (self.root or Path.cwd()) / "output"
+
+    def dirs(self, kind: str) -> list[Path]:
+        """Existing `kind` folders in layer order."""
+        return [root / kind for root in self.layers if (root / kind).is_dir()]
+
+    def find(self, kind: str, name: str) -> Path | None:
+        """The first layer's file `kind/name`, or None."""
+        for folder in self.dirs(kind):
+            candidate = folder / name
+            if candidate.is_file():
+                return candidate
+        return None
+
+    def topics(self) -> dict[str, Path]:
+        """Every topic slug with the file that wins."""
+        found: dict[str, Path] = {}
+        for folder in self.dirs("content"):
+            for path in sorted(folder.glob("*.md")):
+                if not path.name.startswith(("_", ".")) and path.name.lower() != "readme.md":
+                    found.setdefault(path.stem, path)
+        return dict(sorted(found.items()))
+
+    def clinics(self) -> dict[str, Path]:
+        """Every clinic slug with the folder that wins."""
+        found: dict[str, Path] = {}
+        for folder in self.dirs("clinics"):
+            for path in sorted(folder.glob("*/clinic.toml")):
+                found.setdefault(path.parent.name, path.parent)
+        return dict(sorted(found.items()))
+
+    def topic_path(self, slug: str) -> Path:
+        """The file of topic `slug`, or a UsageError naming what exists."""
+        topics = self.topics()
+        if slug in topics:
+            return topics[slug]
+        raise UsageError(_unknown("topic", slug, topics, "handouts list"))
+
+    def clinic_folder(self, slug: str) -> Path:
+        """The folder of clinic `slug`, or a UsageError naming what exists."""
+        clinics = self.clinics()
+        if slug in clinics:
+            return clinics[slug]
+        raise UsageError(_unknown("clinic", slug, clinics, "handouts clinics"))
+
+    def asset_roots(self) -> list[Path]:
+        """Folders whose files rendered documents may load (fonts, logos, images, CSS)."""
+        from .fonts import font_dir  # noqa: PLC0415 - keeps start-up lean
+
+        roots = [root / kind for root in self.layers for kind in KINDS
+                 if (root / kind).is_dir()]
+        return [Path(os.path.realpath(r)) for r in roots] + [font_dir()]
+
+    def manifest_path(self) -> Path | None:
+        """The library's batch manifest, if it has one."""
+        if self.root and (self.root / MANIFEST_NAME).is_file():
+            return self.root / MANIFEST_NAME
+        return None
+
+
+def _unknown(kind: str, name: str, known: dict, command: str) -> str:
+    close = difflib.get_close_matches(name, list(known), n=1, cutoff=0.5)
+    message = f"unknown {kind} {name!r}"
+    if close:
+        message += f"; did you mean {close[0]!r}?"
+    listing = ", ".join(known) or "none"
+    return f"{message}\n  {kind}s available: {listing}\n  (see `{command}`)"

@@ -1,0 +1,295 @@
+"""Load: topics (markdown + YAML front matter) and clinic profiles (TOML) -> models.
+
+Every input is untrusted. Reading never raises anything but a HandoutsError, and a
+schema error names the file, the line and the field, with every problem at once.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError as PydanticError
+
+from .errors import Problem, ValidationError
+from .library import Library
+from .models import Clinic, ClinicProfile, Topic, TopicMeta
+
+MAX_TOPIC_BYTES = 512 * 1024       # a leaflet is a few KB; 50 MB is an accident or an attack
+MAX_PROFILE_BYTES = 64 * 1024
+MAX_LOGO_BYTES = 2 * 1024 * 1024
+LOGO_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
+_FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
+
+
+# --- reading files safely ---------------------------------------------------------------
+
+def read_text(path: Path, limit: int) -> str:
+    """A small UTF-8 text file's contents, or a ValidationError saying why not."""
+    try:
+        size = path.stat().st_size
+        if size > limit:
+            raise ValidationError(f"file is {size // 1024} KB, more than the {limit // 1024} KB "
+                                  "limit", file=path, hint="split it or remove pasted data")
+        data = path.read_bytes()
+    except OSError as error:
+        raise ValidationError(f"cannot read file: {error.strerror}", file=path) from None
+    if b"\x00" in data:
+        raise ValidationError("this is a binary file, not text", file=path,
+                              hint="save it as plain UTF-8 text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        raise ValidationError("file is not UTF-8 text", file=path, line=line,
+                              hint="save it with UTF-8 encoding") from None
+    if not text.strip():
+        raise ValidationError("file is empty", file=path)
+    return text
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that refuses duplicate keys instead of keeping the last one."""
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r} (first on line {seen[key] + 2} of the file)",
+                key_node.start_mark)
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+                                 _construct_mapping)
+
+
+def _yaml_lines(text: str) -> dict[tuple, int]:
+    """Map each key path in a YAML document to its 1-based line."""
+    lines: dict[tuple, int] = {}
+
+    def walk(node, path):
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                sub = (*path, key.value)
+                lines[sub] = key.start_mark.line + 1
+                walk(value, sub)
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[(*path, index)] = item.start_mark.line + 1
+                walk(item, (*path, index))
+
+    try:
+        walk(yaml.compose(text, Loader=yaml.SafeLoader), ())
+    except yaml.YAMLError:
+        pass
+    return lines
+
+
+def _schema_problems(error: PydanticError, file: Path, lines: dict[tuple, int],
+                     offset: int = 0) -> list[Problem]:
+    problems = []
+    for item in error.errors(include_url=False):
+        loc = tuple(item["loc"])
+        line = None
+        for depth in range(len(loc), 0, -1):
+            if loc[:depth] in lines:
+                line = lines[loc[:depth]] + offset
+                break
+        field = ".".join(str(part) for part in loc) or None
+        message = item["msg"].removeprefix("Value error, ")
+        hint = None
+        if item["type"] == "extra_forbidden":
+            message, hint = "unknown key", "remove it or check its spelling"
+        elif item["type"] == "string_type" and isinstance(item.get("input"), dict):
+            hint = 'put the text in quotes: a ": " inside it makes YAML read a key'
+        elif item["type"] == "missing":
+            message, hint = "required key is missing", f"add `{loc[-1]}:`"
+        problems.append(Problem(message, file=file, line=line, field=field, hint=hint,
+                                code=item["type"]))
+    return problems
+
+
+# --- topics -----------------------------------------------------------------------------
+
+def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
+    """(front matter, body, line where the body starts)."""
+    match = _FRONT.match(text)
+    if not match:
+        raise ValidationError("no front matter", file=path, line=1,
+                              hint="start the file with a `---` line, the YAML keys, "
+                                   "then another `---` line")
+    return match.group(1), text[match.end():], text[: match.end()].count("\n") + 1
+
+
+def load_topic(path: Path) -> Topic:
+    """Read and validate one topic file."""
+    text = read_text(path, MAX_TOPIC_BYTES)
+    front, body, body_line = split_front_matter(text, path)
+    try:
+        data = yaml.load(front, Loader=_UniqueKeyLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as error:
+        # The context mark points at what was left open (a bracket, a quote),
+        # which is where the author has to look; the problem mark is often the end.
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark else None  # +1 for 1-based, +1 for the `---` line
+        problem = getattr(error, "problem", None) or str(error)
+        raise ValidationError(f"front matter is not valid YAML: {problem}", file=path,
+                              line=line, hint="check indentation and quote values "
+                                              "that contain a colon") from None
+    if not isinstance(data, dict):
+        raise ValidationError("front matter must be a set of `key: value` lines",
+                              file=path, line=2)
+    try:
+        meta = TopicMeta.model_validate(data)
+    except PydanticError as error:
+        raise ValidationError(problems=_schema_problems(error, path, _yaml_lines(front),
+                                                        offset=1)) from None
+    if not body.strip():
+        raise ValidationError("the topic has no text after its front matter", file=path,
+                              line=body_line)
+    return Topic(slug=path.stem, path=path, meta=meta, body=body, body_line=body_line)
+
+
+def load_topics(library: Library, slugs: list[str] | None = None) -> list[Topic]:
+    """Load the named topics (default: all), reporting every broken one at once."""
+    paths = [library.topic_path(s) for s in slugs] if slugs else list(
+        library.topics().values())
+    topics, problems = [], []
+    for path in paths:
+        try:
+            topics.append(load_topic(path))
+        except ValidationError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ValidationError(problems=problems)
+    return topics
+
+
+# --- clinics ----------------------------------------------------------------------------
+
+def _toml_line(text: str, loc: tuple) -> int | None:
+    """Best-effort line of a key in a TOML file (tomllib keeps no positions)."""
+    for key in reversed([p for p in loc if isinstance(p, str)]):
+        match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.M) or \
+            re.search(rf"^\s*\[{re.escape(key)}\]", text, re.M)
+        if match:
+            return text[: match.start()].count("\n") + 1
+    return None
+
+
+def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
+    """Read and validate `folder/clinic.toml`, its logo and optional `style.css`."""
+    path = folder / "clinic.toml"
+    text = read_text(path, MAX_PROFILE_BYTES)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise ValidationError(f"not valid TOML: {str(error).split(' (at')[0]}", file=path,
+                              line=int(match.group(1)) if match else None,
+                              hint="check quotes and `key = value` syntax") from None
+    try:
+        clinic = Clinic.model_validate(data)
+    except PydanticError as error:
+        problems = _schema_problems(error, path, {})
+        problems = [Problem(p.message, file=path, line=_toml_line(text, tuple(
+            p.field.split("."))) if p.field else None, field=p.field, hint=p.hint,
+            code=p.code) for p in problems]
+        raise ValidationError(problems=problems) from None
+    logo = _check_logo(folder, clinic.logo, path)
+    style = folder / "style.css"
+    stylesheet = None
+    if style.exists():
+        check_clinic_css(style)
+        stylesheet = style
+    return ClinicProfile(slug=folder.name, folder=folder, clinic=clinic, logo_path=logo,
+                         stylesheet=stylesheet)
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    real = os.path.realpath(path)
+    return os.path.commonpath([real, os.path.realpath(folder)]) == os.path.realpath(folder)
+
+
+_SVG_EXTERNAL = re.compile(
+    rb"<\s*(script|foreignObject|image|use|iframe|object|embed)\b|"
+    rb"(?:xlink:)?href\s*=\s*[\"'](?!#)|url\(\s*[\"']?(?!#)|@import|<!ENTITY|<!DOCTYPE",
+    re.I)
+
+
+def check_svg(data: bytes, path: Path, field: str | None = None) -> None:
+    """Refuse SVGs that could load other files, run script or expand entities."""
+    match = _SVG_EXTERNAL.search(data)
+    if match:
+        found = match.group(0).decode("utf-8", "replace")
+        raise ValidationError(f"SVG refers to outside content ({found!r})", file=path,
+                              field=field, hint="use a self-contained SVG: no <image>, "
+                                                "external href, url(), scripts or DOCTYPE")
+
+
+def _check_logo(folder: Path, name: str, profile: Path) -> Path:
+    logo = folder / name
+    if not logo.exists():
+        raise ValidationError(f"logo file {name!r} not found in {folder}", file=profile,
+                              line=None, field="logo",
+                              hint="put the logo beside clinic.toml or fix the name")
+    if not _inside(logo, folder):
+        raise ValidationError("logo points outside the clinic folder (symlink)",
+                              file=profile, field="logo")
+    if logo.suffix.lower() not in LOGO_TYPES:
+        raise ValidationError(f"logo must be SVG, PNG or JPEG, not {logo.suffix!r}",
+                              file=profile, field="logo")
+    data = logo.read_bytes()[: MAX_LOGO_BYTES + 1]
+    if len(data) > MAX_LOGO_BYTES:
+        raise ValidationError("logo is larger than 2 MB", file=logo, field="logo")
+    signatures = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
+                  ".jpeg": (b"\xff\xd8\xff",)}
+    suffix = logo.suffix.lower()
+    if suffix == ".svg":
+        if b"<svg" not in data[:4096]:
+            raise ValidationError("logo is not an SVG image", file=logo, field="logo")
+        check_svg(data, logo, "logo")
+    elif not data.startswith(signatures[suffix]):
+        raise ValidationError(f"logo is not a {suffix[1:].upper()} image", file=logo,
+                              field="logo", hint="re-export it from an image editor")
+    return logo
+
+
+_CSS_FORBIDDEN = re.compile(r"url\s*\(|@import|image-set|\\|expression\s*\(|"
+                            r"attr\s*\(|@font-face|</", re.I)
+
+
+def check_clinic_css(path: Path) -> None:
+    """A clinic's stylesheet override may style, never load anything or escape."""
+    text = read_text(path, MAX_PROFILE_BYTES)
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _CSS_FORBIDDEN.search(line)
+        if match:
+            raise ValidationError(f"{match.group(0).strip()!r} is not allowed in a clinic "
+                                  "stylesheet", file=path, line=number,
+                                  hint="clinic styles may set colours, sizes and spacing; "
+                                       "images and fonts come from the library")
+
+
+def load_clinics(library: Library, slugs: list[str] | None = None) -> list[ClinicProfile]:
+    """Load the named clinics (default: all), reporting every broken one at once."""
+    folders = [library.clinic_folder(s) for s in slugs] if slugs else list(
+        library.clinics().values())
+    clinics, problems = [], []
+    for folder in folders:
+        try:
+            clinics.append(load_clinic(folder, library))
+        except ValidationError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise ValidationError(problems=problems)
+    return clinics

@@ -1,0 +1,325 @@
+"""Markup: a topic's markdown body -> safe HTML (part of the compose stage).
+
+Raw HTML is switched off in the markdown parser, every link and image is checked
+against the library, and the result goes through an allow-list sanitiser (nh3) so
+a topic can never inject markup, script, styles or a fetch of its own.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import xml.etree.ElementTree as etree
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import markdown
+import nh3
+from markdown.extensions import Extension
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+from .errors import Problem, UnsafeResourceError, ValidationError
+from .models import ClinicProfile, Topic
+
+IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
+_FILL_IN = re.compile(r"^(?P<label>[^\n:_]{1,60}):[ \t]*_{3,}[ \t]*$")
+_TASK = re.compile(r"^\[(?P<mark>[ xX])\]\s+")
+_PLACEHOLDER = re.compile(r"\{\{\s*(?P<expr>.*?)\s*\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_FIELD = re.compile(r"clinic\.(?P<name>[a-z_]+)")
+URGENT_MARKER = "\ue000URGENT_HELP\ue001"
+
+ALLOWED_TAGS = {
+    "p", "br", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "b", "i", "a", "img",
+    "figure", "figcaption", "table", "thead", "tbody", "tr", "th", "td", "div", "span",
+    "blockquote", "hr", "dl", "dt", "dd", "code", "sup", "sub", "abbr",
+}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"},
+    "td": {"align"}, "abbr": {"title"}, "h2": {"id"}, "h3": {"id"}, "h4": {"id"},
+    "span": {"aria-hidden"}, "div": {"aria-label"},
+}
+ALLOWED_CLASSES = {
+    "div": {"admonition", "note", "tip", "warning", "important", "fill-in-group"},
+    "p": {"admonition-title", "fill-in"},
+    "span": {"tickbox", "fill-label", "fill-line", "ticked"},
+    "ul": {"checklist"}, "li": {"task"}, "figure": {"diagram"},
+}
+
+
+@dataclass
+class MarkupResult:
+    """A topic body as safe HTML plus what was found on the way."""
+
+    html: str
+    text: str                          # plain text of the body, for reading level
+    images: list[tuple[str, str]] = field(default_factory=list)   # (src file URI, alt)
+    problems: list[Problem] = field(default_factory=list)          # warnings
+    fields_used: set[str] = field(default_factory=set)
+    heading_ids: set[str] = field(default_factory=set)
+    internal_links: list[str] = field(default_factory=list)
+
+
+class _FillInLines(Preprocessor):
+    """`Label: ____` on its own line -> a labelled line to write on by hand."""
+
+    def run(self, lines):
+        out = []
+        for line in lines:
+            match = _FILL_IN.match(line.strip())
+            if match:
+                label = html.escape(match.group("label").strip())
+                block = (f'<p class="fill-in"><span class="fill-label">{label}:</span>'
+                         f'<span class="fill-line"></span></p>')
+                out.extend(["", self.md.htmlStash.store(block), ""])
+            else:
+                out.append(line)
+        return out
+
+
+class _Leaflet(Treeprocessor):
+    """Tick boxes, figures with captions, and checked links and images."""
+
+    def __init__(self, md, state: "_State"):
+        super().__init__(md)
+        self.state = state
+
+    def run(self, root):
+        for parent in list(root.iter()):
+            for index, child in enumerate(list(parent)):
+                if child.tag == "p" and len(child) == 1 and child[0].tag == "img" \
+                        and not (child.text or "").strip() and not (child[0].tail or "").strip():
+                    parent[index] = self._figure(child[0])
+        for element in root.iter():
+            if element.tag == "li":
+                self._task(element)
+            elif element.tag == "img":
+                self._image(element)
+            elif element.tag == "a":
+                self._link(element)
+        for ul in root.iter("ul"):
+            if any("task" in (li.get("class") or "") for li in ul):
+                ul.set("class", "checklist")
+
+    def _task(self, li):
+        target = li[0] if len(li) and li[0].tag == "p" and not (li.text or "").strip() else li
+        match = _TASK.match(target.text or "")
+        if not match:
+            return
+        target.text = target.text[match.end():]
+        li.set("class", "task")
+        box = etree.Element("span", {"class": "tickbox" + (
+            " ticked" if match.group("mark") in "xX" else ""), "aria-hidden": "true"})
+        box.tail = target.text
+        target.text = ""
+        target.insert(0, box)
+
+    def _figure(self, img):
+        figure = etree.Element("figure", {"class": "diagram"})
+        figure.append(img)
+        caption = img.get("title")
+        if caption:
+            figcaption = etree.SubElement(figure, "figcaption")
+            figcaption.text = caption
+            del img.attrib["title"]
+        return figure
+
+    def _image(self, img):
+        src, alt = img.get("src", ""), (img.get("alt") or "").strip()
+        url = self.state.image_url(src)
+        if not alt:
+            self.state.problems.append(Problem(
+                f"image {src!r} has no alt text", file=self.state.topic.path,
+                code="missing-alt", severity="warning", hint="write ![what the picture shows](path)"))
+        if url is None:
+            img.set("src", "")
+        else:
+            img.set("src", url)
+            self.state.images.append((url, alt))
+
+    def _link(self, a):
+        href = a.get("href", "")
+        if href.startswith("#"):
+            self.state.internal_links.append(href[1:])
+            a.set("href", f"#{self.state.prefix}{href[1:]}")
+        elif not re.match(r"^(https?:|mailto:|tel:)", href, re.I):
+            self.state.refuse(href, "link", "links may point to web pages (https://...), "
+                                            "mailto: or tel: only")
+            del a.attrib["href"]
+
+
+class _State:
+    def __init__(self, topic: Topic, content_dirs: list[Path], prefix: str):
+        self.topic, self.content_dirs, self.prefix = topic, content_dirs, prefix
+        self.images: list[tuple[str, str]] = []
+        self.problems: list[Problem] = []
+        self.refused: list[Problem] = []
+        self.internal_links: list[str] = []
+
+    def refuse(self, target: str, kind: str, hint: str) -> None:
+        self.refused.append(Problem(f"{kind} to {target!r} refused", file=self.topic.path,
+                                    hint=hint, code="unsafe-resource"))
+
+    def image_url(self, src: str) -> str | None:
+        """The file URI of a library image, or None (and a refusal) for anything else."""
+        hint = "images must be files in the library's content/images folder"
+        if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith(("/", "\\")):
+            self.refuse(src, "image", hint)
+            return None
+        if Path(src).suffix.lower() not in IMAGE_TYPES:
+            self.refuse(src, "image", "use an SVG, PNG or JPEG image")
+            return None
+        for folder in self.content_dirs:
+            real_folder = os.path.realpath(folder)
+            candidate = os.path.realpath(os.path.join(folder, src))
+            if os.path.commonpath([candidate, real_folder]) != real_folder:
+                self.refuse(src, "image", hint)
+                return None
+            if os.path.isfile(candidate):
+                if candidate.lower().endswith(".svg"):
+                    from .load import check_svg  # noqa: PLC0415
+                    check_svg(Path(candidate).read_bytes(), Path(candidate))
+                return Path(candidate).as_uri()
+        self.problems.append(Problem(f"image {src!r} not found", file=self.topic.path,
+                                     code="missing-image",
+                                     hint=f"put it in {self.content_dirs[0] / 'images'}"))
+        return None
+
+
+class _LeafletExtension(Extension):
+    def __init__(self, state: _State):
+        super().__init__()
+        self.state = state
+
+    def extendMarkdown(self, md):  # noqa: N802 - markdown's API name
+        # No raw HTML, block or inline: it is escaped and shown as text.
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        md.preprocessors.register(_FillInLines(md), "fill_in", 25)
+        md.treeprocessors.register(_Leaflet(md, self.state), "leaflet", 5)
+
+
+def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
+    # Second line of defence after the treeprocessor: only library files as images,
+    # only web, mail and phone links.
+    if element == "img" and attribute == "src":
+        return value if value.startswith("file:///") else None
+    if element == "a" and attribute == "href":
+        return value if re.match(r"^(https?:|mailto:|tel:|#)", value, re.I) else None
+    return value
+
+
+def _line_of(text: str, offset: int, first_line: int) -> int:
+    return first_line + text.count("\n", 0, offset)
+
+
+def render_body(topic: Topic, clinic: ClinicProfile | None, content_dirs: list[Path],
+                prefix: str = "") -> MarkupResult:
+    """Convert a topic body to safe HTML, with clinic fields filled in."""
+    state = _State(topic, content_dirs, prefix)
+    body, fields_used, field_problems = _check_placeholders(topic, clinic)
+    field_problems += _raw_html(topic)
+    md = markdown.Markdown(
+        extensions=["tables", "admonition", "sane_lists", "toc", _LeafletExtension(state)],
+        extension_configs={"toc": {"slugify": lambda value, sep: prefix + _slug(value, sep),
+                                   "toc_depth": "2-3"}},
+        output_format="html",
+    )
+    raw = md.convert(body)
+    clean = nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                      allowed_classes=ALLOWED_CLASSES, attribute_filter=_attribute_filter,
+                      url_schemes={"http", "https", "mailto", "tel", "file"},
+                      link_rel=None, strip_comments=True)
+    if state.refused:
+        raise UnsafeResourceError(problems=state.refused)
+    field_problems += [p for p in state.problems if p.code == "missing-image"]
+    if any(p.severity == "error" for p in field_problems):
+        raise ValidationError(problems=field_problems)
+    values = clinic.fields() if clinic else {}
+    clean = re.sub(r"<p>\s*\ue000URGENT_HELP\ue001\s*</p>|\ue000URGENT_HELP\ue001", URGENT_MARKER,
+                   clean)
+    clean = re.sub(r"\ue000FIELD:([a-z_]+)\ue001",
+                   lambda m: html.escape(values.get(m.group(1), ""), quote=False), clean)
+    ids = set(re.findall(r'\sid="([^"]+)"', clean))
+    return MarkupResult(html=clean, text=plain_text(clean), images=state.images,
+                        problems=[p for p in state.problems if p.code != "missing-image"],
+                        fields_used=fields_used,
+                        heading_ids=ids, internal_links=state.internal_links)
+
+
+def _check_placeholders(topic: Topic, clinic: ClinicProfile | None):
+    """Replace {{ clinic.x }} and {{ urgent_help }} with inert markers; refuse the rest.
+
+    Topic text is never run through a template engine: only these two forms exist,
+    so there is nothing to reach Python internals with.
+    """
+    problems: list[Problem] = []
+    used: set[str] = set()
+    known = set(clinic.fields()) if clinic else None
+    from .models import Clinic  # noqa: PLC0415
+
+    possible = {"name", "department", "phone", "phone_label", "urgent_phone",
+                "urgent_label", "emergency_number", "website", "email", "address"}
+    assert possible <= set(Clinic.model_fields) | {"address"}
+
+    def replace(match: re.Match) -> str:
+        expr = (match.group("expr") or "").strip() if match.group(0).startswith("{{") else None
+        line = _line_of(topic.body, match.start(), topic.body_line)
+        if expr == "urgent_help":
+            return "\n\n\ue000URGENT_HELP\ue001\n\n"
+        field_match = _FIELD.fullmatch(expr or "")
+        if not field_match or field_match.group("name") not in possible:
+            problems.append(Problem(
+                f"template code {match.group(0)[:60]!r} is not allowed in topic text",
+                file=topic.path, line=line, code="template",
+                hint="use {{ clinic.phone }}, {{ clinic.urgent_phone }}, {{ clinic.name }} "
+                     "... or {{ urgent_help }}"))
+            return ""
+        name = field_match.group("name")
+        used.add(name)
+        if known is not None and name not in known:
+            problems.append(Problem(
+                f"uses {{{{ clinic.{name} }}}} but the clinic profile has no {name!r}",
+                file=topic.path, line=line, code="missing-clinic-field",
+                hint=f"add {name} to clinic.toml or remove it from the topic"))
+        return f"\ue000FIELD:{name}\ue001"
+
+    body = _PLACEHOLDER.sub(replace, topic.body.replace("\ue000", "").replace("\ue001", ""))
+    return body, used, problems
+
+
+_RAW_TAG = re.compile(r"<\s*/?\s*(?!https?:|mailto:)[a-zA-Z][a-zA-Z0-9-]*(\s[^>]*)?/?>|<!--")
+
+
+def _raw_html(topic: Topic) -> list[Problem]:
+    """Raw HTML tags in a topic: refused, with the line, rather than printed as text."""
+    problems = []
+    in_code = False
+    for number, line in enumerate(topic.body.splitlines(), topic.body_line):
+        if line.lstrip().startswith("```"):
+            in_code = not in_code
+        if in_code:
+            continue
+        match = _RAW_TAG.search(re.sub(r"`[^`]*`", "", line))
+        if match:
+            problems.append(Problem(
+                f"raw HTML {match.group(0)[:60]!r} is not allowed in topics",
+                file=topic.path, line=number, code="raw-html",
+                hint="use markdown instead, e.g. ![alt text](images/picture.svg)"))
+    return problems
+
+
+def _slug(value: str, separator: str) -> str:
+    value = re.sub(r"[^\w\s-]", "", value.lower()).strip()
+    return re.sub(r"[\s_-]+", separator, value)[:60] or "section"
+
+
+def plain_text(fragment: str) -> str:
+    """Text of an HTML fragment, one line per block, for reading-level measures."""
+    # Soft line breaks inside a paragraph are not sentence ends; block ends are.
+    text = re.sub(r"\s*\n\s*", " ", fragment)
+    text = re.sub(r"</(p|li|h\d|dt|dd|td|th|figcaption|div)>|<br\s*/?>", "\n", text)
+    text = re.sub(r"<[^>]+>", " ", text)
+    text = re.sub(r"\ue000[^\ue001]*\ue001", " ", text)
+    return html.unescape(re.sub(r"[ \t]+", " ", text))

@@ -1,0 +1,216 @@
+"""Models: the validated shapes of topics and clinic profiles (pydantic, strict)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
+                      field_validator, model_validator)
+
+PAPERS = ("a4", "letter", "a5")
+VARIANTS = ("standard", "large")
+Paper = Literal["a4", "letter", "a5"]
+Variant = Literal["standard", "large"]
+
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
+_PHONE = re.compile(r"\+?[0-9(][0-9 ().\-]{1,22}[0-9]")
+_LANG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z]{2,4})?")
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def _hex_colour(value: str) -> str:
+    # Colours reach CSS; only a plain hex value can never close a rule or call url().
+    if not _HEX.fullmatch(value):
+        raise ValueError(f"{value!r} is not a colour; write it as #rrggbb, e.g. #005eb8")
+    if len(value) == 4:
+        value = "#" + "".join(c * 2 for c in value[1:])
+    return value.lower()
+
+
+def _phone(value: str) -> str:
+    if not _PHONE.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not a phone number; use digits, spaces, + ( ) - .")
+    return value.strip()
+
+
+def _one_line(value: str) -> str:
+    if any(c in value for c in "\r\n\t\x00"):
+        raise ValueError("must be a single line of text")
+    return value.strip()
+
+
+Text = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_one_line)]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=600)]
+Colour = Annotated[str, AfterValidator(_hex_colour)]
+Phone = Annotated[str, AfterValidator(_phone)]
+
+
+class Strict(BaseModel):
+    """Base: strict types, unknown keys are errors, frozen once loaded."""
+
+    model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+
+# --- topics ---------------------------------------------------------------------------
+
+class Source(Strict):
+    """A published source a topic's facts come from."""
+
+    publisher: Text
+    title: Text
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s\"'<>]+$",
+                                          max_length=300)] | None = None
+    year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+
+
+class Urgent(Strict):
+    """The topic's half of the "Get help now" box; the clinic supplies the numbers."""
+
+    heading: Text = "Get help now"
+    intro: Text | None = None
+    signs: Annotated[list[Text], Field(min_length=1, max_length=8)]
+
+
+class TopicMeta(Strict):
+    """A topic's YAML front matter."""
+
+    title: Text
+    subtitle: Text = "Information for patients and carers"
+    summary: Text
+    main_message: LongText
+    layout: Literal["leaflet", "checklist"] = "leaflet"
+    pages: Annotated[int, Field(ge=1, le=40)]
+    pages_large: Annotated[int, Field(ge=1, le=80)] | None = None  # default: twice `pages`
+    columns: Literal[1, 2] = 1
+    version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){0,2}$")]
+    last_reviewed: dt.date
+    next_review: dt.date
+    owner: Text
+    reviewer: Text
+    urgent: Urgent
+    sources: Annotated[list[Source], Field(min_length=1)]
+    keywords: list[Text] = []
+
+    def budget(self, paper: str = "a4", variant: str = "standard") -> int:
+        """The page budget: `pages` is for A4 and Letter; large print defaults to twice
+        that; A5 (half the area, and a masthead and footer on more pages) allows twice
+        the pages plus one."""
+        pages = (self.pages_large or self.pages * 2) if variant == "large" else self.pages
+        if paper == "a5":
+            return pages * 2 + 1
+        return pages
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _quoted_version(cls, value):
+        if isinstance(value, (int, float)):
+            raise ValueError(f'write the version in quotes, e.g. version: "{value}"')
+        return value
+
+    @model_validator(mode="after")
+    def _review_window(self):
+        if self.next_review <= self.last_reviewed:
+            raise ValueError("next_review must be after last_reviewed")
+        limit = self.last_reviewed.replace(year=self.last_reviewed.year + 3) \
+            if not (self.last_reviewed.month == 2 and self.last_reviewed.day == 29) \
+            else dt.date(self.last_reviewed.year + 3, 2, 28)
+        if self.next_review > limit:
+            raise ValueError(f"next_review must be at most three years after last_reviewed "
+                             f"(by {limit.isoformat()})")
+        return self
+
+
+class Topic(BaseModel):
+    """A loaded topic: its slug, file, validated front matter and markdown body."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    slug: str
+    path: Path
+    meta: TopicMeta
+    body: str
+    body_line: int  # line number in the file where the body starts
+
+    def overdue(self, today: dt.date | None = None) -> bool:
+        """True when the topic is past its next-review date."""
+        return (today or dt.date.today()) > self.meta.next_review
+
+
+# --- clinics --------------------------------------------------------------------------
+
+class Colours(Strict):
+    """Brand colours. Only hex values: they are written into CSS."""
+
+    primary: Colour
+    accent: Colour | None = None
+    warning: Colour = "#b3261e"
+    text: Colour = "#1d1d1b"
+
+
+class Clinic(Strict):
+    """A clinic profile (`clinics/<slug>/clinic.toml`)."""
+
+    name: Text
+    department: Text | None = None
+    logo: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,80}$")]
+    colours: Colours
+    phone: Phone
+    phone_label: Text = "Switchboard"
+    urgent_phone: Phone
+    urgent_label: Text = "Urgent help line (24 hours)"
+    emergency_number: Phone | Annotated[str, StringConstraints(pattern=r"^\d{3}$")]
+    country: Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+    address: Annotated[list[Text], Field(min_length=1, max_length=6)]
+    website: Annotated[str, StringConstraints(pattern=r"^https?://[^\s\"'<>]+$",
+                                              max_length=200)] | None = None
+    email: Annotated[str, StringConstraints(pattern=r"^[^@\s\"'<>]+@[^@\s\"'<>]+$",
+                                            max_length=120)] | None = None
+    paper: Paper = "a4"
+    language: Annotated[str, AfterValidator(lambda v: v if _LANG.fullmatch(v) else
+                                            _bad_language(v))] = "en"
+    footer: Text | None = None
+    topic_url: Annotated[str, StringConstraints(pattern=r"^https://[^\s\"'<>]+\{topic\}[^\s\"'<>]*$",
+                                                max_length=200)] | None = None
+    refuse_overdue: bool = False
+
+    @field_validator("emergency_number", "phone", "urgent_phone", mode="before")
+    @classmethod
+    def _numbers_are_text(cls, value):
+        if isinstance(value, int):
+            raise ValueError(f'write phone numbers in quotes, e.g. "{value}"')
+        return value
+
+
+def _bad_language(value: str) -> str:
+    raise ValueError(f"{value!r} is not a language tag; use e.g. en, en-GB, en-US")
+
+
+class ClinicProfile(BaseModel):
+    """A loaded clinic: slug, folder, validated profile and the resolved logo path."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    slug: str
+    folder: Path
+    clinic: Clinic
+    logo_path: Path
+    stylesheet: Path | None = None
+
+    def fields(self) -> dict[str, str]:
+        """The clinic fields a topic may use as {{ clinic.NAME }}."""
+        c = self.clinic
+        values = {
+            "name": c.name, "department": c.department, "phone": c.phone,
+            "phone_label": c.phone_label, "urgent_phone": c.urgent_phone,
+            "urgent_label": c.urgent_label, "emergency_number": c.emergency_number,
+            "website": c.website, "email": c.email, "address": ", ".join(c.address),
+        }
+        return {k: v for k, v in values.items() if v}
+
+
+def is_slug(name: str) -> bool:
+    """True for names we accept as topic and clinic slugs."""
+    return bool(_SLUG.fullmatch(name))

@@ -1,0 +1,201 @@
+"""Render: composed HTML -> PDF bytes with WeasyPrint, in a sandbox.
+
+WeasyPrint fetches `file://`, `http(s)://` and `data:` URLs by default. Our
+fetcher serves only regular files inside the library's asset folders (and the
+font package), resolved through symlinks, so untrusted content can read nothing
+else and reach no network. A Renderer keeps one FontConfiguration and the parsed
+stylesheets warm, so batch workers and the preview server render quickly without
+growing memory.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from .compose import Composed
+from .errors import Problem, RenderError
+from .fonts import font_face_css
+
+log = logging.getLogger(__name__)
+
+ASSET_TYPES = {
+    ".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg", ".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf",
+    ".woff": "font/woff", ".woff2": "font/woff2",
+}
+MAX_ASSET_BYTES = 8 * 1024 * 1024
+DEFAULT_TIME_LIMIT = 60  # seconds per document
+
+
+@dataclass
+class Rendered:
+    """A rendered PDF and what happened on the way."""
+
+    pdf: bytes
+    pages: int
+    refused: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def sha256(self) -> str:
+        """Hex digest of the PDF bytes."""
+        return hashlib.sha256(self.pdf).hexdigest()
+
+
+def _make_fetcher_class():
+    from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415
+
+    class LibraryFetcher(URLFetcher):
+        """Serves files under the allowed roots; refuses everything else."""
+
+        def __init__(self, roots: list[Path]):
+            super().__init__(allowed_protocols={"file"}, allow_redirects=False)
+            self.roots = [os.path.realpath(r) for r in roots]
+            self.refused: list[str] = []
+
+        def fetch(self, url, headers=None):
+            path = self._allowed_path(url)
+            if path is None:
+                self.refused.append(url)
+                log.warning("refused to load %s: only files inside the handout library "
+                            "may be used", url[:200])
+                raise ValueError(f"refused: {url[:200]}")
+            with open(path, "rb") as handle:
+                data = handle.read(MAX_ASSET_BYTES + 1)
+            if len(data) > MAX_ASSET_BYTES:
+                self.refused.append(url)
+                raise ValueError(f"refused: {url[:200]} is larger than 8 MB")
+            mime = ASSET_TYPES[os.path.splitext(path)[1].lower()]
+            return URLFetcherResponse(url, data, {"Content-Type": mime})
+
+        def _allowed_path(self, url: str) -> str | None:
+            parts = urlsplit(url)
+            if parts.scheme != "file" or parts.netloc not in ("", "localhost"):
+                return None
+            path = os.path.realpath(unquote(parts.path))
+            if os.path.splitext(path)[1].lower() not in ASSET_TYPES:
+                return None
+            if not os.path.isfile(path):
+                return None
+            for root in self.roots:
+                if os.path.commonpath([path, root]) == root:
+                    return path
+            return None
+
+    return LibraryFetcher
+
+
+@contextmanager
+def _time_limit(seconds: float | None):
+    # SIGALRM works only in the main thread; the server renders in its own thread
+    # and bounds time differently (one render at a time, cached).
+    if not seconds or threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise RenderError(f"rendering took longer than {seconds:g} s and was stopped",
+                          hint="simplify the document or raise --time-limit")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+class _Capture(logging.Handler):
+    """Collects WeasyPrint's warnings (missing glyphs, unsupported CSS) for one render."""
+
+    def __init__(self):
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+class Renderer:
+    """A warm WeasyPrint: one font configuration and a stylesheet cache, many documents."""
+
+    def __init__(self, roots: list[Path], time_limit: float | None = DEFAULT_TIME_LIMIT):
+        import weasyprint  # noqa: PLC0415 - heavy; only commands that render pay for it
+        from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
+
+        self._weasyprint = weasyprint
+        self.roots = list(roots)
+        self.time_limit = time_limit
+        self.font_config = FontConfiguration()
+        self._fetcher_class = _make_fetcher_class()
+        self._css: dict[tuple[str, int, int], object] = {}
+        self.documents = 0
+        self._fonts = weasyprint.CSS(string=font_face_css(), font_config=self.font_config,
+                                     url_fetcher=self._fetcher_class(self.roots))
+        logging.getLogger("weasyprint").setLevel(logging.WARNING)
+
+    def _stylesheet(self, path: Path, fetcher):
+        stat = path.stat()
+        key = (str(path), stat.st_mtime_ns, stat.st_size)
+        sheet = self._css.get(key)
+        if sheet is None:
+            sheet = self._weasyprint.CSS(filename=str(path), font_config=self.font_config,
+                                         url_fetcher=fetcher)
+            self._css[key] = sheet
+        return sheet
+
+    def render(self, composed: Composed, *, pdf_variant: str | None = "pdf/ua-1",
+               identifier: bytes | None = None, finisher=None):
+        """Lay out `composed`; returns (weasyprint Document, fetcher, captured warnings)."""
+        fetcher = self._fetcher_class(self.roots)
+        capture = _Capture()
+        wp_log = logging.getLogger("weasyprint")
+        wp_log.addHandler(capture)
+        try:
+            with _time_limit(self.time_limit):
+                html = self._weasyprint.HTML(string=composed.html, url_fetcher=fetcher,
+                                             base_url=str(self.roots[0]))
+                sheets = [self._fonts] + [self._stylesheet(p, fetcher)
+                                          for p in composed.stylesheets]
+                document = html.render(font_config=self.font_config, stylesheets=sheets,
+                                       pdf_variant=pdf_variant, pdf_tags=True)
+        except RenderError:
+            raise
+        except Exception as error:  # WeasyPrint's own failures on odd input
+            raise RenderError(f"WeasyPrint could not render {composed.title!r}: "
+                              f"{type(error).__name__}: {error}") from error
+        finally:
+            wp_log.removeHandler(capture)
+        self.documents += 1
+        return document, fetcher, capture.messages
+
+    def write(self, document, *, pdf_variant: str | None = "pdf/ua-1",
+              identifier: bytes | None = None, finisher=None) -> bytes:
+        """Serialise a laid-out document to PDF bytes (deterministically)."""
+        try:
+            with _time_limit(self.time_limit):
+                return document.write_pdf(pdf_variant=pdf_variant, pdf_tags=True,
+                                          pdf_identifier=identifier or False,
+                                          finisher=finisher)
+        except RenderError:
+            raise
+        except Exception as error:
+            raise RenderError(f"could not write the PDF: {type(error).__name__}: {error}") \
+                from error
+
+
+def refused_problems(fetcher, source: Path | None) -> list[Problem]:
+    """One problem per resource the fetcher refused."""
+    return [Problem(f"resource {url[:120]!r} refused: only files inside the handout "
+                    "library may be used", file=source, code="unsafe-resource",
+                    severity="warning") for url in dict.fromkeys(fetcher.refused)]
