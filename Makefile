@@ -1,0 +1,38 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   virtual environment + install + every topic for every demo clinic in output/
+#   make test   the same set-up, then the test suite
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test setup system-deps bench bench-small clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+demo: setup
+	@for clinic in $$($(BIN)/handouts clinics --json | $(BIN)/python -c 'import json,sys; print(" ".join(c["slug"] for c in json.load(sys.stdin)["clinics"]))'); do \
+	  $(BIN)/handouts build --all --clinic $$clinic || exit $$?; \
+	done
+	@echo "demo leaflets are in output/"
+
+test: setup
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python benchmarks/run.py
+
+bench-small: setup
+	$(BIN)/python benchmarks/run.py --small
+
+clean:
+	rm -rf output .pytest_cache

@@ -1,0 +1,114 @@
+"""Shared fixtures: the shipped library, a warm renderer, and PDF readers (poppler, qpdf)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from handouts.library import Library
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+CLINICS = ["riverside-oncology", "lakeside-spine"]
+TOPICS = ["bone-metastases", "bone-protecting-injections", "injection-care-checklist",
+          "vertebroplasty-kyphoplasty"]
+
+
+@pytest.fixture(scope="session")
+def library() -> Library:
+    """The handout library shipped in this repository."""
+    return Library(ROOT)
+
+
+@pytest.fixture(scope="session")
+def renderer(library):
+    """One warm renderer for the whole session, as batch workers use it."""
+    from handouts.render import Renderer
+
+    return Renderer(library.asset_roots())
+
+
+def run(*args: str, check: bool = True) -> str:
+    """Run a command and return its stdout."""
+    return subprocess.run(args, check=check, capture_output=True, text=True).stdout
+
+
+def pdftext(path: Path, first: int | None = None, last: int | None = None) -> str:
+    """Text of a PDF (poppler's pdftotext, reading order)."""
+    args = ["pdftotext", "-layout"]
+    if first:
+        args += ["-f", str(first)]
+    if last:
+        args += ["-l", str(last)]
+    return run(*args, str(path), "-")
+
+
+def pdfinfo(path: Path) -> dict[str, str]:
+    """pdfinfo's fields as a dict."""
+    out = run("pdfinfo", str(path))
+    return {k.strip(): v.strip() for k, _, v in (line.partition(":") for line in
+                                                  out.splitlines()) if v}
+
+
+def pdffonts(path: Path) -> list[dict[str, str]]:
+    """One dict per font: name, type, emb (yes/no)."""
+    lines = run("pdffonts", str(path)).splitlines()[2:]
+    fonts = []
+    for line in lines:
+        parts = line.split()
+        # name type [type2] encoding emb sub uni object ID
+        fonts.append({"name": parts[0], "emb": parts[-5], "sub": parts[-4]})
+    return fonts
+
+
+def qpdf_check(path: Path) -> subprocess.CompletedProcess:
+    """`qpdf --check` on a PDF."""
+    return subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+
+
+@pytest.fixture
+def make_library(tmp_path):
+    """A scratch library: bundled clinics copied in, topics written by the test."""
+
+    def make(topics: dict[str, str] | None = None, clinics: list[str] = ("riverside-oncology",)):
+        root = tmp_path / "lib"
+        (root / "content" / "images").mkdir(parents=True, exist_ok=True)
+        (root / "clinics").mkdir(exist_ok=True)
+        for slug in clinics:
+            if not (root / "clinics" / slug).exists():
+                shutil.copytree(ROOT / "clinics" / slug, root / "clinics" / slug)
+        for slug, text in (topics or {}).items():
+            (root / "content" / f"{slug}.md").write_text(textwrap.dedent(text).lstrip())
+        return Library(root)
+
+    return make
+
+
+FRONT = """\
+---
+title: {title}
+summary: A short test topic.
+main_message: This is the main message.
+pages: {pages}
+version: "1.0"
+last_reviewed: 2026-11-01
+next_review: 2029-11-01
+owner: Test nurse
+reviewer: Test doctor
+urgent:
+  signs:
+    - A test warning sign
+sources:
+  - publisher: Test publisher
+    title: Test source
+---
+"""
+
+
+def topic_text(body: str, title: str = "Test topic", pages: int = 2) -> str:
+    """A valid topic file with `body` after the front matter."""
+    return FRONT.format(title=title, pages=pages) + "\n" + textwrap.dedent(body)

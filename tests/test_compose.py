@@ -1,0 +1,184 @@
+"""Compose stage: markdown to safe HTML, clinic fields, templates and their layers."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from handouts.compose import brand_css, compose_leaflet
+from handouts.errors import HandoutsError, UnsafeResourceError, ValidationError
+from handouts.load import load_clinic, load_topic
+from handouts.markup import render_body
+from tests.conftest import topic_text
+
+
+def _body(make_library, body: str):
+    library = make_library({"t": topic_text(body)})
+    topic = load_topic(library.topic_path("t"))
+    profile = load_clinic(library.clinic_folder("riverside-oncology"))
+    return library, topic, profile
+
+
+def test_checklists_fill_ins_callouts_tables_and_heading_ids(make_library):
+    library, topic, profile = _body(make_library, """
+        ## What should I do?
+
+        - [ ] Book a dental check
+        - [x] Read this leaflet
+
+        Next injection date: ____
+
+        !!! tip "Good to know"
+            Drink plenty of water.
+
+        | Day | What |
+        |-----|------|
+        | 1   | Rest |
+    """)
+    html = render_body(topic, profile, library.dirs("content")).html
+    assert '<ul class="checklist">' in html
+    assert html.count('class="tickbox') == 2 and 'class="tickbox ticked"' in html
+    assert '<p class="fill-in"><span class="fill-label">Next injection date:</span>' in html
+    assert 'class="admonition tip"' in html and "<table>" in html
+    assert '<h2 id="what-should-i-do">' in html
+
+
+def test_clinic_fields_are_filled_and_escaped(make_library):
+    library, topic, profile = _body(make_library, "Call {{ clinic.urgent_phone }} or "
+                                                  "{{clinic.name}}.")
+    html = render_body(topic, profile, library.dirs("content")).html
+    assert "Call 020 7946 0999 or Riverside Cancer Centre." in html
+
+
+@pytest.mark.parametrize("body", [
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ clinic.__class__ }}",
+    "{{ config }}",
+    "{% for x in range(10**9) %}x{% endfor %}",
+    "{{ clinic.phone | attr('__class__') }}",
+])
+def test_template_code_in_topic_text_is_refused(make_library, body):
+    library, topic, profile = _body(make_library, f"Text\n\n{body}\n")
+    with pytest.raises(ValidationError) as info:
+        render_body(topic, profile, library.dirs("content"))
+    problem = info.value.problems[0]
+    assert "not allowed in topic text" in problem.message and problem.line == 21
+
+
+def test_clinic_field_the_profile_lacks(make_library):
+    library = make_library({"t": topic_text("See {{ clinic.email }}")},
+                           clinics=["lakeside-spine"])
+    topic = load_topic(library.topic_path("t"))
+    profile = load_clinic(library.clinic_folder("lakeside-spine"))
+    with pytest.raises(ValidationError, match="clinic profile has no 'email'"):
+        render_body(topic, profile, library.dirs("content"))
+
+
+@pytest.mark.parametrize("body", [
+    '<img src="file:///etc/hostname">',
+    '<link rel="attachment" href="file:///etc/passwd">',
+    "Some <a rel=attachment href='/etc/passwd'>text</a>",
+    "<object data='file:///etc/passwd'></object>",
+    "<iframe src='http://169.254.169.254/'></iframe>",
+    "<script>alert(1)</script>",
+    "<style>body { background: url(http://evil.example/) }</style>",
+    "<!-- comment -->",
+])
+def test_raw_html_is_refused_with_its_line(make_library, body):
+    library, topic, profile = _body(make_library, f"Intro\n\n{body}\n")
+    with pytest.raises(ValidationError) as info:
+        render_body(topic, profile, library.dirs("content"))
+    problem = info.value.problems[0]
+    assert "raw HTML" in problem.message and problem.line == 21
+
+
+@pytest.mark.parametrize("body", [
+    "![x](../../../etc/passwd)",
+    "![x](/etc/hostname.png)",
+    "![x](file:///etc/hostname.svg)",
+    "![x](http://example.com/a.png)",
+    "![x](data:image/svg+xml;base64,PHN2Zz48L3N2Zz4=)",
+    "![x](images/../../../../etc/hostname.svg)",
+    "[click](../../secret.pdf)",
+    "[click](file:///etc/passwd)",
+    "[click](javascript:alert(1))",
+])
+def test_images_and_links_outside_the_library_are_refused(make_library, body):
+    library, topic, profile = _body(make_library, f"Intro\n\n{body}\n")
+    with pytest.raises(UnsafeResourceError) as info:
+        render_body(topic, profile, library.dirs("content"))
+    assert "refused" in str(info.value)
+
+
+def test_symlinked_image_escaping_the_library_is_refused(make_library, tmp_path):
+    secret = tmp_path / "secret.svg"
+    secret.write_text('<svg xmlns="http://www.w3.org/2000/svg"><text>SECRET</text></svg>')
+    library, topic, profile = _body(make_library, "![a secret](images/link.svg)")
+    (library.root / "content" / "images" / "link.svg").symlink_to(secret)
+    with pytest.raises(UnsafeResourceError):
+        render_body(topic, profile, library.dirs("content"))
+
+
+def test_web_links_are_kept(make_library):
+    library, topic, profile = _body(make_library, "[NHS](https://www.nhs.uk) and "
+                                                  "<https://www.cancer.gov>")
+    html = render_body(topic, profile, library.dirs("content")).html
+    assert 'href="https://www.nhs.uk"' in html and 'href="https://www.cancer.gov"' in html
+
+
+def test_brand_css_only_from_validated_hex(library):
+    profile = load_clinic(library.clinic_folder("riverside-oncology"))
+    css = brand_css(profile)
+    assert css.startswith(":root {") and "--brand: #00607a;" in css
+    assert "url(" not in css and ";}" not in css.replace(" ", "")[:-1]
+
+
+def test_leaflet_document_metadata(library):
+    topic = load_topic(library.topic_path("bone-metastases"))
+    profile = load_clinic(library.clinic_folder("lakeside-spine"))
+    composed = compose_leaflet(library, topic, profile, "letter", today=dt.date(2027, 1, 1))
+    html = composed.html
+    assert '<html lang="en-US">' in html
+    assert '<meta name="author" content="Lakeside Spine &amp; Pain Center">' in html
+    assert "(555) 010-2499" in html and "911" in html
+    assert [p.name for p in composed.stylesheets] == ["base.css", "leaflet.css",
+                                                      "paper-letter.css"]
+
+
+def test_override_template_extends_the_bundled_one(make_library, library):
+    lib = make_library({"t": topic_text("Body text")})
+    (lib.root / "templates").mkdir()
+    (lib.root / "templates" / "leaflet.html.j2").write_text(
+        '{% extends "!bundled/leaflet.html.j2" %}'
+        '{% block masthead %}<p class="custom">OUR OWN MASTHEAD</p>{{ super() }}'
+        "{% endblock %}")
+    topic = load_topic(lib.topic_path("t"))
+    profile = load_clinic(lib.clinic_folder("riverside-oncology"))
+    html = compose_leaflet(lib, topic, profile, "a4").html
+    assert "OUR OWN MASTHEAD" in html and 'class="masthead"' in html
+
+
+def test_library_topic_overrides_bundled_and_bundled_topics_remain(make_library):
+    lib = make_library({"bone-metastases": topic_text("Local version", title="Local")})
+    topics = lib.topics()
+    assert topics["bone-metastases"].parent == lib.root / "content"
+    assert "vertebroplasty-kyphoplasty" in topics  # from the bundled layer
+
+
+def test_overdue_topic_says_so_in_the_footer(library):
+    topic = load_topic(library.topic_path("bone-metastases"))
+    profile = load_clinic(library.clinic_folder("riverside-oncology"))
+    html = compose_leaflet(library, topic, profile, "a4", today=dt.date(2031, 1, 1)).html
+    assert "REVIEW OVERDUE" in html
+
+
+def test_clinic_stylesheet_may_not_load_anything(make_library):
+    lib = make_library()
+    folder = lib.clinic_folder("riverside-oncology")
+    for css in ["h2 { background: url(file:///etc/passwd) }", '@import "http://x/y.css";',
+                "h2 { background: u\\72l(x) }"]:
+        (folder / "style.css").write_text(f"h1 {{ color: #000 }}\n{css}\n")
+        with pytest.raises(HandoutsError) as info:
+            load_clinic(folder)
+        assert info.value.problems[0].line == 2

@@ -1,0 +1,160 @@
+"""Load stage: topics and clinic profiles are read strictly, errors name file, line, field."""
+
+from __future__ import annotations
+
+import pytest
+
+from handouts.errors import HandoutsError, UsageError, ValidationError
+from handouts.load import load_clinic, load_topic
+from tests.conftest import CLINICS, TOPICS, topic_text
+
+
+def test_shipped_topics_and_clinics_load(library):
+    assert set(TOPICS) <= set(library.topics())
+    for slug in TOPICS:
+        topic = load_topic(library.topic_path(slug))
+        assert topic.meta.title and topic.meta.sources
+        assert (topic.meta.next_review - topic.meta.last_reviewed).days <= 3 * 366
+    for slug in CLINICS:
+        profile = load_clinic(library.clinic_folder(slug))
+        assert profile.logo_path.is_file()
+
+
+def _error(path) -> HandoutsError:
+    with pytest.raises(HandoutsError) as info:
+        load_topic(path)
+    return info.value
+
+
+def test_unknown_key_names_file_key_and_line(tmp_path):
+    path = tmp_path / "t.md"
+    path.write_text(topic_text("Hello").replace("pages: 2", "pages: 2\ncolour: red"))
+    problem = _error(path).problems[0]
+    assert problem.field == "colour" and "unknown key" in problem.message
+    assert problem.file == path and problem.line == 6
+
+
+def test_every_schema_error_at_once(tmp_path):
+    path = tmp_path / "t.md"
+    text = topic_text("Hello").replace("pages: 2", 'pages: "two"').replace(
+        'version: "1.0"', "version: 1.0").replace("summary: A short test topic.\n", "")
+    path.write_text(text)
+    problems = {p.field: p for p in _error(path).problems}
+    assert {"pages", "version", "summary"} <= set(problems)
+    assert "quotes" in problems["version"].message
+    assert problems["summary"].message == "required key is missing"
+
+
+def test_duplicate_key_is_an_error_with_its_line(tmp_path):
+    path = tmp_path / "t.md"
+    path.write_text(topic_text("Hello").replace("pages: 2", "pages: 2\npages: 3"))
+    problem = _error(path).problems[0]
+    assert "duplicate key 'pages' (first on line 5" in problem.message and problem.line == 6
+
+
+@pytest.mark.parametrize("content, expected", [
+    (b"", "empty"),
+    (b"\x00\x01binary\x00", "binary"),
+    (b"---\ntitle: caf\xe9\n---\nbody", "not UTF-8"),
+    (b"no front matter here", "no front matter"),
+    (b"---\ntitle: [unclosed\n---\nbody\n", "not valid YAML"),
+    (b"---\n- a list\n---\nbody\n", "key: value"),
+])
+def test_bad_files_give_clear_errors(tmp_path, content, expected):
+    path = tmp_path / "t.md"
+    path.write_bytes(content)
+    error = _error(path)
+    assert isinstance(error, ValidationError)
+    assert expected in str(error)
+
+
+def test_huge_topic_is_refused_without_reading_it(tmp_path):
+    path = tmp_path / "t.md"
+    with path.open("wb") as handle:
+        handle.truncate(50 * 1024 * 1024)
+    assert "limit" in str(_error(path))
+
+
+def test_review_window_at_most_three_years(tmp_path):
+    path = tmp_path / "t.md"
+    path.write_text(topic_text("Hi").replace("next_review: 2029-11-01", "next_review: 2030-01-01"))
+    assert "three years" in str(_error(path))
+
+
+# --- clinics ----------------------------------------------------------------------------
+
+def _clinic(make_library, edit=None, logo: bytes | None = None):
+    library = make_library()
+    folder = library.clinic_folder("riverside-oncology")
+    if edit:
+        toml = folder / "clinic.toml"
+        toml.write_text(edit(toml.read_text()))
+    if logo is not None:
+        (folder / "logo.svg").write_bytes(logo)
+    return folder
+
+
+def test_colour_that_tries_to_close_the_css_rule_is_refused(make_library):
+    folder = _clinic(make_library, lambda t: t.replace(
+        'primary = "#00607a"', 'primary = "#000; } body { background: url(http://x) "'))
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    problem = info.value.problems[0]
+    assert problem.field == "colours.primary" and "#rrggbb" in problem.message
+    assert problem.line is not None
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda t: t.replace('paper = "a4"', 'paper = "a3"'), "paper"),
+    (lambda t: t.replace('urgent_phone = "020 7946 0999"', "urgent_phone = 999"),
+     "urgent_phone"),
+    (lambda t: 'website2 = "x"\n' + t, "website2"),
+    (lambda t: t.replace('logo = "logo.svg"', 'logo = "../../etc/passwd"'), "logo"),
+])
+def test_clinic_schema_errors_name_the_field(make_library, edit, field):
+    with pytest.raises(ValidationError) as info:
+        load_clinic(_clinic(make_library, edit))
+    assert any(p.field == field for p in info.value.problems)
+
+
+def test_toml_syntax_error_has_a_line(make_library):
+    folder = _clinic(make_library, lambda t: t.replace('name = "Riverside', 'name = Riverside'))
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    assert info.value.problems[0].line == 3
+
+
+def test_duplicate_toml_key(make_library):
+    folder = _clinic(make_library, lambda t: 'name = "Again"\n' + t)
+    with pytest.raises(ValidationError, match="not valid TOML"):
+        load_clinic(folder)
+
+
+def test_missing_logo(make_library):
+    folder = _clinic(make_library)
+    (folder / "logo.svg").unlink()
+    with pytest.raises(ValidationError, match="logo file 'logo.svg' not found"):
+        load_clinic(folder)
+
+
+@pytest.mark.parametrize("logo, message", [
+    (b"GIF89a not an svg", "not an SVG"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>',
+     "outside content"),
+    (b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+     b'<use xlink:href="http://example.com/x.svg#a"/></svg>', "outside content"),
+    (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+     b"<svg>&x;</svg>", "outside content"),
+])
+def test_bad_logos(make_library, logo, message):
+    with pytest.raises(ValidationError, match=message):
+        load_clinic(_clinic(make_library, logo=logo))
+
+
+def test_unknown_topic_and_clinic_suggest_the_closest(library):
+    with pytest.raises(UsageError) as info:
+        library.topic_path("bone-metastasis")
+    assert "did you mean 'bone-metastases'" in str(info.value)
+    assert "injection-care-checklist" in str(info.value)
+    with pytest.raises(UsageError, match="did you mean 'lakeside-spine'"):
+        library.clinic_folder("lakeside")

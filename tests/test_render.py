@@ -1,0 +1,134 @@
+"""Render stage: real PDFs read back; the sandboxed fetcher refuses anything outside."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+from handouts.build import build
+from handouts.compose import Composed
+from tests.conftest import CLINICS, pdffonts, pdfinfo, pdftext, qpdf_check, topic_text
+
+SIZES = {"a4": (595, 842), "letter": (612, 792), "a5": (420, 595)}
+
+
+@pytest.fixture(scope="module")
+def sample_pdfs(library, renderer, tmp_path_factory):
+    """bone-protecting-injections for each demo clinic on each paper size."""
+    out = tmp_path_factory.mktemp("out")
+    built = {}
+    for clinic in CLINICS:
+        for paper in SIZES:
+            [result] = build(["bone-protecting-injections"], clinic, paper=paper, out=out,
+                             library=library, renderer=renderer)
+            built[clinic, paper] = result
+    return built
+
+
+@pytest.mark.parametrize("paper", list(SIZES))
+@pytest.mark.parametrize("clinic", CLINICS)
+def test_page_size_text_fonts_and_structure(sample_pdfs, library, clinic, paper):
+    result = sample_pdfs[clinic, paper]
+    assert result.path.name == f"bone-protecting-injections-{paper}.pdf"
+    assert result.path.parent.name == clinic
+    reader = PdfReader(result.path)
+    assert len(reader.pages) == result.pages
+    for page in reader.pages:
+        box = page.mediabox
+        assert (round(float(box.width)), round(float(box.height))) == SIZES[paper]
+    text = pdftext(result.path)
+    from handouts.load import load_clinic
+    profile = load_clinic(library.clinic_folder(clinic)).clinic
+    flat = " ".join(text.split())
+    assert profile.name in flat and profile.urgent_phone in flat
+    assert profile.emergency_number in flat and "Get help now" in flat
+    assert f"Page 1 of {result.pages}" in flat
+    assert "does not replace advice from your care team" in flat
+    fonts = pdffonts(result.path)
+    assert fonts and all(f["emb"] == "yes" for f in fonts)
+    assert any("Atkinson-Hyperlegible" in f["name"] for f in fonts)
+    check = qpdf_check(result.path)
+    assert check.returncode == 0, check.stdout + check.stderr
+    info = pdfinfo(result.path)
+    assert info["Tagged"] == "yes" and info["Title"].startswith("Bone-protecting")
+    assert info["Author"] == profile.name
+
+
+def test_body_text_is_at_least_12pt(sample_pdfs):
+    sizes = _font_sizes(sample_pdfs["riverside-oncology", "a4"].path)
+    body = max(sizes, key=sizes.get)  # the size most characters are set in
+    assert body >= 12
+
+
+def _font_sizes(path: Path) -> dict[float, int]:
+    """Characters per font size, read from the PDF's text operators."""
+    counts: dict[float, int] = {}
+    for page in PdfReader(path).pages:
+        def visit(text, cm, tm, font, size):
+            if text.strip():
+                scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
+                key = round(size * scale, 1)
+                counts[key] = counts.get(key, 0) + len(text.strip())
+        page.extract_text(visitor_text=visit)
+    return counts
+
+
+def test_fetcher_refuses_everything_outside_the_library(library, renderer, tmp_path):
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET-4711")
+    secret_svg = tmp_path / "secret.svg"
+    secret_svg.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="100" height="20">'
+                          '<text y="15">TOPSECRET-SVG</text></svg>')
+    evil_css = tmp_path / "evil.css"
+    evil_css.write_text(f'body::after {{ content: "x"; background: url("{secret_svg.as_uri()}") }}')
+    link = library.root / "content" / "images" / "_test-link.svg"
+    hostname = Path("/etc/hostname")
+    html = f"""<!DOCTYPE html><html lang="en"><head><title>Hostile</title>
+      <link rel="attachment" href="{secret.as_uri()}">
+      <link rel="stylesheet" href="{evil_css.as_uri()}">
+      <style>@import url("{evil_css.as_uri()}"); h1 {{ background: url("{secret_svg.as_uri()}") }}</style>
+      </head><body><h1>Hostile</h1>
+      <img src="file:///etc/hostname" alt="x"><img src="{secret_svg.as_uri()}" alt="y">
+      <img src="http://127.0.0.1:9/x.png" alt="net"><img src="data:image/svg+xml,%3Csvg%3E%3C/svg%3E" alt="d">
+      <img src="{link.as_uri()}" alt="symlink">
+      <a rel="attachment" href="{secret.as_uri()}">attached</a>
+      <object data="{secret_svg.as_uri()}"></object><embed src="{secret_svg.as_uri()}">
+      <iframe src="{secret.as_uri()}"></iframe></body></html>"""
+    try:
+        link.symlink_to(secret_svg)
+        composed = Composed(html=html, stylesheets=[], title="Hostile", kind="leaflet")
+        document, fetcher, _ = renderer.render(composed)
+        pdf = tmp_path / "hostile.pdf"
+        pdf.write_bytes(renderer.write(document))
+    finally:
+        link.unlink(missing_ok=True)
+    refused = " ".join(fetcher.refused)
+    for url in [secret.as_uri(), secret_svg.as_uri(), evil_css.as_uri(), "file:///etc/hostname",
+                "http://127.0.0.1:9/x.png", "data:image/svg+xml", link.as_uri()]:
+        assert url in refused, url
+    text = pdftext(pdf)
+    assert "TOPSECRET" not in text
+    if hostname.exists() and hostname.read_text().strip():
+        assert hostname.read_text().strip() not in text
+    detach = subprocess.run(["pdfdetach", "-list", str(pdf)], capture_output=True, text=True)
+    assert detach.stdout.strip().startswith("0 embedded files")
+    assert b"TOPSECRET" not in pdf.read_bytes()
+
+
+def test_missing_image_is_an_error_naming_it(make_library, renderer):
+    lib = make_library({"t": topic_text("![A picture](images/nope.svg)")})
+    from handouts.errors import HandoutsError
+    with pytest.raises(HandoutsError, match="image 'images/nope.svg' not found"):
+        build(["t"], "riverside-oncology", library=lib, renderer=renderer, out=lib.root / "o")
+
+
+def test_builds_are_byte_identical(library, renderer, tmp_path):
+    first = build(["injection-care-checklist"], "riverside-oncology", out=tmp_path / "1",
+                  library=library, renderer=renderer)[0]
+    second = build(["injection-care-checklist"], "riverside-oncology", out=tmp_path / "2",
+                   library=library, renderer=renderer)[0]
+    assert first.sha256 == second.sha256
+    assert first.path.read_bytes() == second.path.read_bytes()
