@@ -9,18 +9,18 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .compose import Composed, compose_leaflet
+from .compose import Composed, compose_booklet, compose_leaflet
 from .errors import BudgetError, HandoutsError, Problem, UsageError
 from .finish import write_atomic
 from .library import Library
-from .load import load_clinic, load_topic
-from .models import PAPERS, VARIANTS, ClinicProfile, Topic
+from .load import load_booklet, load_clinic, load_topic
+from .models import IMPOSE_SHEETS, PAPERS, VARIANTS, BookletSpec, ClinicProfile, Topic
 
 log = logging.getLogger(__name__)
 
 # Tighter spacing steps tried when a topic is over its page budget (CSS classes
-# density-1, density-2); every step keeps body text at its minimum size.
-DENSITY_STEPS = 3
+# density-1 to density-3); every step keeps body text at its minimum size.
+DENSITY_STEPS = 4
 
 
 @dataclass
@@ -73,12 +73,45 @@ def _page_fill(document) -> float:
     return max(0.0, min(1.0, used / (page.height or 1)))
 
 
+@dataclass(frozen=True)
+class PrintOptions:
+    """How a PDF is produced: print-shop bleed and marks, PDF/A instead of PDF/UA."""
+
+    bleed_mm: float | None = None
+    marks: bool = False
+    pdfa: bool = False
+
+    @property
+    def pdf_variant(self) -> str:
+        """WeasyPrint's PDF variant: tagged PDF/UA-1 by default, PDF/A-2a (tagged) to archive."""
+        return "pdf/a-2a" if self.pdfa else "pdf/ua-1"
+
+    def suffix(self) -> str:
+        """File-name suffix that keeps print-shop and archive copies apart."""
+        return ("-bleed" if self.bleed_mm or self.marks else "") + ("-pdfa" if self.pdfa else "")
+
+
+def parse_bleed(value: str | None) -> float | None:
+    """'3mm' (or '3') -> 3.0; anything else is a UsageError."""
+    if value in (None, "", "0", "0mm"):
+        return None
+    import re  # noqa: PLC0415
+
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm)?\s*", value)
+    if not match or not 0 < float(match.group(1)) <= 10:
+        raise UsageError(f"bleed {value!r} is not a size between 0 and 10 mm", hint="e.g. --bleed 3mm")
+    return float(match.group(1))
+
+
 def render_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
-                   variant: str, renderer, today: dt.date | None = None):
+                   variant: str, renderer, today: dt.date | None = None,
+                   options: PrintOptions = PrintOptions()):
     """Compose and render within the page budget; returns (composed, document, fetcher, warnings)."""
     for density in range(DENSITY_STEPS):
-        composed = compose_leaflet(library, topic, profile, paper, variant, density, today)
-        document, fetcher, messages = renderer.render(composed)
+        composed = compose_leaflet(library, topic, profile, paper, variant, density, today,
+                                   options.bleed_mm, options.marks)
+        document, fetcher, messages = renderer.render(composed,
+                                                      pdf_variant=options.pdf_variant)
         pages = len(document.pages)
         if composed.budget is None or pages <= composed.budget:
             if density:
@@ -97,29 +130,37 @@ def render_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper
 
 def build_one(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
               variant: str, out: Path, renderer, *, strict: bool = False,
-              today: dt.date | None = None) -> BuildResult:
+              today: dt.date | None = None,
+              options: PrintOptions = PrintOptions()) -> BuildResult:
     """Build one leaflet PDF and write it atomically."""
-    from .render import refused_problems  # noqa: PLC0415
-
     started = time.perf_counter()
     today = today or dt.date.today()
     warnings = _governance(topic, profile, today, strict)
     composed, document, fetcher, messages = render_leaflet(library, topic, profile, paper,
-                                                           variant, renderer, today)
-    warnings += composed.warnings + refused_problems(fetcher, topic.path)
-    warnings += [Problem(m, file=topic.path, code="render", severity="warning")
-                 for m in messages if "refused" not in m]
-    if strict and warnings:
-        raise HandoutsError(problems=[Problem(w.message, file=w.file, line=w.line,
-                                              field=w.field, hint=w.hint, code=w.code)
-                                      for w in warnings])
-    pdf = renderer.write(document, identifier=_identifier(composed))
-    name = output_name(topic.slug, profile.slug, paper, variant)
+                                                           variant, renderer, today, options)
+    warnings += _render_warnings(composed, fetcher, messages, topic.path, strict)
+    pdf = renderer.write(document, identifier=_identifier(composed),
+                         pdf_variant=options.pdf_variant)
+    name = output_name(topic.slug, profile.slug, paper, variant).replace(
+        ".pdf", options.suffix() + ".pdf")
     path = out / name
     write_atomic(path, pdf)
     return BuildResult(name=name.removesuffix(".pdf"), path=path, pages=len(document.pages),
                        sha256=hashlib.sha256(pdf).hexdigest(),
                        seconds=time.perf_counter() - started, warnings=warnings)
+
+
+def _render_warnings(composed, fetcher, messages, source, strict) -> list[Problem]:
+    from .render import refused_problems  # noqa: PLC0415
+
+    warnings = composed.warnings + refused_problems(fetcher, source)
+    warnings += [Problem(m, file=source, code="render", severity="warning")
+                 for m in messages if "refused" not in m]
+    if strict and warnings:
+        raise HandoutsError(problems=[Problem(w.message, file=w.file, line=w.line,
+                                              field=w.field, hint=w.hint, code=w.code)
+                                      for w in warnings])
+    return warnings
 
 
 def _governance(topic: Topic, profile: ClinicProfile, today: dt.date, strict: bool):
@@ -139,7 +180,8 @@ def _governance(topic: Topic, profile: ClinicProfile, today: dt.date, strict: bo
 def build(topics: list[str], clinic: str, paper: str | None = None,
           variant: str = "standard", out: Path | str | None = None,
           library: Library | None = None, renderer=None, strict: bool = False,
-          today: dt.date | None = None, on_result=None) -> list[BuildResult]:
+          today: dt.date | None = None, on_result=None,
+          options: PrintOptions = PrintOptions()) -> list[BuildResult]:
     """Build one leaflet per topic for one clinic; every input is validated first.
 
     A topic that fails does not stop the others: all are attempted, then every
@@ -155,19 +197,21 @@ def build(topics: list[str], clinic: str, paper: str | None = None,
     loaded = _load_all(library, topics)
     out = Path(out) if out else library.output
     renderer = renderer or Renderer(library.asset_roots())
-    results, problems = [], []
+    results, errors = [], []
     for topic in loaded:
         try:
             result = build_one(library, topic, profile, paper, variant, out, renderer,
-                               strict=strict, today=today)
+                               strict=strict, today=today, options=options)
         except HandoutsError as error:
-            problems.extend(error.problems)
+            errors.append(error)
             continue
         results.append(result)
         if on_result:
             on_result(result)
-    if problems:
-        raise HandoutsError(problems=problems)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise HandoutsError(problems=[p for e in errors for p in e.problems])
     return results
 
 
@@ -184,3 +228,81 @@ def _load_all(library: Library, slugs: list[str]) -> list[Topic]:
     if problems:
         raise HandoutsError(problems=problems)
     return topics
+
+
+def _slugify(text: str) -> str:
+    import re  # noqa: PLC0415
+
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "booklet"
+
+
+def build_booklet(topics: list[str] | None = None, clinic: str = "", *,
+                  name: str | None = None, title: str | None = None,
+                  audience: str | None = None, paper: str | None = None,
+                  variant: str = "standard", out: Path | str | None = None,
+                  library: Library | None = None, renderer=None, impose: bool = False,
+                  options: PrintOptions = PrintOptions(), strict: bool = False,
+                  today: dt.date | None = None) -> list[BuildResult]:
+    """Build a booklet (declared `name`, or `topics` with a `title`) as one PDF.
+
+    With `impose`, an A5 or half-Letter booklet is also written as saddle-stitch
+    sheets of A4 or Letter (`...-imposed.pdf`) beside the reading-order PDF.
+    """
+    from .finish import impose as impose_pdf  # noqa: PLC0415
+    from .render import Renderer  # noqa: PLC0415
+
+    started = time.perf_counter()
+    library = library or Library.open()
+    check_choice(variant, VARIANTS, "variant")
+    if name:
+        spec = load_booklet(library.booklet_path(name))
+        slug = name
+        if title or audience:
+            spec = spec.model_copy(update={k: v for k, v in
+                                           (("title", title), ("audience", audience)) if v})
+    else:
+        if not title:
+            raise UsageError("give the booklet a --title (or use --name for a declared one)")
+        if not topics:
+            raise UsageError("name the booklet's topics", hint="see `handouts list`")
+        spec = BookletSpec(title=title, topics=list(topics), **(
+            {"audience": audience} if audience else {}))
+        slug = _slugify(title)
+    profile = load_clinic(library.clinic_folder(clinic), library)
+    paper = check_choice(paper or profile.clinic.paper, PAPERS, "paper size")
+    if impose and paper not in IMPOSE_SHEETS:
+        raise UsageError(f"--impose booklet needs A5 or half-letter pages, not {paper!r}",
+                         hint="add --paper a5 (on A4 sheets) or --paper half-letter "
+                              "(on Letter sheets)")
+    if impose and (options.bleed_mm or options.marks):
+        raise UsageError("--impose is for an office printer and --bleed/--marks for a print "
+                         "shop; choose one")
+    loaded = _load_all(library, spec.topics)
+    warnings = [w for topic in loaded for w in _governance(topic, profile,
+                                                           today or dt.date.today(), strict)]
+    composed = compose_booklet(library, spec, slug, loaded, profile, paper, variant,
+                               options.bleed_mm, options.marks, today)
+    renderer = renderer or Renderer(library.asset_roots())
+    document, fetcher, messages = renderer.render(composed, pdf_variant=options.pdf_variant)
+    warnings += _render_warnings(composed, fetcher, messages, None, strict)
+    pdf = renderer.write(document, identifier=_identifier(composed),
+                         pdf_variant=options.pdf_variant)
+    out = Path(out) if out else library.output
+    base = f"{profile.slug}/booklet-{slug}-{paper}{'-large' if variant == 'large' else ''}"
+    base += options.suffix()
+    path = out / f"{base}.pdf"
+    write_atomic(path, pdf)
+    results = [BuildResult(name=base, path=path, pages=len(document.pages),
+                           sha256=hashlib.sha256(pdf).hexdigest(),
+                           seconds=time.perf_counter() - started, warnings=warnings)]
+    if impose:
+        sheets = impose_pdf(pdf, IMPOSE_SHEETS[paper])
+        imposed = out / f"{base}-imposed.pdf"
+        write_atomic(imposed, sheets)
+        from .finish import saddle_stitch_order  # noqa: PLC0415
+
+        total, sides = saddle_stitch_order(len(document.pages))
+        results.append(BuildResult(name=f"{base}-imposed", path=imposed, pages=len(sides),
+                                   sha256=hashlib.sha256(sheets).hexdigest(),
+                                   seconds=time.perf_counter() - started))
+    return results

@@ -20,7 +20,8 @@ from .markup import URGENT_MARKER, MarkupResult, render_body
 from .models import ClinicProfile, Topic
 
 # Paper sizes in CSS points, for tests and for imposition.
-PAPER_SIZES = {"a4": (595.28, 841.89), "letter": (612.0, 792.0), "a5": (419.53, 595.28)}
+PAPER_SIZES = {"a4": (595.28, 841.89), "letter": (612.0, 792.0), "a5": (419.53, 595.28),
+               "half-letter": (396.0, 612.0)}
 
 
 @dataclass
@@ -35,6 +36,7 @@ class Composed:
     inputs: list[Path] = field(default_factory=list)   # every file the output depends on
     warnings: list[Problem] = field(default_factory=list)
     bodies: dict[str, MarkupResult] = field(default_factory=dict)
+    roots: list[Path] = field(default_factory=list)   # folders the renderer may read from
 
     def standalone_html(self) -> str:
         """The document with its stylesheets linked, for `weasyprint` or a browser."""
@@ -102,6 +104,8 @@ def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: s
     if layout == "checklist":
         names.append("checklist.css")
     names.append(f"paper-{paper}.css")
+    if paper in ("a5", "half-letter"):
+        names.append("small-page.css")
     if variant == "large":
         names.append("large-print.css")
     sheets = []
@@ -119,7 +123,9 @@ def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: s
 
 def _urgent_html(library: Library, topic: Topic, profile: ClinicProfile) -> Markup:
     template = environment(library).get_template("partials/urgent.html.j2")
-    return Markup(template.render(urgent=topic.meta.urgent, clinic=profile.clinic))
+    icon = library.find("styles", "icons/warning.svg")
+    return Markup(template.render(urgent=topic.meta.urgent, clinic=profile.clinic,
+                                  icon_url=icon.resolve().as_uri() if icon else ""))
 
 
 def topic_section(library: Library, topic: Topic, profile: ClinicProfile,
@@ -158,18 +164,70 @@ def _inputs(library: Library, profile: ClinicProfile, topics: list[Topic],
 
 def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
                     variant: str = "standard", density: int = 0,
-                    today: dt.date | None = None) -> Composed:
+                    today: dt.date | None = None, bleed_mm: float | None = None,
+                    marks: bool = False) -> Composed:
     """One topic as a branded leaflet (or checklist) for one clinic and paper."""
     today = today or dt.date.today()
     body, urgent, result = topic_section(library, topic, profile)
     sheets = stylesheets(library, "leaflet", topic.meta.layout, paper, variant, profile)
-    columns = topic.meta.columns if paper != "a5" and variant == "standard" else 1
+    columns = topic.meta.columns if paper in ("a4", "letter") and variant == "standard" else 1
     context = _context(library, profile, paper, variant, [topic], today)
     context.update(topic=topic.meta, slug=topic.slug, body=body, urgent=urgent, columns=columns,
                    density=density, overdue=topic.overdue(today))
+    if bleed_mm or marks:
+        context["brand_css"] = Markup(context["brand_css"] + " " + print_css(bleed_mm, marks))
     html = environment(library).get_template(f"{topic.meta.layout}.html.j2").render(context)
     images = [url for url, _ in result.images]
     return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="leaflet",
                     budget=topic.meta.budget(paper, variant), warnings=list(result.problems),
                     inputs=_inputs(library, profile, [topic], sheets, images),
-                    bodies={topic.slug: result})
+                    bodies={topic.slug: result}, roots=library.asset_roots())
+
+
+@dataclass
+class Section:
+    """One topic inside a booklet."""
+
+    id: str
+    topic: object          # TopicMeta
+    body: Markup
+    urgent: Markup
+    overdue: bool
+
+
+def print_css(bleed_mm: float | None, marks: bool) -> str:
+    """@page rules for print-shop output (values are numbers we format ourselves)."""
+    rules = []
+    if bleed_mm:
+        rules.append(f"bleed: {bleed_mm:g}mm;")
+    if marks:
+        rules.append("marks: crop;")
+    return "@page { " + " ".join(rules) + " }" if rules else ""
+
+
+def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
+                    profile: ClinicProfile, paper: str, variant: str = "standard",
+                    bleed_mm: float | None = None, marks: bool = False,
+                    today: dt.date | None = None) -> Composed:
+    """Several topics as one booklet document: cover, contents, topics, back cover."""
+    today = today or dt.date.today()
+    sections, warnings, inputs, bodies = [], [], [], {}
+    for topic in topics:
+        prefix = f"{topic.slug}--"
+        body, urgent, result = topic_section(library, topic, profile, prefix=prefix)
+        sections.append(Section(id=f"topic-{topic.slug}", topic=topic.meta, body=body,
+                                urgent=urgent, overdue=topic.overdue(today)))
+        warnings += result.problems
+        inputs += [url for url, _ in result.images]
+        bodies[topic.slug] = result
+    sheets = stylesheets(library, "booklet", "leaflet", paper, variant, profile)
+    sheets.insert(1, library.find("styles", "leaflet.css"))
+    context = _context(library, profile, paper, variant, topics, today)
+    cover = profile.clinic.colours.primary
+    extra = f"@page cover {{ background: {cover}; }} {print_css(bleed_mm, marks)}"
+    context.update(booklet=spec, sections=sections,
+                   brand_css=Markup(brand_css(profile) + " " + extra))
+    html = environment(library).get_template("booklet.html.j2").render(context)
+    return Composed(html=html, stylesheets=sheets, title=spec.title, kind="booklet",
+                    warnings=warnings, inputs=_inputs(library, profile, topics, sheets, inputs),
+                    bodies=bodies, roots=library.asset_roots())

@@ -129,12 +129,16 @@ class _Capture(logging.Handler):
 class Renderer:
     """A warm WeasyPrint: one font configuration and a stylesheet cache, many documents."""
 
-    def __init__(self, roots: list[Path], time_limit: float | None = DEFAULT_TIME_LIMIT):
+    def __init__(self, roots: list[Path] | None = None,
+                 time_limit: float | None = DEFAULT_TIME_LIMIT):
         import weasyprint  # noqa: PLC0415 - heavy; only commands that render pay for it
         from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
 
         self._weasyprint = weasyprint
-        self.roots = list(roots)
+        from .fonts import font_dir  # noqa: PLC0415
+
+        # Documents carry their own library's roots; these are the fallback.
+        self.roots = list(roots or [font_dir()])
         self.time_limit = time_limit
         self.font_config = FontConfiguration()
         self._fetcher_class = _make_fetcher_class()
@@ -157,14 +161,14 @@ class Renderer:
     def render(self, composed: Composed, *, pdf_variant: str | None = "pdf/ua-1",
                identifier: bytes | None = None, finisher=None):
         """Lay out `composed`; returns (weasyprint Document, fetcher, captured warnings)."""
-        fetcher = self._fetcher_class(self.roots)
+        fetcher = self._fetcher_class(composed.roots or self.roots)
         capture = _Capture()
         wp_log = logging.getLogger("weasyprint")
         wp_log.addHandler(capture)
         try:
             with _time_limit(self.time_limit):
                 html = self._weasyprint.HTML(string=composed.html, url_fetcher=fetcher,
-                                             base_url=str(self.roots[0]))
+                                             base_url=str((composed.roots or self.roots)[0]))
                 sheets = [self._fonts] + [self._stylesheet(p, fetcher)
                                           for p in composed.stylesheets]
                 document = html.render(font_config=self.font_config, stylesheets=sheets,

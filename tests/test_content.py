@@ -1,0 +1,100 @@
+"""The shipped topics: page budgets on every clinic and paper, reading level, urgent box."""
+
+from __future__ import annotations
+
+import pytest
+
+from handouts.build import build
+from handouts.errors import BudgetError
+from handouts.inventory import reading_level
+from handouts.load import load_topic
+from tests.conftest import CLINICS, TOPICS, pdftext, topic_text
+
+
+@pytest.fixture(scope="module")
+def built(library, renderer, tmp_path_factory):
+    """Every shipped topic for every shipped clinic on A4 and Letter."""
+    out = tmp_path_factory.mktemp("content")
+    results = {}
+    for clinic in CLINICS:
+        for paper in ("a4", "letter"):
+            for result in build(TOPICS, clinic, paper=paper, out=out, library=library,
+                                renderer=renderer):
+                results[clinic, paper, result.path.name.split(f"-{paper}")[0]] = result
+    return results
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("clinic", CLINICS)
+@pytest.mark.parametrize("topic", TOPICS)
+def test_page_budget_and_urgent_box(built, library, topic, clinic, paper):
+    result = built[clinic, paper, topic]
+    meta = load_topic(library.topic_path(topic)).meta
+    from pypdf import PdfReader
+    pages = len(PdfReader(result.path).pages)
+    if topic == "injection-care-checklist":
+        assert pages == 1
+    else:
+        assert 2 <= pages <= meta.pages
+    text = " ".join(pdftext(result.path).split())
+    from handouts.load import load_clinic
+    profile = load_clinic(library.clinic_folder(clinic)).clinic
+    assert "Get help now" in text
+    assert profile.urgent_phone in text and profile.emergency_number in text
+    for sign in meta.urgent.signs[:2]:
+        assert " ".join(sign.split()[:3]) in text
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_reading_level_grade_8_or_below(library, topic):
+    level = reading_level(load_topic(library.topic_path(topic)), library)
+    assert level.words > 150
+    assert level.fk_grade <= 8, level.hardest
+    assert level.smog <= 9
+
+
+@pytest.mark.parametrize("topic", TOPICS)
+def test_governance_and_no_numbers_in_text(library, topic):
+    meta = load_topic(library.topic_path(topic)).meta
+    assert meta.sources and meta.owner and meta.reviewer
+    body = library.topic_path(topic).read_text()
+    import re
+    # Phone numbers come from the clinic profile, never the topic text.
+    assert not re.search(r"\b\d{3}[ -]?\d{3,4}[ -]?\d{4}\b", body)
+    for banned in ("life expectancy", "survival rate", "months to live", "biophosphate"):
+        assert banned not in body.lower()
+
+
+def test_vertebroplasty_diagrams_have_alt_text(library):
+    topic = load_topic(library.topic_path("vertebroplasty-kyphoplasty"))
+    from handouts.markup import render_body
+    result = render_body(topic, None, library.dirs("content"))
+    assert len(result.images) >= 2
+    assert all(len(alt) > 20 for _, alt in result.images)
+
+
+def test_checklist_holds_for_a_clinic_with_a_long_name(make_library, renderer, library):
+    lib = make_library()
+    toml = lib.clinic_folder("riverside-oncology") / "clinic.toml"
+    toml.write_text(toml.read_text().replace(
+        'name = "Riverside Cancer Centre"',
+        'name = "Riverside and Thames Valley University Hospitals Cancer Centre"').replace(
+        'department = "Oncology Day Unit"',
+        'department = "Haematology and Oncology Day Treatment Unit, Level 4"'))
+    for paper in ("a4", "letter"):
+        [result] = build(["injection-care-checklist"], "riverside-oncology", paper=paper,
+                         library=lib, renderer=renderer, out=lib.root / "out")
+        assert result.pages == 1
+
+
+def test_overflow_names_topic_clinic_paper_and_amount(make_library, renderer):
+    long_body = "\n\n".join(f"- [ ] Item number {n} in a very long checklist" for n in range(90))
+    lib = make_library({"too-long": topic_text(long_body, pages=1)})
+    with pytest.raises(BudgetError) as info:
+        build(["too-long"], "riverside-oncology", paper="letter", library=lib,
+              renderer=renderer, out=lib.root / "out")
+    message = str(info.value)
+    for part in ("'too-long'", "'riverside-oncology'", "LETTER", "budget of 1 page",
+                 "page(s) over", "% full"):
+        assert part in message
+    assert not list((lib.root / "out").rglob("*.pdf"))
