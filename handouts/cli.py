@@ -21,7 +21,23 @@ Exit codes:
   3  internal error (run with -v for the traceback)
   130 interrupted"""
 
-PAPER_CHOICE = click.Choice(["a4", "letter", "a5"], case_sensitive=False)
+PAPER_CHOICE = click.Choice(["a4", "letter", "a5", "half-letter"], case_sensitive=False)
+
+
+def _print_options(bleed, marks, pdfa):
+    from .build import PrintOptions, parse_bleed  # noqa: PLC0415
+
+    return PrintOptions(bleed_mm=parse_bleed(bleed), marks=marks, pdfa=pdfa)
+
+
+def _print_flags(function):
+    """--bleed, --marks and --pdfa, shared by build and booklet."""
+    function = click.option("--pdfa", is_flag=True, help="PDF/A-2a (tagged) for archiving "
+                            "instead of PDF/UA-1.")(function)
+    function = click.option("--marks", is_flag=True, help="Crop marks, for a print shop.")(function)
+    function = click.option("--bleed", metavar="SIZE", help="Bleed for a print shop, "
+                            "e.g. 3mm: edge-to-edge colour extends past the trim.")(function)
+    return function
 log = logging.getLogger("handouts")
 
 
@@ -108,8 +124,10 @@ def _pick_clinic(state: State, clinic: str | None) -> str:
 @click.option("--strict", is_flag=True, help="Treat warnings (overdue review, a refused "
               "resource, a missing glyph) as errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@_print_flags
 @click.pass_obj
-def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as_json):
+def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as_json,
+          bleed, marks, pdfa):
     """Build one PDF leaflet per TOPIC for one clinic.
 
     Output: OUT/CLINIC/TOPIC-PAPER.pdf (TOPIC-PAPER-large.pdf for large print).
@@ -128,7 +146,60 @@ def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as
         raise click.UsageError("name at least one TOPIC, or use --all (see `handouts list`)")
     results = run(list(topics), _pick_clinic(state, clinic), paper=paper and paper.lower(),
                   variant="large" if large_print else "standard", out=out,
-                  library=state.library(), strict=strict, on_result=show)
+                  library=state.library(), strict=strict, on_result=show,
+                  options=_print_options(bleed, marks, pdfa))
+    if as_json:
+        click.echo(json.dumps([r.as_dict() for r in results], indent=2))
+    return 0
+
+
+@cli.command()
+@click.argument("topics", nargs=-1)
+@click.option("--name", "-n", help="A booklet declared in the library (booklets/NAME.toml).")
+@click.option("--title", "-t", help="Booklet title (for a booklet of the TOPICS given).")
+@click.option("--audience", help="The line under the title saying who it is for.")
+@click.option("--clinic", "-c", envvar="HANDOUTS_CLINIC", help="Clinic profile slug.")
+@click.option("--paper", "-p", type=PAPER_CHOICE, help="Page size (default: the clinic's).")
+@click.option("--large-print", is_flag=True, help="Large print: body text 16 pt, reflowed.")
+@click.option("--impose", type=click.Choice(["booklet"]), help="Also write saddle-stitch "
+              "sheets (A5 on A4, half-letter on Letter) for a duplex office printer.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: output/ in the library).")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--list", "list_booklets", is_flag=True, help="List the declared booklets.")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
+@_print_flags
+@click.pass_obj
+def booklet(state, topics, name, title, audience, clinic, paper, large_print, impose, out,
+            strict, list_booklets, as_json, bleed, marks, pdfa):
+    """Build a booklet: cover, contents, each topic on a right-hand page, back cover.
+
+    Either --name NAME (declared in booklets/NAME.toml) or TOPIC... --title "...".
+    Output: OUT/CLINIC/booklet-NAME-PAPER.pdf, and ...-imposed.pdf with --impose.
+    Print imposed sheets duplex, flipping on the short edge; fold and staple.
+    """
+    if list_booklets:
+        from .load import load_booklet  # noqa: PLC0415
+
+        library = state.library()
+        rows = []
+        for slug, path in library.booklets().items():
+            spec = load_booklet(path)
+            rows.append({"slug": slug, "title": spec.title, "topics": " ".join(spec.topics)})
+        _table(rows, [("slug", "BOOKLET"), ("title", "TITLE"), ("topics", "TOPICS")])
+        return 0
+    from .build import build_booklet  # noqa: PLC0415
+
+    results = build_booklet(list(topics), _pick_clinic(state, clinic), name=name, title=title,
+                            audience=audience, paper=paper and paper.lower(),
+                            variant="large" if large_print else "standard", out=out,
+                            library=state.library(), impose=bool(impose), strict=strict,
+                            options=_print_options(bleed, marks, pdfa))
+    for result in results:
+        _report(result.warnings)
+        if not as_json and not state.quiet:
+            click.echo(f"wrote {_show(result.path)} ({result.pages} "
+                       f"{'sheet sides' if result.name.endswith('-imposed') else 'pages'})")
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
     return 0

@@ -43,3 +43,115 @@ def clean_stale_parts(folder: Path, max_age: float = 0) -> int:
                 temp.unlink()
                 removed += 1
     return removed
+
+
+# Sheet sizes (landscape) that booklet pages are imposed on, in points.
+SHEETS = {"a4": (841.89, 595.28), "letter": (792.0, 612.0)}
+
+
+def saddle_stitch_order(pages: int) -> tuple[int, list[tuple[int | None, ...]]]:
+    """Padded page count and, per sheet side, the (left, right) 0-based pages.
+
+    Blank pages (None) go before the back cover, so the back cover stays last.
+    For 8 pages the sides are 8|1, 2|7, 6|3, 4|5 (1-based).
+    """
+    total = -(-pages // 4) * 4
+    sequence: list[int | None] = list(range(pages - 1)) + [None] * (total - pages) + [pages - 1]
+    sides = []
+    for sheet in range(total // 4):
+        sides.append((sequence[total - 1 - 2 * sheet], sequence[2 * sheet]))        # front
+        sides.append((sequence[2 * sheet + 1], sequence[total - 2 - 2 * sheet]))    # back
+    return total, sides
+
+
+def impose(data: bytes, sheet: str) -> bytes:
+    """Impose a reading-order booklet PDF for saddle stitching, two pages a side.
+
+    Print the result duplex, flipping on the short edge; fold the stack in half and
+    staple on the fold. Pages are centred on the sheet at their own size.
+    """
+    from io import BytesIO  # noqa: PLC0415
+
+    from pypdf import PdfReader, PdfWriter, Transformation  # noqa: PLC0415
+
+    reader = PdfReader(BytesIO(data))
+    pages = list(reader.pages)
+    width, height = float(pages[0].mediabox.width), float(pages[0].mediabox.height)
+    sheet_w, sheet_h = SHEETS[sheet]
+    offset_x, offset_y = (sheet_w - 2 * width) / 2, (sheet_h - height) / 2
+    _, sides = saddle_stitch_order(len(pages))
+    writer = PdfWriter()
+    for left, right in sides:
+        side = writer.add_blank_page(sheet_w, sheet_h)
+        for slot, index in enumerate((left, right)):
+            if index is None:
+                continue
+            source = pages[index]
+            move = Transformation().translate(offset_x + slot * width - float(source.mediabox.left),
+                                              offset_y - float(source.mediabox.bottom))
+            side.merge_transformed_page(source, move)
+    info = reader.metadata or {}
+    writer.add_metadata({k: v for k, v in info.items() if k in
+                         ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate",
+                          "/ModDate", "/Creator")} | {"/Producer": "handouts (imposed)"})
+    # A stable file identifier keeps imposed output byte-identical across runs.
+    import hashlib  # noqa: PLC0415
+    from pypdf.generic import ArrayObject, ByteStringObject  # noqa: PLC0415
+
+    digest = ByteStringObject(hashlib.md5(data, usedforsecurity=False).digest())
+    writer._ID = ArrayObject([digest, digest])  # noqa: SLF001 - pypdf has no public setter
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def accessibility_problems(data: bytes) -> list[str]:
+    """A PDF/UA smoke check: the structure a screen reader needs is present.
+
+    Checks the catalogue (tagged, language, title shown), the XMP PDF/UA claim,
+    and that every Figure in the tag tree has alternative text. It is a smoke
+    test, not a full PDF/UA validator such as veraPDF.
+    """
+    from io import BytesIO  # noqa: PLC0415
+
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    reader = PdfReader(BytesIO(data))
+    root = reader.trailer["/Root"]
+    problems = []
+    if not root.get("/MarkInfo", {}).get("/Marked"):
+        problems.append("not marked as tagged (/MarkInfo /Marked)")
+    if "/StructTreeRoot" not in root:
+        problems.append("no structure tree (/StructTreeRoot)")
+    if not root.get("/Lang"):
+        problems.append("no document language (/Lang)")
+    if not root.get("/ViewerPreferences", {}).get("/DisplayDocTitle"):
+        problems.append("viewer is not told to show the title (/DisplayDocTitle)")
+    if not (reader.metadata and reader.metadata.title):
+        problems.append("no document title")
+    metadata = root.get("/Metadata")
+    xmp = metadata.get_object().get_data() if metadata else b""
+    if b"pdfuaid:part" not in xmp and b"pdfaid:part" not in xmp:
+        problems.append("no PDF/UA (or PDF/A) identification in the XMP metadata")
+    figures = without_alt = 0
+    if "/StructTreeRoot" in root:
+        stack = [root["/StructTreeRoot"].get_object()]
+        while stack:
+            node = stack.pop()
+            if hasattr(node, "get_object"):
+                node = node.get_object()
+            if isinstance(node, list):
+                stack.extend(node)
+                continue
+            if not hasattr(node, "get"):
+                continue
+            if node.get("/S") == "/Figure":
+                figures += 1
+                if not node.get("/Alt") and not node.get("/ActualText"):
+                    without_alt += 1
+            kids = node.get("/K")
+            if kids is not None:
+                stack.extend(kids if isinstance(kids, list) else [kids])
+    if without_alt:
+        problems.append(f"{without_alt} of {figures} figures have no alternative text")
+    return problems

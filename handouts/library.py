@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import UsageError
 
-KINDS = ("content", "clinics", "templates", "styles")
+KINDS = ("content", "clinics", "templates", "styles", "booklets")
 MANIFEST_NAME = "handouts.toml"
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -51,6 +51,10 @@ class Library:
 
     root: Path | None
     bundled: Path = field(default_factory=bundled_root)
+
+    def __post_init__(self):
+        self.root = Path(self.root) if self.root is not None else None
+        self.bundled = Path(self.bundled)
 
     @classmethod
     def open(cls, path: Path | str | None = None) -> "Library":
@@ -106,6 +110,21 @@ class Library:
             for path in sorted(folder.glob("*/clinic.toml")):
                 found.setdefault(path.parent.name, path.parent)
         return dict(sorted(found.items()))
+
+    def booklets(self) -> dict[str, Path]:
+        """Every declared booklet slug with the file that wins."""
+        found: dict[str, Path] = {}
+        for folder in self.dirs("booklets"):
+            for path in sorted(folder.glob("*.toml")):
+                found.setdefault(path.stem, path)
+        return dict(sorted(found.items()))
+
+    def booklet_path(self, slug: str) -> Path:
+        """The file of booklet `slug`, or a UsageError naming what exists."""
+        booklets = self.booklets()
+        if slug in booklets:
+            return booklets[slug]
+        raise UsageError(_unknown("booklet", slug, booklets, "handouts booklet --list"))
 
     def topic_path(self, slug: str) -> Path:
         """The file of topic `slug`, or a UsageError naming what exists."""

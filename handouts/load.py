@@ -17,7 +17,7 @@ from pydantic import ValidationError as PydanticError
 
 from .errors import Problem, ValidationError
 from .library import Library
-from .models import Clinic, ClinicProfile, Topic, TopicMeta
+from .models import BookletSpec, Clinic, ClinicProfile, Topic, TopicMeta
 
 MAX_TOPIC_BYTES = 512 * 1024       # a leaflet is a few KB; 50 MB is an accident or an attack
 MAX_PROFILE_BYTES = 64 * 1024
@@ -293,3 +293,19 @@ def load_clinics(library: Library, slugs: list[str] | None = None) -> list[Clini
     if problems:
         raise ValidationError(problems=problems)
     return clinics
+
+
+def load_booklet(path: Path) -> BookletSpec:
+    """Read and validate a booklet declaration (`booklets/<slug>.toml`)."""
+    text = read_text(path, MAX_PROFILE_BYTES)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ValidationError(f"not valid TOML: {error}", file=path) from None
+    try:
+        return BookletSpec.model_validate(data)
+    except PydanticError as error:
+        problems = _schema_problems(error, path, {})
+        raise ValidationError(problems=[Problem(
+            p.message, file=path, line=_toml_line(text, tuple((p.field or "").split("."))),
+            field=p.field, hint=p.hint, code=p.code) for p in problems]) from None

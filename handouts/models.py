@@ -10,9 +10,11 @@ from typing import Annotated, Literal
 from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, StringConstraints,
                       field_validator, model_validator)
 
-PAPERS = ("a4", "letter", "a5")
+PAPERS = ("a4", "letter", "a5", "half-letter")
 VARIANTS = ("standard", "large")
-Paper = Literal["a4", "letter", "a5"]
+Paper = Literal["a4", "letter", "a5", "half-letter"]
+# Sheets a booklet page size is imposed on (two pages side by side, landscape).
+IMPOSE_SHEETS = {"a5": "a4", "half-letter": "letter"}
 Variant = Literal["standard", "large"]
 
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
@@ -99,7 +101,7 @@ class TopicMeta(Strict):
         that; A5 (half the area, and a masthead and footer on more pages) allows twice
         the pages plus one."""
         pages = (self.pages_large or self.pages * 2) if variant == "large" else self.pages
-        if paper == "a5":
+        if paper in ("a5", "half-letter"):
             return pages * 2 + 1
         return pages
 
@@ -182,6 +184,15 @@ class Clinic(Strict):
         if isinstance(value, int):
             raise ValueError(f'write phone numbers in quotes, e.g. "{value}"')
         return value
+
+
+class BookletSpec(Strict):
+    """A booklet declared in the library (`booklets/<slug>.toml`)."""
+
+    title: Text
+    audience: Text = "Information for patients and carers"
+    topics: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]],
+                      Field(min_length=1, max_length=30)]
 
 
 def _bad_language(value: str) -> str:
