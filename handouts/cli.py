@@ -205,6 +205,78 @@ def booklet(state, topics, name, title, audience, clinic, paper, large_print, im
     return 0
 
 
+@cli.command()
+@click.argument("manifest", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--jobs", "-j", type=click.IntRange(1, 256), help="Worker processes "
+              "(default: the number of cores).")
+@click.option("--shard", metavar="I/N", help="Build only the I-th of N stable shards.")
+@click.option("--force", is_flag=True, help="Rebuild even what is up to date.")
+@click.option("--dry-run", is_flag=True, help="Show what would be built; build nothing.")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: the manifest's `output`).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@click.pass_obj
+def batch(state, manifest, jobs, shard, force, dry_run, out, as_json):
+    """Build everything a manifest asks for, in parallel, skipping what is up to date.
+
+    MANIFEST defaults to handouts.toml in the library. Exit code 1 if any job failed.
+    """
+    from .batch import run_batch  # noqa: PLC0415 - keep start-up lean
+
+    progress = _Progress(enabled=not state.quiet, as_json=as_json)
+    summary = run_batch(state.library(), manifest, jobs=jobs, shard_spec=shard, force=force,
+                        dry_run=dry_run, out=out, on_result=progress.update,
+                        on_plan=progress.start)
+    progress.finish()
+    counts = summary.counts()
+    if as_json:
+        click.echo(json.dumps({"jobs": [r.as_dict() for r in summary.results],
+                               "counts": counts, "output": str(summary.out),
+                               "ok": not summary.failed}, indent=2))
+    elif not state.quiet:
+        parts = ", ".join(f"{n} {status}" for status, n in sorted(counts.items())) or "no jobs"
+        if counts.get("built", 0) == 0 and not summary.failed and not dry_run:
+            parts += " (nothing to build)"
+        click.echo(f"{summary.total_jobs} jobs: {parts}; output in {_show(summary.out)}")
+    for failed in summary.failed:
+        click.echo(f"{click.style('failed:', fg='red', bold=True)} {failed.job}: "
+                   f"{failed.error}", err=True)
+    return EXIT_PROBLEMS if summary.failed else 0
+
+
+class _Progress:
+    """A progress bar on a terminal, plain lines otherwise (both on stderr)."""
+
+    def __init__(self, enabled: bool, as_json: bool):
+        self.enabled = enabled
+        self.tty = sys.stderr.isatty()
+        self.done = self.total = 0
+        self.as_json = as_json
+
+    def start(self, total: int, pending: int) -> None:
+        self.total = total
+        if self.enabled and not self.tty:
+            click.echo(f"{total} jobs, {pending} to build", err=True)
+
+    def update(self, result) -> None:
+        self.done += 1
+        if not self.enabled or (result.status == "up-to-date" and not self.tty):
+            return
+        if self.tty:
+            width = 30
+            filled = int(width * self.done / max(1, self.total))
+            bar = "#" * filled + "-" * (width - filled)
+            click.echo(f"\r[{bar}] {self.done}/{self.total} {result.job[:40]:<40}", err=True,
+                       nl=False)
+        else:
+            click.echo(f"[{self.done}/{self.total}] {result.status} {result.job}"
+                       f"{' (%.1fs)' % result.seconds if result.seconds else ''}", err=True)
+
+    def finish(self) -> None:
+        if self.enabled and self.tty and self.total:
+            click.echo("", err=True)
+
+
 def _show(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))

@@ -16,7 +16,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     temporary file, which the next write of that folder removes.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part",
+                                    dir=path.parent)
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
@@ -29,8 +30,12 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def clean_stale_parts(folder: Path, max_age: float = 0) -> int:
-    """Remove temporary `.part` files left by a killed build; returns how many."""
+def clean_stale_parts(folder: Path, max_age: float = 900) -> int:
+    """Remove temporary `.part` files left by a killed build; returns how many.
+
+    A temporary file is stale when the process that wrote it (its name carries the
+    PID) is gone, or when it is older than `max_age` seconds (another machine's).
+    """
     import time  # noqa: PLC0415
 
     removed = 0
@@ -39,10 +44,24 @@ def clean_stale_parts(folder: Path, max_age: float = 0) -> int:
     now = time.time()
     for temp in folder.rglob(".*.part"):
         with contextlib.suppress(OSError):
-            if now - temp.stat().st_mtime >= max_age:
+            if _writer_gone(temp.name) or now - temp.stat().st_mtime >= max_age:
                 temp.unlink()
                 removed += 1
     return removed
+
+
+def _writer_gone(name: str) -> bool:
+    parts = name.split(".")
+    pid = next((int(p) for p in reversed(parts[:-2]) if p.isdigit()), None)
+    if pid is None or pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
 
 
 # Sheet sizes (landscape) that booklet pages are imposed on, in points.

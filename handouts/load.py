@@ -52,7 +52,10 @@ def read_text(path: Path, limit: int) -> str:
     return text
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: faster
+
+
+class _UniqueKeyLoader(_BaseLoader):
     """SafeLoader that refuses duplicate keys instead of keeping the last one."""
 
 
@@ -65,7 +68,7 @@ def _construct_mapping(loader, node, deep=False):
                 None, None, f"duplicate key {key!r} (first on line {seen[key] + 2} of the file)",
                 key_node.start_mark)
         seen[key] = key_node.start_mark.line
-    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+    return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep)
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
@@ -88,7 +91,7 @@ def _yaml_lines(text: str) -> dict[tuple, int]:
                 walk(item, (*path, index))
 
     try:
-        walk(yaml.compose(text, Loader=yaml.SafeLoader), ())
+        walk(yaml.compose(text, Loader=_BaseLoader), ())
     except yaml.YAMLError:
         pass
     return lines

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)*")
 # A sentence ends at . ! ? or at the end of a list item / heading (a newline
@@ -33,13 +34,17 @@ _EXCEPTIONS = {
     "science": 2, "quiet": 2, "diet": 2, "via": 2, "being": 2, "cruel": 2,
 }
 
-_SUBTRACT = [r"cial", r"tia", r"cius", r"cious", r"giu", r"ion", r"iou",
-             r"[^aeiouy]ely$", r"[^aeiouy]e[sd]?$"]
-_ADD = [r"ia", r"riet", r"dien", r"iu", r"io", r"ii", r"[aeiouym]bl$",
-        r"[aeiou]{3}", r"^mc", r"ism$", r"([^aeiouy])\1l$", r"[^l]lien",
-        r"^coa[dglx].", r"[^gq]ua[^auieo]", r"dnt$", r"[^aeiouy]le$", r"eo"]
+_SUBTRACT = [re.compile(p) for p in (
+    r"cial", r"tia", r"cius", r"cious", r"giu", r"ion", r"iou", r"[^aeiouy]ely$",
+    r"[^aeiouy]e[sd]?$")]
+_ADD = [re.compile(p) for p in (
+    r"ia", r"riet", r"dien", r"iu", r"io", r"ii", r"[aeiouym]bl$", r"[aeiou]{3}", r"^mc",
+    r"ism$", r"([^aeiouy])\1l$", r"[^l]lien", r"^coa[dglx].", r"[^gq]ua[^auieo]", r"dnt$",
+    r"[^aeiouy]le$", r"eo")]
+_VOWEL_GROUPS = re.compile(r"[aeiouy]+")
 
 
+@lru_cache(maxsize=8192)
 def syllables(word: str) -> int:
     """Estimate the syllables in one English word."""
     w = word.lower().replace("’", "'")
@@ -48,14 +53,9 @@ def syllables(word: str) -> int:
     w = w.replace("'", "")
     if len(w) <= 3:
         return 1
-    groups = [g for g in re.split(r"[^aeiouy]+", w) if g]
-    count = len(groups)
-    for pattern in _SUBTRACT:
-        if re.search(pattern, w):
-            count -= 1
-    for pattern in _ADD:
-        if re.search(pattern, w):
-            count += 1
+    count = len(_VOWEL_GROUPS.findall(w))
+    count -= sum(1 for pattern in _SUBTRACT if pattern.search(w))
+    count += sum(1 for pattern in _ADD if pattern.search(w))
     return max(1, count)
 
 

@@ -1,0 +1,269 @@
+"""Benchmarks: handouts against what users would otherwise run, as ratios in one run.
+
+    python benchmarks/run.py            # full: medians of 5 runs (about 30 minutes)
+    python benchmarks/run.py --small    # a quick check that every benchmark still works
+
+Every figure is the median of several runs of a whole process, measured on this
+machine in this run; ratios compare two such medians. Results go to
+benchmarks/results/latest.json and a markdown table on stdout. Not a test: nothing
+here asserts a timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+HANDOUTS = [str(BIN / "handouts")] if (BIN / "handouts").exists() else [sys.executable, "-m",
+                                                                       "handouts"]
+WEASYPRINT = [str(BIN / "weasyprint")] if (BIN / "weasyprint").exists() else [
+    sys.executable, "-m", "weasyprint"]
+TOPIC = "bone-protecting-injections"   # fits its budget at the first layout
+CLINIC = "riverside-oncology"
+
+
+def timed(command: list[str], cwd: Path | None = None) -> float:
+    """Seconds for one whole process; fails loudly if the command fails."""
+    started = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"benchmark command failed: {' '.join(command)}\n{result.stderr}")
+    return elapsed
+
+
+def median_of(runs: int, action, before=None) -> tuple[float, list[float]]:
+    """Median seconds of `runs` calls of action() (before() runs untimed first)."""
+    samples = []
+    for _ in range(runs):
+        if before:
+            before()
+        samples.append(action())
+    return statistics.median(samples), samples
+
+
+def make_library(work: Path, leaflets: int) -> Path:
+    """A library of `leaflets` jobs: copies of the demo clinics x two topics."""
+    lib = work / "lib"
+    if lib.exists():
+        shutil.rmtree(lib)
+    (lib / "content").mkdir(parents=True)
+    shutil.copytree(ROOT / "content" / "images", lib / "content" / "images")
+    topics = ["bone-protecting-injections", "bone-metastases"]
+    for slug in topics:
+        shutil.copy(ROOT / "content" / f"{slug}.md", lib / "content")
+    clinics = max(1, leaflets // len(topics))
+    for index in range(clinics):
+        source = ROOT / "clinics" / ("riverside-oncology" if index % 2 else "lakeside-spine")
+        shutil.copytree(source, lib / "clinics" / f"clinic-{index:03d}")
+    (lib / "handouts.toml").write_text(
+        f'output = "output"\nclinics = ["*"]\ntopics = {json.dumps(topics)}\n'
+        'papers = ["a4"]\n')
+    return lib
+
+
+def composed_html(lib: Path, out: Path) -> list[Path]:
+    """The composed HTML of every leaflet job, as standalone files (for the CLIs)."""
+    sys.path.insert(0, str(ROOT))
+    from handouts.compose import compose_leaflet
+    from handouts.library import Library
+    from handouts.load import load_clinic, load_topic
+
+    library = Library(lib)
+    out.mkdir(parents=True, exist_ok=True)
+    files = []
+    for clinic, folder in library.clinics().items():
+        profile = load_clinic(folder)
+        for slug, path in library.topics().items():
+            html = compose_leaflet(library, load_topic(path), profile, "a4").standalone_html()
+            target = out / f"{clinic}-{slug}.html"
+            target.write_text(html)
+            files.append(target)
+    return files
+
+
+def rss_mb() -> float:
+    """This process's resident memory in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def memory_benchmark(renders: int) -> dict:
+    """RSS of one warm Renderer (as a batch worker) across many renders."""
+    sys.path.insert(0, str(ROOT))
+    from handouts.compose import compose_leaflet
+    from handouts.library import Library
+    from handouts.load import load_clinic, load_topic
+    from handouts.render import Renderer
+
+    library = Library(ROOT)
+    renderer = Renderer(library.asset_roots())
+    profiles = [load_clinic(f) for f in library.clinics().values()]
+    topic = load_topic(library.topic_path(TOPIC))
+    samples = {}
+    for index in range(1, renders + 1):
+        composed = compose_leaflet(library, topic, profiles[index % 2], "a4")
+        document, _, _ = renderer.render(composed)
+        renderer.write(document)
+        if index in (10, 50) or index % 100 == 0 or index == renders:
+            samples[index] = round(rss_mb(), 1)
+    baseline = samples[50] if renders >= 100 else samples[10]
+    growth = (samples[renders] - baseline) / baseline
+    return {"renders": renders, "rss_mb": samples, "baseline_at": 50 if renders >= 100 else 10,
+            "growth": round(growth, 3)}
+
+
+def chromium_benchmark(files: list[Path], runs: int) -> float | None:
+    """Median seconds for a warm headless Chromium to print every file via DevTools."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        return None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        return None
+    out = files[0].parent / "chromium"
+    out.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run",
+                  "--allow-file-access-from-files"])
+        page = browser.new_page()
+        page.goto(files[0].as_uri())  # warm up
+        page.pdf(path=str(out / "warm.pdf"), prefer_css_page_size=True)
+
+        def run():
+            started = time.perf_counter()
+            for file in files:
+                page.goto(file.as_uri())
+                page.pdf(path=str(out / f"{file.stem}.pdf"), prefer_css_page_size=True)
+            return time.perf_counter() - started
+
+        median, _ = median_of(runs, run)
+        browser.close()
+    return median
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--small", action="store_true", help="quick run: fewer documents "
+                        "and runs, to see the benchmarks still work")
+    parser.add_argument("--runs", type=int, help="runs per measurement (default 5; 2 small)")
+    args = parser.parse_args(argv)
+    runs = args.runs or (2 if args.small else 5)
+    leaflets = 10 if args.small else 100
+    renders = 60 if args.small else 500
+    work = Path(tempfile.mkdtemp(prefix="handouts-bench-"))
+    results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                                 "platform": platform.platform()},
+                     "runs": runs, "leaflets": leaflets}
+    try:
+        # 1. One topic, whole process: handouts build vs weasyprint on the composed HTML.
+        lib = make_library(work, 2)
+        [html] = [f for f in composed_html(lib, work / "html1") if TOPIC in f.name][:1]
+        out = work / "single"
+        build = median_of(runs, lambda: timed(HANDOUTS + ["--library", str(ROOT), "-q", "build",
+                                                          TOPIC, "-c", CLINIC, "-o", str(out)]))
+        plain = median_of(runs, lambda: timed(WEASYPRINT + [str(html), str(out / "wp.pdf")]))
+        results["single"] = {"handouts_build_s": build[0], "weasyprint_cli_s": plain[0],
+                             "ratio": build[0] / plain[0]}
+        print(f"single topic: handouts {build[0]:.2f}s, weasyprint {plain[0]:.2f}s", flush=True)
+
+        # 2. Many leaflets.
+        lib = make_library(work, leaflets)
+        files = composed_html(lib, work / "html")
+        output = lib / "output"
+        clear = lambda: shutil.rmtree(output, ignore_errors=True)  # noqa: E731
+        batch2 = median_of(runs, lambda: timed(HANDOUTS + ["--library", str(lib), "-q", "batch",
+                                                           "--jobs", "2"]), before=clear)
+        batch1 = median_of(runs, lambda: timed(HANDOUTS + ["--library", str(lib), "-q", "batch",
+                                                           "--jobs", "1"]), before=clear)
+        noop = median_of(runs, lambda: timed(HANDOUTS + ["--library", str(lib), "-q", "batch"]))
+        cli_out = work / "cli"
+        cli_out.mkdir(exist_ok=True)
+
+        def separate():
+            started = time.perf_counter()
+            for file in files:
+                timed(WEASYPRINT + [str(file), str(cli_out / f"{file.stem}.pdf")])
+            return time.perf_counter() - started
+
+        separate_s = median_of(runs, separate)
+        chromium_s = chromium_benchmark(files, runs)
+        results["batch"] = {
+            "documents": len(files), "batch_jobs2_s": batch2[0], "batch_jobs1_s": batch1[0],
+            "separate_weasyprint_s": separate_s[0], "chromium_warm_s": chromium_s,
+            "speedup_vs_separate": separate_s[0] / batch2[0],
+            "jobs2_vs_jobs1": batch1[0] / batch2[0],
+            "vs_chromium": (chromium_s / batch2[0]) if chromium_s else None,
+            "noop_rebuild_s": noop[0]}
+        print(f"{len(files)} leaflets: batch -j2 {batch2[0]:.1f}s, -j1 {batch1[0]:.1f}s, "
+              f"separate weasyprint {separate_s[0]:.1f}s, chromium {chromium_s}, "
+              f"no-op {noop[0]:.2f}s", flush=True)
+
+        # 4. Worker memory.
+        results["memory"] = memory_benchmark(renders)
+        print(f"memory: {results['memory']}", flush=True)
+
+        # 5. Start-up of commands that do not render.
+        results["startup"] = {
+            "help_s": median_of(max(runs, 5), lambda: timed(HANDOUTS + ["--help"]))[0],
+            "list_s": median_of(max(runs, 5), lambda: timed(HANDOUTS + ["--library", str(ROOT),
+                                                                        "list"]))[0]}
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    target = ROOT / "benchmarks" / "results"
+    target.mkdir(exist_ok=True)
+    name = "latest-small.json" if args.small else "latest.json"
+    (target / name).write_text(json.dumps(results, indent=2))
+    print(table(results))
+    return 0
+
+
+def table(r: dict) -> str:
+    """The results as the markdown table in benchmarks/README.md."""
+    b, s, m, u = r["batch"], r["single"], r["memory"], r["startup"]
+    chromium = (f"{b['chromium_warm_s']:.1f} s; batch is {b['vs_chromium']:.2f}x as fast"
+                if b["chromium_warm_s"] else "Chromium not installed")
+    rows = [
+        ("1. one topic, whole process: `handouts build` / `weasyprint` on the composed HTML",
+         f"{s['handouts_build_s']:.2f} s / {s['weasyprint_cli_s']:.2f} s = **{s['ratio']:.2f}x**",
+         "<= 1.10x"),
+        (f"2a. {b['documents']} leaflets: separate `weasyprint` calls / `handouts batch`",
+         f"{b['separate_weasyprint_s']:.1f} s / {b['batch_jobs2_s']:.1f} s = "
+         f"**{b['speedup_vs_separate']:.1f}x faster**", ">= 7x"),
+        ("2b. `--jobs 1` / `--jobs 2`",
+         f"{b['batch_jobs1_s']:.1f} s / {b['batch_jobs2_s']:.1f} s = **{b['jobs2_vs_jobs1']:.2f}x**",
+         ">= 1.7x"),
+        ("2c. warm headless Chromium (DevTools) on the same HTML", chromium, "at least as fast"),
+        (f"3. no-op rebuild of the {b['documents']}, whole process",
+         f"**{b['noop_rebuild_s']:.2f} s**", "<= 0.5 s"),
+        (f"4. worker memory across {m['renders']} renders",
+         f"{m['rss_mb'][m['baseline_at']]} -> {m['rss_mb'][m['renders']]} MB, "
+         f"**{m['growth'] * 100:+.1f}%**", "< 20%"),
+        ("5. `handouts --help` / `handouts list`, whole process",
+         f"**{u['help_s']:.2f} s / {u['list_s']:.2f} s**", "<= 0.25 s"),
+    ]
+    lines = ["| benchmark | result (medians) | target |", "|---|---|---|"]
+    lines += [f"| {a} | {b_} | {c} |" for a, b_, c in rows]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

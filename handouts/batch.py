@@ -1,0 +1,496 @@
+"""Batch: many clinics x topics x papers x variants from a manifest, in parallel.
+
+Jobs come from a TOML manifest (`handouts.toml`). Each job's inputs are hashed
+(topic, clinic profile, logo, stylesheet, images, templates, styles, versions,
+options); a job whose inputs match its last successful build is skipped. Workers
+are separate processes that import WeasyPrint once and keep one Renderer, and are
+recycled after a number of documents so memory stays flat. A failed job fails
+alone. The output folder gets `build-manifest.json`: every output with its sha256
+and its inputs' hashes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import time
+import tomllib
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+from pydantic import ValidationError as PydanticError
+
+from . import __version__
+from .errors import HandoutsError, Problem, UsageError, ValidationError
+from .finish import clean_stale_parts, write_atomic
+from .library import Library
+from .models import Paper, Strict, Variant
+
+STATE_NAME = "build-manifest.json"
+RECYCLE_AFTER = 50  # documents per worker before it is replaced
+
+Slug = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z0-9][a-z0-9-]*)$")]
+
+
+class ClinicRule(Strict):
+    """Per-clinic exceptions to the manifest's defaults."""
+
+    topics: list[Slug] | None = None
+    exclude: list[Slug] = []
+    papers: list[Paper] | None = None
+    variants: list[Variant] | None = None
+    skip: bool = False
+
+
+class BookletJob(Strict):
+    """A declared booklet to build for some clinics."""
+
+    name: Slug
+    clinics: list[Slug] = ["*"]
+    papers: list[Paper] | None = None
+    variants: list[Variant] = ["standard"]
+    impose: bool = False
+
+
+class Manifest(Strict):
+    """A batch manifest (`handouts.toml`)."""
+
+    output: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "output"
+    clinics: list[Slug] = ["*"]
+    topics: list[Slug] = ["*"]
+    papers: Annotated[list[Paper], Field(min_length=1)] = ["a4"]
+    variants: Annotated[list[Variant], Field(min_length=1)] = ["standard"]
+    clinic: dict[str, ClinicRule] = {}
+    booklet: list[BookletJob] = []
+
+
+@dataclass(frozen=True)
+class Job:
+    """One output to build."""
+
+    kind: Literal["leaflet", "booklet"]
+    clinic: str
+    name: str                    # topic slug or booklet name
+    paper: str
+    variant: str = "standard"
+    impose: bool = False
+
+    @property
+    def id(self) -> str:
+        """Stable identifier, also the output path without `.pdf`."""
+        large = "-large" if self.variant == "large" else ""
+        prefix = "booklet-" if self.kind == "booklet" else ""
+        return f"{self.clinic}/{prefix}{self.name}-{self.paper}{large}"
+
+    def outputs(self) -> list[str]:
+        """Output files relative to the output folder."""
+        return [f"{self.id}.pdf"] + ([f"{self.id}-imposed.pdf"] if self.impose else [])
+
+
+@dataclass
+class JobResult:
+    """What happened to one job."""
+
+    job: str
+    status: str                           # built / up-to-date / failed / would-build
+    outputs: list[dict] = field(default_factory=list)   # {path, sha256, pages}
+    seconds: float = 0.0
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        """JSON form for --json."""
+        first = self.outputs[0] if self.outputs else {}
+        return {"job": self.job, "status": self.status, "output": first.get("path"),
+                "pages": first.get("pages"), "sha256": first.get("sha256"),
+                "outputs": self.outputs, "seconds": round(self.seconds, 3),
+                "error": self.error, "warnings": self.warnings}
+
+
+# --- manifest -> jobs -------------------------------------------------------------------
+
+def load_manifest(path: Path) -> Manifest:
+    """Read and validate a batch manifest."""
+    from .load import MAX_PROFILE_BYTES, _schema_problems, _toml_line, read_text  # noqa: PLC0415
+
+    text = read_text(path, MAX_PROFILE_BYTES)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise ValidationError(f"not valid TOML: {str(error).split(' (at')[0]}", file=path,
+                              line=int(match.group(1)) if match else None) from None
+    try:
+        return Manifest.model_validate(data)
+    except PydanticError as error:
+        problems = _schema_problems(error, path, {})
+        raise ValidationError(problems=[Problem(
+            p.message, file=path, line=_toml_line(text, tuple((p.field or "").split("."))),
+            field=p.field, hint=p.hint, code=p.code) for p in problems]) from None
+
+
+def _expand(names: list[str], known: dict, kind: str, where: Path,
+            problems: list[Problem]) -> list[str]:
+    if "*" in names:
+        return list(known)
+    for name in names:
+        if name not in known:
+            problems.append(Problem(f"unknown {kind} {name!r}", file=where, code="unknown",
+                                    hint=f"{kind}s available: {', '.join(known)}"))
+    return [n for n in names if n in known]
+
+
+def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
+    """Every job the manifest asks for, sorted by id; unknown names are errors."""
+    problems: list[Problem] = []
+    topics, clinics, booklets = library.topics(), library.clinics(), library.booklets()
+    for slug in manifest.clinic:
+        if slug not in clinics:
+            problems.append(Problem(f"exception for unknown clinic {slug!r}", file=where,
+                                    field=f"clinic.{slug}", code="unknown"))
+    jobs: set[Job] = set()
+    for clinic in _expand(manifest.clinics, clinics, "clinic", where, problems):
+        rule = manifest.clinic.get(clinic, ClinicRule())
+        if rule.skip:
+            continue
+        chosen = _expand(rule.topics or manifest.topics, topics, "topic", where, problems)
+        for topic in chosen:
+            if topic in rule.exclude:
+                continue
+            for paper in rule.papers or manifest.papers:
+                for variant in rule.variants or manifest.variants:
+                    jobs.add(Job("leaflet", clinic, topic, paper, variant))
+    for entry in manifest.booklet:
+        if entry.name not in booklets:
+            problems.append(Problem(f"unknown booklet {entry.name!r}", file=where,
+                                    field="booklet", code="unknown",
+                                    hint=f"booklets available: {', '.join(booklets)}"))
+            continue
+        for clinic in _expand(entry.clinics, clinics, "clinic", where, problems):
+            for paper in entry.papers or manifest.papers:
+                for variant in entry.variants:
+                    jobs.add(Job("booklet", clinic, entry.name, paper, variant, entry.impose))
+    if problems:
+        raise ValidationError(problems=problems)
+    return sorted(jobs, key=lambda j: j.id)
+
+
+def shard(jobs: list[Job], index: int, count: int) -> list[Job]:
+    """The stable `index`-th of `count` shards (1-based), by a hash of each job id.
+
+    A hash (not a position) keeps a job in the same shard when others are added.
+    """
+    if not 1 <= index <= count:
+        raise UsageError(f"shard {index}/{count} is out of range", hint="use I/N with 1 <= I <= N")
+    return [j for j in jobs if int(hashlib.sha1(j.id.encode()).hexdigest(), 16) % count
+            == index - 1]
+
+
+def parse_shard(value: str | None) -> tuple[int, int]:
+    """'2/5' -> (2, 5)."""
+    if not value:
+        return 1, 1
+    match = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value)
+    if not match or int(match.group(2)) < 1:
+        raise UsageError(f"--shard {value!r} is not I/N", hint="e.g. --shard 2/5")
+    return int(match.group(1)), int(match.group(2))
+
+
+# --- input hashing ----------------------------------------------------------------------
+
+class _Hasher:
+    """sha256 of files, each read once per run."""
+
+    def __init__(self):
+        self.cache: dict[Path, str] = {}
+
+    def file(self, path: Path) -> str:
+        if path not in self.cache:
+            digest = hashlib.sha256()
+            try:
+                with open(path, "rb") as handle:
+                    for block in iter(lambda: handle.read(1 << 16), b""):
+                        digest.update(block)
+                self.cache[path] = digest.hexdigest()
+            except OSError:
+                self.cache[path] = "missing"
+        return self.cache[path]
+
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
+
+
+def _topic_files(library: Library, slug: str) -> list[Path]:
+    path = library.topics().get(slug)
+    if path is None:
+        return []
+    files = [path]
+    try:
+        text = path.read_text("utf-8", errors="replace")
+    except OSError:
+        return files
+    for src in _IMAGE.findall(text):
+        for folder in library.dirs("content"):
+            if (folder / src).is_file():
+                files.append(folder / src)
+                break
+    return files
+
+
+def _shared_files(library: Library) -> list[Path]:
+    files = []
+    for kind in ("templates", "styles"):
+        for folder in library.dirs(kind):
+            files += sorted(p for p in folder.rglob("*") if p.is_file())
+    return files
+
+
+def job_inputs(library: Library, job: Job, hasher: _Hasher, shared: list[Path]) -> dict:
+    """Every input of a job with its hash (paths relative to their layer)."""
+    files: list[Path] = []
+    folder = library.clinics().get(job.clinic)
+    if folder:
+        files += sorted(p for p in folder.iterdir() if p.is_file())
+    if job.kind == "leaflet":
+        files += _topic_files(library, job.name)
+    else:
+        booklet = library.booklets().get(job.name)
+        if booklet:
+            files.append(booklet)
+            from .load import load_booklet  # noqa: PLC0415
+
+            try:
+                for slug in load_booklet(booklet).topics:
+                    files += _topic_files(library, slug)
+            except HandoutsError:
+                pass
+    files += shared
+    inputs = {_label(library, p): hasher.file(p) for p in files}
+    inputs["options"] = hashlib.sha256(json.dumps(asdict(job), sort_keys=True).encode()).hexdigest()
+    inputs["versions"] = _versions()
+    return inputs
+
+
+def _label(library: Library, path: Path) -> str:
+    for index, root in enumerate(library.layers):
+        try:
+            relative = path.resolve().relative_to(root)
+        except ValueError:
+            continue
+        return str(relative) if index == 0 else f"(bundled)/{relative}"
+    return str(path)
+
+
+@cache
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    parts = [f"handouts {__version__}"]
+    for name in ("weasyprint", "pydyf", "pypdf", "fontpkg-atkinson-hyperlegible"):
+        try:
+            parts.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name} ?")
+    return hashlib.sha256(" ".join(parts).encode()).hexdigest()
+
+
+def _digest(inputs: dict) -> str:
+    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
+
+
+# --- running ----------------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _worker_init(time_limit: float | None) -> None:
+    from .render import Renderer  # noqa: PLC0415
+
+    _WORKER["renderer"] = Renderer(time_limit=time_limit)
+    _WORKER["libraries"] = {}
+
+
+def run_job(job: Job, root: str | None, out: str) -> JobResult:
+    """Build one job (in a worker process, or in-process for --jobs 1)."""
+    from .build import build_booklet, build_one  # noqa: PLC0415
+    from .load import load_clinic, load_topic  # noqa: PLC0415
+
+    started = time.perf_counter()
+    if "renderer" not in _WORKER:
+        _worker_init(None)
+    libraries = _WORKER["libraries"]
+    library = libraries.setdefault(root, Library(Path(root) if root else None))
+    try:
+        if job.kind == "leaflet":
+            profile = load_clinic(library.clinic_folder(job.clinic), library)
+            topic = load_topic(library.topic_path(job.name))
+            results = [build_one(library, topic, profile, job.paper, job.variant, Path(out),
+                                 _WORKER["renderer"])]
+        else:
+            results = build_booklet(clinic=job.clinic, name=job.name, paper=job.paper,
+                                    variant=job.variant, out=Path(out), library=library,
+                                    renderer=_WORKER["renderer"], impose=job.impose)
+    except HandoutsError as error:
+        return JobResult(job.id, "failed", seconds=time.perf_counter() - started,
+                         error="; ".join(str(p) for p in error.problems))
+    except Exception as error:  # noqa: BLE001 - one broken job must not stop the batch
+        return JobResult(job.id, "failed", seconds=time.perf_counter() - started,
+                         error=f"internal error: {type(error).__name__}: {error}")
+    return JobResult(job.id, "built", seconds=time.perf_counter() - started,
+                     outputs=[{"path": str(r.path), "sha256": r.sha256, "pages": r.pages}
+                              for r in results],
+                     warnings=[str(w) for r in results for w in r.warnings])
+
+
+def _read_state(path: Path) -> dict:
+    try:
+        state = json.loads(path.read_text())
+        return state if isinstance(state, dict) and isinstance(state.get("jobs"), dict) \
+            else {"jobs": {}}
+    except (OSError, ValueError):
+        return {"jobs": {}}
+
+
+def _update_state(path: Path, job_id: str, entry: dict | None) -> None:
+    """Set (or drop) one job's entry; a lock lets shards share an output folder."""
+    import fcntl  # noqa: PLC0415
+
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        state = _read_state(path)
+        if entry is None:
+            state["jobs"].pop(job_id, None)
+        else:
+            state["jobs"][job_id] = entry
+        state["handouts"] = __version__
+        write_atomic(path, json.dumps(state, indent=1, sort_keys=True).encode())
+
+
+def _up_to_date(entry: dict | None, digest: str, out: Path, hasher: _Hasher) -> bool:
+    if not entry or entry.get("inputs_hash") != digest:
+        return False
+    for output in entry.get("outputs", []):
+        path = out / output["file"]
+        if not path.is_file() or hasher.file(path) != output["sha256"]:
+            return False
+    return bool(entry.get("outputs"))
+
+
+@dataclass
+class BatchSummary:
+    """The outcome of a batch run."""
+
+    results: list[JobResult]
+    out: Path
+    total_jobs: int
+
+    @property
+    def failed(self) -> list[JobResult]:
+        """Jobs that failed."""
+        return [r for r in self.results if r.status == "failed"]
+
+    def counts(self) -> dict[str, int]:
+        """Jobs per status."""
+        counts: dict[str, int] = {}
+        for result in self.results:
+            counts[result.status] = counts.get(result.status, 0) + 1
+        return counts
+
+
+def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int | None = None,
+              shard_spec: str | None = None, force: bool = False, dry_run: bool = False,
+              out: Path | None = None, on_result=None, on_plan=None,
+              time_limit: float | None = 120) -> BatchSummary:
+    """Run the manifest's jobs; returns every job's result (failures included)."""
+    manifest_path = manifest_path or library.manifest_path()
+    if manifest_path is None:
+        raise UsageError("no batch manifest: give a MANIFEST file or add handouts.toml to "
+                         "the library", hint="see the README for the format")
+    manifest = load_manifest(Path(manifest_path))
+    all_jobs = plan(library, manifest, Path(manifest_path))
+    index, count = parse_shard(shard_spec)
+    selected = shard(all_jobs, index, count)
+    base = Path(manifest_path).resolve().parent
+    out = Path(out) if out else (base / manifest.output)
+    out.mkdir(parents=True, exist_ok=True)
+    # Leftovers of killed builds; a concurrent shard's temporary files are kept.
+    clean_stale_parts(out)
+    state_path = out / STATE_NAME
+    state = _read_state(state_path)
+    hasher = _Hasher()
+    shared = _shared_files(library)
+    pending, results = [], []
+    digests = {}
+    for job in selected:
+        inputs = job_inputs(library, job, hasher, shared)
+        digests[job.id] = (inputs, _digest(inputs))
+        if not force and _up_to_date(state["jobs"].get(job.id), digests[job.id][1], out,
+                                     hasher):
+            entry = state["jobs"][job.id]
+            result = JobResult(job.id, "up-to-date", outputs=[
+                {"path": str(out / o["file"]), "sha256": o["sha256"], "pages": o["pages"]}
+                for o in entry["outputs"]])
+            results.append(result)
+        else:
+            pending.append(job)
+    if on_plan:
+        on_plan(len(selected), len(pending))
+    for result in results:
+        if on_result:
+            on_result(result)
+    if dry_run:
+        results += [JobResult(job.id, "would-build") for job in pending]
+        return BatchSummary(results, out, len(selected))
+
+    def record(job: Job, result: JobResult) -> None:
+        results.append(result)
+        entry = None
+        if result.status == "built":
+            inputs, digest = digests[job.id]
+            entry = {"inputs_hash": digest, "inputs": inputs,
+                     "outputs": [{"file": os.path.relpath(o["path"], out),
+                                  "sha256": o["sha256"], "pages": o["pages"]}
+                                 for o in result.outputs]}
+        # Written after every job, so a killed batch resumes where it stopped.
+        _update_state(state_path, job.id, entry)
+        if on_result:
+            on_result(result)
+
+    root = str(library.root) if library.root else None
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(pending) or 1))
+    if not pending:
+        pass  # nothing to render: WeasyPrint is never imported
+    elif workers == 1:
+        _worker_init(time_limit)
+        for job in pending:
+            record(job, run_job(job, root, str(out)))
+    else:
+        _run_pool(pending, workers, root, str(out), time_limit, record)
+    return BatchSummary(results, out, len(selected))
+
+
+def _run_pool(pending, workers, root, out, time_limit, record) -> None:
+    import multiprocessing  # noqa: PLC0415
+    from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415
+    from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
+
+    # forkserver: workers start clean (no parent state) and max_tasks_per_child works.
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                             initargs=(time_limit,),
+                             max_tasks_per_child=RECYCLE_AFTER) as pool:
+        futures = {pool.submit(run_job, job, root, out): job for job in pending}
+        for future in as_completed(futures):
+            job = futures[future]
+            try:
+                result = future.result()
+            except BrokenProcessPool as error:
+                result = JobResult(job.id, "failed", error=f"worker process died: {error}")
+            except Exception as error:  # noqa: BLE001
+                result = JobResult(job.id, "failed", error=f"{type(error).__name__}: {error}")
+            record(job, result)
