@@ -103,13 +103,53 @@ def parse_bleed(value: str | None) -> float | None:
     return float(match.group(1))
 
 
+def _layout_cache() -> Path:
+    import os  # noqa: PLC0415
+
+    base = os.environ.get("HANDOUTS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "handouts")
+    return Path(base) / "layout"
+
+
+def _layout_key(composed: Composed, engine: str) -> str:
+    digest = hashlib.sha256(f"{engine}\n{composed.html}".encode())
+    for sheet in composed.stylesheets:
+        digest.update(sheet.read_bytes())
+    return digest.hexdigest()[:40]
+
+
+def _remembered_density(key: str) -> int:
+    try:
+        value = int((_layout_cache() / key).read_text())
+    except (OSError, ValueError):
+        return 0
+    return value if 0 <= value < DENSITY_STEPS else 0
+
+
+def _remember_density(key: str, density: int) -> None:
+    try:
+        write_atomic(_layout_cache() / key, str(density).encode())
+    except OSError:
+        pass  # a read-only home only costs speed
+
+
 def render_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
                    variant: str, renderer, today: dt.date | None = None,
                    options: PrintOptions = PrintOptions()):
-    """Compose and render within the page budget; returns (composed, document, fetcher, warnings)."""
-    for density in range(DENSITY_STEPS):
-        composed = compose_leaflet(library, topic, profile, paper, variant, density, today,
-                                   options.bleed_mm, options.marks)
+    """Compose and render within the page budget; returns (composed, document, fetcher, warnings).
+
+    The spacing step that fitted is remembered under a hash of the document and its
+    stylesheets, so the next build of the same inputs lays out once. The result is
+    the same with or without the memo: it only skips steps known not to fit.
+    """
+    first = compose_leaflet(library, topic, profile, paper, variant, 0, today,
+                            options.bleed_mm, options.marks)
+    key = _layout_key(first, getattr(renderer, "version", ""))
+    start = _remembered_density(key)
+    for density in range(start, DENSITY_STEPS):
+        composed = first if density == 0 else compose_leaflet(
+            library, topic, profile, paper, variant, density, today, options.bleed_mm,
+            options.marks)
         document, fetcher, messages = renderer.render(composed,
                                                       pdf_variant=options.pdf_variant)
         pages = len(document.pages)
@@ -117,6 +157,8 @@ def render_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper
             if density:
                 log.info("%s fits %s page(s) with tighter spacing (step %d)", topic.slug,
                          composed.budget, density)
+            if density != start:
+                _remember_density(key, density)
             return composed, document, fetcher, messages
     over = pages - composed.budget
     fill = _page_fill(document)

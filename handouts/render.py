@@ -135,6 +135,7 @@ class Renderer:
         from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
 
         self._weasyprint = weasyprint
+        self.version = f"weasyprint {weasyprint.__version__}"
         from .fonts import font_dir  # noqa: PLC0415
 
         # Documents carry their own library's roots; these are the fallback.
