@@ -244,6 +244,59 @@ def batch(state, manifest, jobs, shard, force, dry_run, out, as_json):
     return EXIT_PROBLEMS if summary.failed else 0
 
 
+@cli.command()
+@click.argument("topics", nargs=-1)
+@click.option("--clinic", "-c", "clinics", multiple=True, help="Check against this clinic "
+              "only (repeatable; default: every clinic).")
+@click.option("--strict", is_flag=True, help="Warnings (an overdue review) fail the check.")
+@click.option("--grade", type=click.FloatRange(1, 20), default=8.0, show_default=True,
+              help="Highest acceptable Flesch-Kincaid reading grade.")
+@click.option("--no-render", is_flag=True, help="Skip the checks that render PDFs (page "
+              "budgets, text size): much faster.")
+@click.option("--paper", "-p", "papers", multiple=True, type=PAPER_CHOICE,
+              help="Paper sizes for the page-budget check (default: a4, letter, a5).")
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.pass_obj
+def check(state, topics, clinics, strict, grade, no_render, papers, as_json):
+    """Check the library is fit to print; report every problem with file, line and fix.
+
+    Checks front matter and clinic profiles, reading level, review dates, alt text,
+    colour contrast, text size, page budgets for every topic x clinic x paper (this
+    renders, in one warm process), clinic fields and internal links.
+    Exit codes: 0 clean, 1 problems found, 2 usage error.
+    """
+    from .check import check_library, relative  # noqa: PLC0415
+
+    library = state.library()
+    for slug in topics:
+        library.topic_path(slug)       # unknown names are usage errors (exit 2)
+    for slug in clinics:
+        library.clinic_folder(slug)
+    if not no_render and not as_json and not state.quiet:
+        click.echo("checking (rendering every topic x clinic x paper for page budgets)...",
+                   err=True)
+    report = check_library(library, list(topics) or None, list(clinics) or None,
+                           strict=strict, grade=grade, render=not no_render,
+                           papers=tuple(p.lower() for p in papers) or ("a4", "letter", "a5"))
+    failing = report.errors(strict)
+    if as_json:
+        data = report.as_dict()
+        for item in data["problems"]:
+            item["file"] = relative(item["file"], library)
+        data["ok"] = not failing
+        click.echo(json.dumps(data, indent=2))
+    else:
+        _report(report.problems)
+        if not state.quiet:
+            errors = sum(1 for p in report.problems if p.severity == "error")
+            warnings = len(report.problems) - errors
+            verdict = click.style("fit to print", fg="green", bold=True) if not failing \
+                else click.style("not fit to print", fg="red", bold=True)
+            click.echo(f"{report.topics} topics, {report.clinics} clinics, {report.renders} "
+                       f"renders: {errors} errors, {warnings} warnings: {verdict}")
+    return EXIT_PROBLEMS if failing else 0
+
+
 class _Progress:
     """A progress bar on a terminal, plain lines otherwise (both on stderr)."""
 

@@ -1,0 +1,261 @@
+"""Check: is a handout library fit to print? Every problem with its file, line and fix.
+
+Runs the same stages as a build (load, compose, render) but collects problems
+instead of stopping at the first: schemas, reading level, governance, accessibility
+(alt text, colour contrast, text size), page budgets, clinic fields and links.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import HandoutsError, Problem
+from .library import Library
+from .load import load_booklet, load_clinic, load_topic
+from .markup import render_body
+from .models import ClinicProfile, Topic
+from .readability import measure
+
+DEFAULT_GRADE = 8.0
+MIN_BODY_PT = {"standard": 12.0, "large": 16.0}
+
+
+@dataclass
+class CheckReport:
+    """Everything `handouts check` found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    topics: int = 0
+    clinics: int = 0
+    renders: int = 0
+
+    def errors(self, strict: bool = False) -> list[Problem]:
+        """Problems that fail the check (warnings too with `strict`)."""
+        return [p for p in self.problems if strict or p.severity == "error"]
+
+    def as_dict(self) -> dict:
+        """JSON form."""
+        return {"topics": self.topics, "clinics": self.clinics, "renders": self.renders,
+                "problems": [p.as_dict() for p in self.problems]}
+
+
+# --- colour contrast (WCAG 2.x) ----------------------------------------------------------
+
+def _luminance(colour: str) -> float:
+    channels = []
+    for index in (1, 3, 5):
+        value = int(colour[index:index + 2], 16) / 255
+        channels.append(value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4)
+    red, green, blue = channels
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (not rounded)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def nearest_passing(colour: str, background: str, ratio: float) -> str:
+    """The closest darker shade of `colour` that reaches `ratio` on `background`."""
+    from .compose import _mix  # noqa: PLC0415
+
+    for step in range(1, 101):
+        candidate = _mix(colour, "#000000", 1 - step / 100)
+        if contrast(candidate, background) >= ratio:
+            return candidate
+    return "#000000"
+
+
+def _contrast_problems(profile: ClinicProfile) -> list[Problem]:
+    from .compose import _mix  # noqa: PLC0415
+
+    colours = profile.clinic.colours
+    path = profile.folder / "clinic.toml"
+    checks = [  # (name, colour, background, background name, minimum, what it is used for)
+        ("text", colours.text, "#ffffff", "the white page", 4.5, "body text"),
+        ("primary", colours.primary, "#ffffff", "the white page", 4.5,
+         "headings and the subtitle"),
+        ("text", colours.text, _mix(colours.primary, "#ffffff", 0.10),
+         "the main-message box", 4.5, "main-message text"),
+        ("warning", colours.warning, "#ffffff", "the white page", 4.5, "the urgent box heading"),
+        ("warning", colours.warning, _mix(colours.warning, "#ffffff", 0.07),
+         "the urgent box", 4.5, "the urgent box heading"),
+        ("accent", colours.accent or colours.primary, "#ffffff", "the white page", 3.0,
+         "callout borders (graphics)"),
+    ]
+    problems = []
+    for name, colour, background, where, minimum, use in checks:
+        ratio = contrast(colour, background)
+        if ratio < minimum:  # compared unrounded, as WCAG requires
+            shade = nearest_passing(colour, background, minimum)
+            problems.append(Problem(
+                f"colour {colour} has contrast {ratio:.2f}:1 against {where} ({background}); "
+                f"{use} need at least {minimum:g}:1", file=path, field=f"colours.{name}",
+                code="contrast", hint=f"use {shade} or darker"))
+    return problems
+
+
+# --- per topic ---------------------------------------------------------------------------
+
+def _topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
+                    grade: float, today: dt.date, strict: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    try:
+        result = render_body(topic, None, library.dirs("content"))
+    except HandoutsError as error:
+        return error.problems
+    problems += result.problems  # missing alt text
+    for problem in result.problems:
+        if problem.code == "missing-alt":
+            problems.remove(problem)
+            problems.append(Problem(problem.message, file=problem.file, code="missing-alt",
+                                    hint=problem.hint))
+    level = measure(result.text)
+    if level.fk_grade > grade:
+        hardest = "; ".join(f"{s[:70]!r} ({g:.0f})" for g, s in level.hardest[:3])
+        problems.append(Problem(
+            f"reading grade {level.fk_grade:.1f} is above the target of {grade:g}",
+            file=topic.path, code="reading-level",
+            hint=f"shorten these sentences first: {hardest}"))
+    if topic.overdue(today):
+        problems.append(Problem(
+            f"review overdue since {topic.meta.next_review.isoformat()}", file=topic.path,
+            field="next_review", code="review-overdue",
+            severity="error" if strict else "warning",
+            hint="review the text, then update last_reviewed and next_review"))
+    for link in result.internal_links:
+        if link not in result.heading_ids:
+            problems.append(Problem(f"link to #{link} points at no heading", file=topic.path,
+                                    code="broken-link",
+                                    hint=f"headings: {', '.join(sorted(result.heading_ids))}"))
+    for profile in clinics:
+        missing = result.fields_used - set(profile.fields())
+        for name in sorted(missing):
+            problems.append(Problem(
+                f"uses {{{{ clinic.{name} }}}} but clinic {profile.slug!r} has no {name!r}",
+                file=topic.path, code="missing-clinic-field",
+                hint=f"add {name} to {profile.folder / 'clinic.toml'}"))
+    return problems
+
+
+def _body_size(pdf: bytes) -> float:
+    """The font size (pt) most characters are set in."""
+    from io import BytesIO  # noqa: PLC0415
+
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    counts: dict[float, int] = {}
+    for page in PdfReader(BytesIO(pdf)).pages:
+        def visit(text, cm, tm, font, size):
+            if text.strip():
+                scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
+                key = round(size * scale, 1)
+                counts[key] = counts.get(key, 0) + len(text.strip())
+        page.extract_text(visitor_text=visit)
+    return max(counts, key=counts.get) if counts else 0.0
+
+
+def _render_problems(library, topics, clinics, papers, variants, today, report) -> None:
+    from .build import render_leaflet  # noqa: PLC0415
+    from .render import Renderer, refused_problems  # noqa: PLC0415
+
+    renderer = Renderer(library.asset_roots())
+    for topic in topics:
+        for profile in clinics:
+            for paper in papers:
+                for variant in variants:
+                    report.renders += 1
+                    try:
+                        composed, document, fetcher, _ = render_leaflet(
+                            library, topic, profile, paper, variant, renderer, today)
+                    except HandoutsError as error:
+                        report.problems.extend(error.problems)
+                        continue
+                    report.problems.extend(refused_problems(fetcher, topic.path))
+                    if variant == "standard" and paper == papers[0]:
+                        pdf = renderer.write(document)
+                        size = _body_size(pdf)
+                        if size < MIN_BODY_PT[variant]:
+                            report.problems.append(Problem(
+                                f"body text is {size:g} pt for clinic {profile.slug!r}; "
+                                f"the minimum is {MIN_BODY_PT[variant]:g} pt", file=topic.path,
+                                code="text-size", hint="check the clinic's style.css "
+                                                       "and the library's styles/"))
+
+
+def check_library(library: Library, topics: list[str] | None = None,
+                  clinics: list[str] | None = None, *, strict: bool = False,
+                  grade: float = DEFAULT_GRADE, render: bool = True,
+                  papers: tuple[str, ...] = ("a4", "letter", "a5"),
+                  variants: tuple[str, ...] = ("standard", "large"),
+                  today: dt.date | None = None) -> CheckReport:
+    """Check the library (or the named topics and clinics); never raises for content."""
+    today = today or dt.date.today()
+    report = CheckReport()
+    loaded_topics: list[Topic] = []
+    for slug in topics or list(library.topics()):
+        try:
+            loaded_topics.append(load_topic(library.topic_path(slug)))
+        except HandoutsError as error:
+            report.problems.extend(error.problems)
+    loaded_clinics: list[ClinicProfile] = []
+    for slug in clinics or list(library.clinics()):
+        try:
+            loaded_clinics.append(load_clinic(library.clinic_folder(slug), library))
+        except HandoutsError as error:
+            report.problems.extend(error.problems)
+    for path in library.booklets().values():
+        try:
+            spec = load_booklet(path)
+            for slug in spec.topics:
+                if slug not in library.topics():
+                    report.problems.append(Problem(f"booklet lists unknown topic {slug!r}",
+                                                   file=path, field="topics", code="unknown"))
+        except HandoutsError as error:
+            report.problems.extend(error.problems)
+    manifest = library.manifest_path()
+    if manifest:
+        from .batch import load_manifest, plan  # noqa: PLC0415
+
+        try:
+            plan(library, load_manifest(manifest), manifest)
+        except HandoutsError as error:
+            report.problems.extend(error.problems)
+    report.topics, report.clinics = len(loaded_topics), len(loaded_clinics)
+    for profile in loaded_clinics:
+        report.problems.extend(_contrast_problems(profile))
+    for topic in loaded_topics:
+        report.problems.extend(_topic_problems(library, topic, loaded_clinics, grade, today,
+                                               strict))
+    if render and loaded_topics and loaded_clinics:
+        # Page budgets need real layout: one warm renderer for every combination.
+        clean = [t for t in loaded_topics
+                 if not any(p.file == t.path and p.severity == "error" and p.code in (
+                     "raw-html", "template", "unsafe-resource", "missing-image")
+                     for p in report.problems)]
+        _render_problems(library, clean, loaded_clinics, papers, variants, today, report)
+    report.problems = _dedupe(report.problems)
+    return report
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, unique = set(), []
+    for problem in problems:
+        key = (str(problem.file), problem.line, problem.field, problem.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(problem)
+    return unique
+
+
+def relative(path: Path | str | None, library: Library) -> str | None:
+    """A path relative to the library root, for shorter reports."""
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(library.root)) if library.root else str(path)
+    except ValueError:
+        return str(path)

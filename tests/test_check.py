@@ -1,0 +1,124 @@
+"""`handouts check`: every kind of problem reported with its file, exit codes, JSON."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from handouts.check import contrast, nearest_passing
+from tests.conftest import ROOT, topic_text
+
+
+def _check(*args, library=None):
+    command = [sys.executable, "-m", "handouts"]
+    if library:
+        command += ["--library", str(library)]
+    return subprocess.run(command + ["check", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=600)
+
+
+def test_shipped_library_is_fit_to_print():
+    result = _check()
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "fit to print" in result.stdout and "0 errors" in result.stdout
+
+
+HARD = ("Notwithstanding considerable interindividual variability, pharmacological "
+        "antiresorptive interventions demonstrably attenuate osteoclastic activity, "
+        "consequently diminishing the cumulative incidence of pathological skeletal "
+        "complications in metastatic malignancies. ") * 4
+
+
+@pytest.fixture
+def seeded(make_library):
+    """A library with exactly one problem of each kind the check knows."""
+    lib = make_library({
+        "schema": topic_text("Fine text.").replace("pages: 2", "pages: 2\ncolour: blue"),
+        "hard": topic_text(HARD),
+        "overdue": topic_text("Short and clear text.").replace(
+            "last_reviewed: 2026-11-01", "last_reviewed: 2020-01-01").replace(
+            "next_review: 2029-11-01", "next_review: 2022-01-01"),
+        "no-alt": topic_text("A picture.\n\n![](images/dot.svg)\n"),
+        "too-long": topic_text("\n".join(f"- [ ] Step {n} of a long list" for n in range(120)),
+                               pages=1),
+        "email": topic_text("Write to {{ clinic.email }} today."),
+        "links": topic_text("## Where to go\n\nSee [the section](#nowhere).\n"),
+    }, clinics=["riverside-oncology", "lakeside-spine"])
+    (lib.root / "content" / "images" / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        '<circle cx="5" cy="5" r="4"/></svg>')
+    lakeside = lib.root / "clinics" / "lakeside-spine"
+    toml = lakeside / "clinic.toml"
+    toml.write_text(toml.read_text().replace('primary = "#4a2c82"', 'primary = "#9fd3de"'))
+    (lakeside / "style.css").write_text("html { font-size: 10pt; }\n")
+    return lib
+
+
+SEEDED = ["schema", "hard", "overdue", "no-alt", "too-long", "email", "links"]
+
+
+def test_seeded_library_reports_each_problem_with_its_file(seeded):
+    result = _check(*SEEDED, "--paper", "a4", library=seeded.root)
+    assert result.returncode == 1
+    err = result.stderr
+    expected = [
+        ("schema.md:6", "colour: unknown key"),
+        ("hard.md", "reading grade"),
+        ("overdue.md", "review overdue"),
+        ("no-alt.md", "has no alt text"),
+        ("too-long.md", "overflows its budget of 1 page(s)"),
+        ("email.md", "clinic 'lakeside-spine' has no 'email'"),
+        ("links.md", "link to #nowhere points at no heading"),
+        ("lakeside-spine/clinic.toml", "colours.primary: colour #9fd3de has contrast"),
+        ("", "body text is 10 pt for clinic 'lakeside-spine'"),
+    ]
+    lines = err.splitlines()
+    for where, what in expected:
+        assert any(where in line and what in line for line in lines), (where, what, err)
+    assert "shorten these sentences first" in err
+    assert "use #" in err  # the nearest passing shade
+    assert "Traceback" not in err
+    overdue = next(line for line in lines if "review overdue" in line)
+    assert overdue.startswith("warning:")
+
+
+def test_json_lists_the_same_problems(seeded):
+    text = _check(*SEEDED, "--paper", "a4", library=seeded.root)
+    data = _check(*SEEDED, "--paper", "a4", "--json", library=seeded.root)
+    assert data.returncode == 1
+    report = json.loads(data.stdout)
+    assert report["ok"] is False
+    messages = {p["message"] for p in report["problems"]}
+    for line in text.stderr.splitlines()[1:]:
+        assert any(m in line for m in messages), line
+    codes = {p["code"] for p in report["problems"]}
+    assert {"extra_forbidden", "reading-level", "review-overdue", "missing-alt",
+            "page-budget", "missing-clinic-field", "broken-link", "contrast",
+            "text-size"} <= codes
+    schema = next(p for p in report["problems"] if p["code"] == "extra_forbidden")
+    assert schema["file"] == "content/schema.md" and schema["line"] == 6
+
+
+def test_strict_makes_overdue_an_error(make_library):
+    lib = make_library({"overdue": topic_text("Short and clear text.").replace(
+        "last_reviewed: 2026-11-01", "last_reviewed: 2020-01-01").replace(
+        "next_review: 2029-11-01", "next_review: 2022-01-01")})
+    assert _check("overdue", "--no-render", library=lib.root).returncode == 0
+    strict = _check("overdue", "--no-render", "--strict", library=lib.root)
+    assert strict.returncode == 1 and "error: " in strict.stderr
+
+
+def test_unknown_topic_is_a_usage_error():
+    result = _check("no-such-topic")
+    assert result.returncode == 2 and "unknown topic" in result.stderr
+
+
+def test_contrast_is_compared_unrounded():
+    assert contrast("#ffffff", "#000000") == pytest.approx(21.0)
+    # #777777 on white is 4.478:1, which rounds to 4.5 but does not pass.
+    assert 4.47 < contrast("#777777", "#ffffff") < 4.5
+    shade = nearest_passing("#777777", "#ffffff", 4.5)
+    assert contrast(shade, "#ffffff") >= 4.5 and shade != "#777777"
