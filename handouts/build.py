@@ -238,6 +238,9 @@ def build(topics: list[str], clinic: str, paper: str | None = None,
     paper = check_choice(paper or profile.clinic.paper, PAPERS, "paper size")
     loaded = _load_all(library, topics)
     out = Path(out) if out else library.output
+    from .finish import clean_stale_parts  # noqa: PLC0415
+
+    clean_stale_parts(out / profile.slug)  # temporary files of a killed earlier build
     renderer = renderer or Renderer(library.asset_roots())
     results, errors = [], []
     for topic in loaded:

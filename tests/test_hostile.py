@@ -1,0 +1,182 @@
+"""Hardening: any input builds or fails with a HandoutsError; nothing good is lost."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from handouts.build import build
+from handouts.compose import compose_leaflet
+from handouts.errors import HandoutsError, RenderError
+from handouts.load import load_clinic, load_topic
+from handouts.markup import render_body
+from handouts.render import Renderer
+from tests.conftest import ROOT, topic_text
+
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
+                    suppress_health_check=[HealthCheck.too_slow,
+                                           HealthCheck.function_scoped_fixture])
+
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**6), st.floats(
+    allow_nan=False, allow_infinity=False), st.text(max_size=40), st.dates(
+    dt.date(1990, 1, 1), dt.date(2040, 1, 1)))
+values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=10), inner, max_size=4)),
+    max_leaves=10)
+FRONT_KEYS = ["title", "subtitle", "summary", "main_message", "layout", "pages", "columns",
+              "version", "last_reviewed", "next_review", "owner", "reviewer", "urgent",
+              "sources", "keywords", "pages_large", "unknown"]
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from(FRONT_KEYS), values, max_size=len(FRONT_KEYS)))
+def test_any_front_matter_loads_or_is_a_handouts_error(tmp_path_factory, front):
+    path = tmp_path_factory.mktemp("fm") / "t.md"
+    path.write_text("---\n" + yaml.safe_dump(front, allow_unicode=True) + "---\nBody\n")
+    try:
+        load_topic(path)
+    except HandoutsError as error:
+        assert error.problems and all(p.file == path for p in error.problems)
+
+
+MARKDOWN_BITS = st.sampled_from([
+    "# ", "## ", "- ", "- [ ] ", "1. ", "> ", "!!! warning \"T\"\n    ", "| a | b |\n|---|---|\n",
+    "**", "_", "`", "```\n", "[", "](", ")", "![", "<", ">", "<img src=x>", "{{", "}}", "{%",
+    "%}", "clinic.phone", "urgent_help", "____", ":", "\n", "\n\n", "&", "#", "\\", "\x00",
+    "file:///etc/passwd", "../", "http://", "javascript:", "<script>", "\ue000", "é", "🦴",
+])
+bodies = st.lists(st.one_of(MARKDOWN_BITS, st.text(max_size=12)), max_size=40).map("".join)
+
+
+@SETTINGS
+@given(bodies)
+def test_any_markdown_body_renders_or_is_a_handouts_error(make_library, body):
+    lib = make_library()
+    path = lib.root / "content" / "t.md"
+    path.write_text(topic_text(body.replace("\x00", "")))
+    profile = load_clinic(lib.clinic_folder("riverside-oncology"))
+    try:
+        topic = load_topic(path)
+        result = render_body(topic, profile, lib.dirs("content"))
+    except HandoutsError:
+        return
+    assert "<script" not in result.html
+    assert 'src="file:///etc' not in result.html and 'href="file:' not in result.html
+    assert 'href="javascript:' not in result.html
+    assert "\ue000" not in result.html
+
+
+@settings(max_examples=8, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(bodies)
+def test_any_markdown_body_builds_a_pdf_or_is_a_handouts_error(make_library, renderer, body):
+    lib = make_library()
+    (lib.root / "content" / "t.md").write_text(topic_text(body.replace("\x00", ""), pages=40))
+    try:
+        [result] = build(["t"], "riverside-oncology", library=lib, renderer=renderer,
+                         out=lib.root / "out")
+    except HandoutsError:
+        return
+    assert result.path.read_bytes().startswith(b"%PDF-")
+
+
+CLINIC_KEYS = ["name", "department", "logo", "colours", "phone", "urgent_phone",
+               "urgent_label", "emergency_number", "country", "address", "website", "paper",
+               "language", "footer", "topic_url", "email", "bogus"]
+toml_scalars = st.one_of(st.booleans(), st.integers(-10, 10**6), st.text(max_size=30))
+toml_values = st.one_of(toml_scalars, st.lists(st.text(max_size=20), max_size=3),
+                        st.dictionaries(st.sampled_from(["primary", "accent", "warning", "text",
+                                                         "x"]), st.text(max_size=12)))
+
+
+def _toml(data: dict) -> str:
+    lines, tables = [], []
+    for key, value in data.items():
+        if isinstance(value, dict):
+            tables.append(f"[{key}]\n" + "".join(f"{k} = {_toml_value(v)}\n"
+                                                 for k, v in value.items()))
+        else:
+            lines.append(f"{key} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n" + "\n".join(tables)
+
+
+def _toml_value(value) -> str:
+    import json
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return json.dumps(value)
+
+
+@SETTINGS
+@given(st.dictionaries(st.sampled_from(CLINIC_KEYS), toml_values, max_size=len(CLINIC_KEYS)))
+def test_any_clinic_profile_loads_or_is_a_handouts_error(make_library, data):
+    lib = make_library()
+    folder = lib.clinic_folder("riverside-oncology")
+    text = _toml(data)
+    try:
+        tomllib.loads(text)
+    except tomllib.TOMLDecodeError:
+        pass  # still must give a HandoutsError below
+    (folder / "clinic.toml").write_text(text)
+    try:
+        load_clinic(folder)
+    except HandoutsError as error:
+        assert error.problems
+
+
+def test_a_good_pdf_is_never_replaced_by_a_failed_build(make_library, renderer):
+    lib = make_library({"t": topic_text("## What is it?\n\nGood text.")})
+    [good] = build(["t"], "riverside-oncology", library=lib, renderer=renderer,
+                   out=lib.root / "out")
+    before = hashlib.sha256(good.path.read_bytes()).hexdigest()
+    topic = lib.root / "content" / "t.md"
+    topic.write_text(topic_text("\n".join(f"- item {n}" for n in range(400)), pages=1))
+    with pytest.raises(HandoutsError):
+        build(["t"], "riverside-oncology", library=lib, renderer=renderer, out=lib.root / "out")
+    assert hashlib.sha256(good.path.read_bytes()).hexdigest() == before
+    assert not list((lib.root / "out").rglob("*.part"))
+
+
+def test_killed_build_keeps_the_old_pdf_and_leaves_nothing_next_time(tmp_path):
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "handouts", "build", "bone-metastases", "-c",
+            "riverside-oncology", "-o", str(out), "--large-print"]
+    assert subprocess.run(args, cwd=ROOT, capture_output=True).returncode == 0
+    pdf = out / "riverside-oncology" / "bone-metastases-a4-large.pdf"
+    before = pdf.read_bytes()
+    for delay in (1.2, 1.6, 2.0):
+        process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        assert pdf.read_bytes() == before  # whole old file or (same) new one, never partial
+    assert subprocess.run(args, cwd=ROOT, capture_output=True).returncode == 0
+    assert not list(out.rglob("*.part"))
+    assert pdf.read_bytes().startswith(b"%PDF-") and pdf.read_bytes().rstrip().endswith(b"%%EOF")
+
+
+def test_rendering_has_a_time_limit(library):
+    slow = Renderer(library.asset_roots(), time_limit=0.05)
+    topic = load_topic(library.topic_path("bone-metastases"))
+    profile = load_clinic(library.clinic_folder("riverside-oncology"))
+    with pytest.raises(RenderError, match="longer than 0.05 s"):
+        slow.render(compose_leaflet(library, topic, profile, "a4"))
+
+
+@pytest.mark.parametrize("content", [b"\x89PNG\r\n\x1a\nnot really", b"%PDF-1.4 binary\x00\x01"])
+def test_binary_topic_and_fake_png_logo(make_library, content):
+    lib = make_library()
+    (lib.root / "content" / "bin.md").write_bytes(content)
+    with pytest.raises(HandoutsError):
+        load_topic(lib.root / "content" / "bin.md")
