@@ -30,6 +30,25 @@ def _print_options(bleed, marks, pdfa):
     return PrintOptions(bleed_mm=parse_bleed(bleed), marks=marks, pdfa=pdfa)
 
 
+def _output_flags(function):
+    """--png and --open, shared by build and booklet."""
+    function = click.option("--open", "open_", is_flag=True,
+                            help="Open the result in the system's PDF viewer.")(function)
+    function = click.option("--png", is_flag=True, help="Also write PNG images of the "
+                            "pages beside the PDF (NAME-1.png, ...).")(function)
+    return function
+
+
+def _after(result, png: bool, open_: bool) -> None:
+    if png and not result.name.endswith("-imposed"):
+        from .images import write_pngs  # noqa: PLC0415
+
+        for path in write_pngs(result.path):
+            log.info("wrote %s", path)
+    if open_:
+        click.launch(str(result.path))
+
+
 def _print_flags(function):
     """--bleed, --marks and --pdfa, shared by build and booklet."""
     function = click.option("--pdfa", is_flag=True, help="PDF/A-2a (tagged) for archiving "
@@ -125,9 +144,10 @@ def _pick_clinic(state: State, clinic: str | None) -> str:
               "resource, a missing glyph) as errors.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @_print_flags
+@_output_flags
 @click.pass_obj
 def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as_json,
-          bleed, marks, pdfa):
+          bleed, marks, pdfa, png, open_):
     """Build one PDF leaflet per TOPIC for one clinic.
 
     Output: OUT/CLINIC/TOPIC-PAPER.pdf (TOPIC-PAPER-large.pdf for large print).
@@ -139,6 +159,7 @@ def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as
         if not as_json and not state.quiet:
             click.echo(f"wrote {_show(result.path)} ({result.pages} "
                        f"page{'s' if result.pages != 1 else ''})")
+        _after(result, png, open_)
 
     if all_topics:
         topics = tuple(state.library().topics())
@@ -169,9 +190,10 @@ def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as
 @click.option("--list", "list_booklets", is_flag=True, help="List the declared booklets.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary.")
 @_print_flags
+@_output_flags
 @click.pass_obj
 def booklet(state, topics, name, title, audience, clinic, paper, large_print, impose, out,
-            strict, list_booklets, as_json, bleed, marks, pdfa):
+            strict, list_booklets, as_json, bleed, marks, pdfa, png, open_):
     """Build a booklet: cover, contents, each topic on a right-hand page, back cover.
 
     Either --name NAME (declared in booklets/NAME.toml) or TOPIC... --title "...".
@@ -200,6 +222,7 @@ def booklet(state, topics, name, title, audience, clinic, paper, large_print, im
         if not as_json and not state.quiet:
             click.echo(f"wrote {_show(result.path)} ({result.pages} "
                        f"{'sheet sides' if result.name.endswith('-imposed') else 'pages'})")
+        _after(result, png, open_ and result is results[0])
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
     return 0
@@ -295,6 +318,81 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json):
             click.echo(f"{report.topics} topics, {report.clinics} clinics, {report.renders} "
                        f"renders: {errors} errors, {warnings} warnings: {verdict}")
     return EXIT_PROBLEMS if failing else 0
+
+
+@cli.command()
+@click.option("--clinic", "-c", envvar="HANDOUTS_CLINIC", help="Clinic shown first.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port (0 picks a free one).")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback exposes patient leaflets "
+                   "and your library to the network: only on a trusted network.")
+@click.pass_obj
+def serve(state, clinic, port, host):
+    """Print desk and live preview in the browser, on this computer only.
+
+    The print desk lists every topic and booklet with a thumbnail and a button that
+    returns the PDF. The preview (/preview?topic=SLUG) shows a topic's pages and
+    refreshes itself when a topic, template, style or clinic file changes.
+    """
+    from .serve import serve as run  # noqa: PLC0415
+
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        log.warning("listening on %s: anyone who can reach this address can use it", host)
+
+    def ready(url):
+        click.echo(f"handouts print desk at {url} (press Ctrl+C to stop)", err=True)
+
+    run(state.library_path, host=host, port=port, clinic=clinic, ready=ready)
+    return 0
+
+
+@cli.group()
+def new():
+    """Scaffold a topic or a clinic profile that builds at once."""
+
+
+@new.command(name="topic")
+@click.argument("slug")
+@click.option("--title", help="The topic's title (default: from the SLUG).")
+@click.pass_obj
+def new_topic(state, slug, title):
+    """Write content/SLUG.md: a documented topic to edit."""
+    from .scaffold import new_topic as scaffold  # noqa: PLC0415
+
+    path = scaffold(state.library(), slug, title)
+    click.echo(f"wrote {_show(path)}; build it with: handouts build {slug} --clinic CLINIC")
+    return 0
+
+
+@new.command(name="clinic")
+@click.argument("slug")
+@click.option("--name", help="The clinic's full name (default: from the SLUG).")
+@click.option("--country", default="GB", show_default=True, help="Two-letter country code "
+              "(sets the emergency number, paper size and language).")
+@click.pass_obj
+def new_clinic(state, slug, name, country):
+    """Write clinics/SLUG/clinic.toml and a placeholder logo."""
+    from .scaffold import new_clinic as scaffold  # noqa: PLC0415
+
+    path = scaffold(state.library(), slug, name, country)
+    click.echo(f"wrote {_show(path)} and a placeholder logo.svg; edit both, then run "
+               f"`handouts check --clinic {slug}`")
+    return 0
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--with-templates", is_flag=True, help="Also copy the templates and styles "
+              "to customise them (by default they come from the package).")
+def init(directory, with_templates):
+    """Start a handout library in DIRECTORY from the bundled defaults."""
+    from .scaffold import init_library  # noqa: PLC0415
+
+    for path in init_library(directory, with_templates):
+        click.echo(f"created {_show(path)}")
+    click.echo(f"next: cd {directory} && handouts list && handouts clinics")
+    return 0
 
 
 class _Progress:

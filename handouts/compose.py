@@ -18,6 +18,7 @@ from .fonts import font_face_css
 from .library import Library
 from .markup import URGENT_MARKER, MarkupResult, render_body
 from .models import ClinicProfile, Topic
+from .qr import qr_svg, topic_url
 
 # Paper sizes in CSS points, for tests and for imposition.
 PAPER_SIZES = {"a4": (595.28, 841.89), "letter": (612.0, 792.0), "a5": (419.53, 595.28),
@@ -176,12 +177,19 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
                    density=density, overdue=topic.overdue(today))
     if bleed_mm or marks:
         context["brand_css"] = Markup(context["brand_css"] + " " + print_css(bleed_mm, marks))
+    roots = library.asset_roots()
+    url = topic_url(profile.clinic.topic_url, topic.slug)
+    context["qr"] = None
+    if url:
+        svg = qr_svg(url)
+        context["qr"] = {"url": url, "src": svg.as_uri()}
+        roots = roots + [svg.parent.resolve()]
     html = environment(library).get_template(f"{topic.meta.layout}.html.j2").render(context)
     images = [url for url, _ in result.images]
     return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="leaflet",
                     budget=topic.meta.budget(paper, variant), warnings=list(result.problems),
                     inputs=_inputs(library, profile, [topic], sheets, images),
-                    bodies={topic.slug: result}, roots=library.asset_roots())
+                    bodies={topic.slug: result}, roots=roots)
 
 
 @dataclass

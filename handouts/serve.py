@@ -1,0 +1,438 @@
+"""Serve: a local print desk for nurses and a live preview for authors.
+
+A small standard-library web app on 127.0.0.1. It renders through the same
+pipeline as the CLI, keeps one warm WeasyPrint (one render at a time, behind a
+lock) and caches PDFs and page images by a hash of the composed document and its
+stylesheets, so a second request for the same leaflet is instant. Every parameter
+is a slug checked against the library: no path from a request reaches the disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
+
+from .errors import HandoutsError, Problem
+from .library import Library
+from .models import PAPERS
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Rendered:
+    """A cached render: the PDF, its page images (lazily) and page texts."""
+
+    key: str
+    pdf: bytes
+    pages: int
+    texts: list[str]
+    pngs: dict[tuple[int, int], bytes]
+
+
+class App:
+    """State shared by request threads: the library, a warm renderer, caches."""
+
+    def __init__(self, library_path: Path | None, clinic: str | None = None):
+        from .render import Renderer  # noqa: PLC0415 - warm once, at start
+
+        self.library_path = library_path
+        self.default_clinic = clinic
+        self.renderer = Renderer(time_limit=None)
+        self.lock = threading.Lock()
+        self.cache: dict[str, Rendered] = {}
+        self.latest: dict[tuple, str] = {}   # (kind, name, clinic, paper, variant) -> key
+
+    def library(self) -> Library:
+        """The library, opened afresh so new topics and clinics appear at once."""
+        return Library.open(self.library_path)
+
+    def render(self, kind: str, name: str, clinic: str, paper: str, variant: str) -> Rendered:
+        """Render (or fetch from cache) a leaflet or booklet; HandoutsError on bad input."""
+        from .build import _identifier, render_leaflet  # noqa: PLC0415
+        from .compose import compose_booklet  # noqa: PLC0415
+        from .load import load_booklet, load_clinic, load_topic  # noqa: PLC0415
+
+        library = self.library()
+        profile = load_clinic(library.clinic_folder(clinic), library)
+        paper = paper or profile.clinic.paper
+        with self.lock:
+            if kind == "booklet":
+                spec = load_booklet(library.booklet_path(name))
+                topics = [load_topic(library.topic_path(s)) for s in spec.topics]
+                composed = compose_booklet(library, spec, name, topics, profile, paper, variant)
+                key = self._key(composed)
+                if key not in self.cache:
+                    document, _, _ = self.renderer.render(composed)
+                    self._store(key, document, composed)
+            else:
+                topic = load_topic(library.topic_path(name))
+                from .compose import compose_leaflet  # noqa: PLC0415
+
+                probe = compose_leaflet(library, topic, profile, paper, variant)
+                key = self._key(probe)
+                if key not in self.cache:
+                    composed, document, _, _ = render_leaflet(library, topic, profile, paper,
+                                                              variant, self.renderer)
+                    self._store(key, document, composed, _identifier(composed))
+            self.latest[(kind, name, clinic, paper, variant)] = key
+            return self.cache[key]
+
+    @staticmethod
+    def _key(composed) -> str:
+        digest = hashlib.sha256(composed.html.encode())
+        for sheet in composed.stylesheets:
+            digest.update(sheet.read_bytes())
+        return digest.hexdigest()[:24]
+
+    def _store(self, key, document, composed, identifier=None) -> None:
+        pdf = self.renderer.write(document, identifier=identifier)
+        texts = [" ".join(_page_text(page).split()) for page in document.pages]
+        self.cache[key] = Rendered(key, pdf, len(document.pages), texts, {})
+        if len(self.cache) > 200:  # bounded: drop the oldest renders
+            for old in list(self.cache)[:50]:
+                self.cache.pop(old, None)
+
+    def png(self, rendered: Rendered, number: int, width: int) -> bytes:
+        """Page `number` (1-based) as a PNG at most `width` pixels wide, cached."""
+        from .images import pdf_to_pngs  # noqa: PLC0415
+
+        key = (number, width)
+        if key not in rendered.pngs:
+            [png] = pdf_to_pngs(rendered.pdf, dpi=150, first=number, last=number,
+                                max_width=width)
+            rendered.pngs[key] = png
+        return rendered.pngs[key]
+
+
+def _page_text(page) -> str:
+    """The text of one laid-out WeasyPrint page (for alt text and search)."""
+    parts = []
+
+    def walk(box):
+        text = getattr(box, "text", None)
+        if isinstance(text, str):
+            parts.append(text)
+        for child in getattr(box, "children", []) or []:
+            walk(child)
+
+    walk(page._page_box)  # noqa: SLF001 - WeasyPrint has no public text API
+    return " ".join(parts)
+
+
+# --- pages -------------------------------------------------------------------------------
+
+STYLE = """
+body { font-family: "Atkinson Hyperlegible", system-ui, sans-serif; margin: 0; color: #1d1d1b;
+       background: #f3f5f7; }
+header { background: #1d3b53; color: #fff; padding: 12px 24px; display: flex; gap: 24px;
+         align-items: center; flex-wrap: wrap; }
+header h1 { font-size: 20px; margin: 0; }
+header form { display: flex; gap: 12px; align-items: center; }
+header label { font-size: 15px; }
+select, button, .button { font-size: 16px; padding: 6px 10px; border-radius: 6px; }
+main { padding: 24px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 20px; }
+.card { background: #fff; border-radius: 10px; padding: 14px; box-shadow: 0 1px 3px #0002;
+        display: flex; flex-direction: column; gap: 8px; }
+.card img { width: 100%; border: 1px solid #ccd; background: #fff; aspect-ratio: 1 / 1.414;
+            object-fit: contain; }
+.card h2 { font-size: 17px; margin: 0; }
+.card p { margin: 0; font-size: 14px; }
+.meta { color: #555; font-size: 13px; }
+.actions { display: flex; flex-wrap: wrap; gap: 8px; margin-top: auto; }
+.button { background: #1f5f8b; color: #fff; text-decoration: none; border: 0; }
+.button.secondary { background: #e4ebf1; color: #1d3b53; }
+.error { background: #fde8e8; border: 2px solid #b3261e; color: #7a1712; padding: 12px 16px;
+         border-radius: 8px; white-space: pre-wrap; font-family: ui-monospace, monospace; }
+.pages { display: flex; flex-wrap: wrap; gap: 16px; }
+.pages img { width: 420px; max-width: 100%; background: #fff; box-shadow: 0 1px 4px #0003; }
+.status { font-size: 14px; color: #ddd; }
+h2.section { margin: 28px 0 12px; font-size: 18px; }
+"""
+
+
+def _options(values, selected) -> str:
+    return "".join(f'<option value="{html.escape(v)}"{" selected" if v == selected else ""}>'
+                   f"{html.escape(label)}</option>" for v, label in values)
+
+
+def print_desk(app: App, clinic: str | None, paper: str | None, large: bool) -> str:
+    """The print desk: every topic as a card for one clinic and paper."""
+    from .load import load_booklet, load_clinic, load_topic  # noqa: PLC0415
+
+    library = app.library()
+    clinics = library.clinics()
+    clinic = clinic if clinic in clinics else (app.default_clinic if app.default_clinic in
+                                               clinics else next(iter(clinics), None))
+    names = {}
+    for slug, folder in clinics.items():
+        try:
+            names[slug] = load_clinic(folder).clinic.name
+        except HandoutsError:
+            names[slug] = f"{slug} (invalid profile)"
+    paper = paper if paper in PAPERS else None
+    if clinic and not paper:
+        try:
+            paper = load_clinic(clinics[clinic]).clinic.paper
+        except HandoutsError:
+            paper = "a4"
+    variant = "large" if large else "standard"
+    cards, problems = [], []
+    for slug, path in library.topics().items():
+        try:
+            meta = load_topic(path).meta
+        except HandoutsError as error:
+            problems.extend(error.problems)
+            continue
+        query = urlencode({"topic": slug, "clinic": clinic, "paper": paper, "variant": variant})
+        cards.append(f"""
+        <article class="card" data-topic="{html.escape(slug)}">
+          <img loading="lazy" src="/thumb.png?{query}" alt="First page of {html.escape(meta.title)}">
+          <h2>{html.escape(meta.title)}</h2>
+          <p>{html.escape(meta.summary)}</p>
+          <p class="meta"><span class="page-count" data-src="/api/info?{query}">up to {meta.budget(paper or 'a4', variant)} pages</span>
+             · version {html.escape(meta.version)}</p>
+          <div class="actions">
+            <a class="button" href="/pdf?{query}" download="{html.escape(slug)}-{paper}.pdf">Download PDF</a>
+            <a class="button secondary" href="/pdf?{query}&inline=1" target="_blank">Open</a>
+            <a class="button secondary" href="/preview?{query}">Preview</a>
+          </div>
+        </article>""")
+    booklets = []
+    for slug, path in library.booklets().items():
+        try:
+            spec = load_booklet(path)
+        except HandoutsError as error:
+            problems.extend(error.problems)
+            continue
+        query = urlencode({"booklet": slug, "clinic": clinic, "paper": paper, "variant": variant})
+        booklets.append(f"""
+        <article class="card" data-booklet="{html.escape(slug)}">
+          <h2>{html.escape(spec.title)}</h2><p>{html.escape(spec.audience)}</p>
+          <p class="meta">{len(spec.topics)} topics</p>
+          <div class="actions"><a class="button" href="/pdf?{query}" download="booklet-{html.escape(slug)}.pdf">Download PDF</a>
+          <a class="button secondary" href="/pdf?{query}&inline=1" target="_blank">Open</a></div>
+        </article>""")
+    errors = "".join(f'<p class="error">{html.escape(str(p))}</p>' for p in problems)
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Print desk: handouts</title><style>{STYLE}</style></head><body>
+<header><h1>Print desk</h1>
+<form method="get" action="/">
+  <label>Clinic <select name="clinic" id="clinic" onchange="this.form.submit()">{_options(names.items(), clinic)}</select></label>
+  <label>Paper <select name="paper" id="paper" onchange="this.form.submit()">{_options([(p, p.upper() if p != 'half-letter' else 'Half Letter') for p in PAPERS], paper)}</select></label>
+  <label><input type="checkbox" name="large" value="1" {"checked" if large else ""} onchange="this.form.submit()"> Large print</label>
+  <noscript><button>Show</button></noscript>
+</form></header>
+<main>{errors}
+<h2 class="section">Leaflets</h2><div class="cards">{''.join(cards)}</div>
+<h2 class="section">Booklets</h2><div class="cards">{''.join(booklets) or '<p>No booklets declared.</p>'}</div>
+</main>
+<script>
+for (const span of document.querySelectorAll('.page-count')) {{
+  fetch(span.dataset.src).then(r => r.json()).then(info => {{
+    if (info.pages) span.textContent = info.pages + (info.pages === 1 ? ' page' : ' pages');
+    if (info.error) span.textContent = 'cannot build: ' + info.error.message;
+  }});
+}}
+</script></body></html>"""
+
+
+def preview_page(query: dict) -> str:
+    """The live preview: the topic's pages, refreshed when a library file changes."""
+    title = html.escape(query.get("topic", ""))
+    api = "/api/preview?" + urlencode({k: v for k, v in query.items()
+                                       if k in ("topic", "clinic", "paper", "variant")})
+    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>Preview: {title}</title><style>{STYLE}</style></head><body>
+<header><h1>Preview: {title}</h1><span class="status" id="status">loading…</span>
+<a class="button secondary" href="/">Print desk</a></header>
+<main><div id="error" class="error" hidden></div><div id="pages" class="pages"></div></main>
+<script>
+let token = null;
+async function poll() {{
+  try {{
+    const response = await fetch({json.dumps(api)} + '&known=' + (token || ''));
+    const state = await response.json();
+    const box = document.getElementById('error');
+    if (state.error) {{
+      box.hidden = false;
+      box.textContent = state.error.text;
+      document.getElementById('status').textContent = 'error: fix the file and save';
+    }} else {{
+      box.hidden = true;
+      if (state.token !== token) {{
+        token = state.token;
+        const pages = document.getElementById('pages');
+        pages.replaceChildren(...state.pages.map(p => {{
+          const img = document.createElement('img');
+          img.src = p.src; img.alt = p.text; img.title = 'Page ' + p.number;
+          return img;
+        }}));
+      }}
+      document.getElementById('status').textContent =
+        state.pages.length + ' page(s) · updated ' + new Date().toLocaleTimeString();
+    }}
+  }} catch (e) {{
+    document.getElementById('status').textContent = 'server not reachable';
+  }}
+  setTimeout(poll, 800);
+}}
+poll();
+</script></body></html>"""
+
+
+# --- HTTP --------------------------------------------------------------------------------
+
+class Handler(BaseHTTPRequestHandler):
+    """Routes requests to the App; never serves a file from a request path."""
+
+    app: App
+    server_version = "handouts"
+
+    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+        log.debug("%s %s", self.address_string(), format % args)
+
+    def do_GET(self):  # noqa: N802 - stdlib name
+        if not self._host_ok():
+            return self._send(HTTPStatus.FORBIDDEN, b"forbidden host", "text/plain")
+        url = urlsplit(self.path)
+        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        routes = {"/": self._desk, "/pdf": self._pdf, "/thumb.png": self._thumb,
+                  "/api/info": self._info, "/preview": self._preview,
+                  "/api/preview": self._api_preview, "/page.png": self._page,
+                  "/healthz": lambda q: self._send(HTTPStatus.OK, b"ok", "text/plain")}
+        route = routes.get(url.path)
+        if route is None:
+            return self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+        try:
+            route(query)
+        except HandoutsError as error:
+            body = json.dumps({"error": _error_json(error.problems)}).encode()
+            self._send(HTTPStatus.UNPROCESSABLE_ENTITY, body, "application/json")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        except Exception as error:  # noqa: BLE001 - the server keeps running
+            log.exception("request failed")
+            self._send(HTTPStatus.INTERNAL_SERVER_ERROR,
+                       f"internal error: {type(error).__name__}: {error}".encode(), "text/plain")
+
+    def _host_ok(self) -> bool:
+        # Refuse other Host names (DNS rebinding): only loopback names reach the app.
+        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
+        return host in ("127.0.0.1", "localhost", "::1", self.server.server_address[0])
+
+    def _send(self, status, body: bytes, content_type: str, headers: dict | None = None):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("Content-Security-Policy",
+                         "default-src 'self'; img-src 'self'; style-src 'unsafe-inline'; "
+                         "script-src 'unsafe-inline'; connect-src 'self'")
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _params(self, query: dict):
+        from .build import check_choice  # noqa: PLC0415
+
+        kind = "booklet" if "booklet" in query else "leaflet"
+        name = query.get("booklet") or query.get("topic") or ""
+        library = self.app.library()
+        clinic = query.get("clinic") or self.app.default_clinic or next(iter(library.clinics()),
+                                                                        "")
+        paper = query.get("paper") or None
+        if paper:
+            check_choice(paper, PAPERS, "paper size")
+        variant = query.get("variant", "standard")
+        check_choice(variant, ("standard", "large"), "variant")
+        return kind, name, clinic, paper, variant
+
+    def _desk(self, query):
+        page = print_desk(self.app, query.get("clinic"), query.get("paper"), bool(query.get("large")))
+        self._send(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
+
+    def _pdf(self, query):
+        kind, name, clinic, paper, variant = self._params(query)
+        rendered = self.app.render(kind, name, clinic, paper, variant)
+        filename = f"{'booklet-' if kind == 'booklet' else ''}{name}-{clinic}.pdf"
+        disposition = "inline" if query.get("inline") else "attachment"
+        self._send(HTTPStatus.OK, rendered.pdf, "application/pdf",
+                   {"Content-Disposition": f"{disposition}; filename=\"{quote(filename)}\"",
+                    "X-Pages": str(rendered.pages)})
+
+    def _thumb(self, query):
+        rendered = self.app.render(*self._params(query))
+        self._send(HTTPStatus.OK, self.app.png(rendered, 1, 360), "image/png")
+
+    def _info(self, query):
+        try:
+            rendered = self.app.render(*self._params(query))
+            body = {"pages": rendered.pages, "token": rendered.key}
+        except HandoutsError as error:
+            body = {"error": _error_json(error.problems)}
+        self._send(HTTPStatus.OK, json.dumps(body).encode(), "application/json")
+
+    def _preview(self, query):
+        self._params(query)
+        self._send(HTTPStatus.OK, preview_page(query).encode(), "text/html; charset=utf-8")
+
+    def _api_preview(self, query):
+        params = self._params(query)
+        try:
+            rendered = self.app.render(*params)
+        except HandoutsError as error:
+            body = {"error": _error_json(error.problems)}
+            return self._send(HTTPStatus.OK, json.dumps(body).encode(), "application/json")
+        base = urlencode({"topic": params[1], "clinic": params[2], "paper": params[3] or "",
+                          "variant": params[4], "t": rendered.key})
+        pages = [{"number": n, "src": f"/page.png?{base}&n={n}", "text": rendered.texts[n - 1]}
+                 for n in range(1, rendered.pages + 1)]
+        body = {"token": rendered.key, "pages": pages}
+        self._send(HTTPStatus.OK, json.dumps(body).encode(), "application/json")
+
+    def _page(self, query):
+        rendered = self.app.cache.get(query.get("t", ""))
+        if rendered is None:
+            rendered = self.app.render(*self._params(query))
+        try:
+            number = int(query.get("n", "1"))
+        except ValueError:
+            number = 0
+        if not 1 <= number <= rendered.pages:
+            return self._send(HTTPStatus.NOT_FOUND, b"no such page", "text/plain")
+        self._send(HTTPStatus.OK, self.app.png(rendered, number, 840), "image/png")
+
+
+def _error_json(problems: list[Problem]) -> dict:
+    first = problems[0] if problems else Problem("unknown error")
+    return {"file": str(first.file) if first.file else None, "line": first.line,
+            "message": first.message, "text": "\n".join(str(p) for p in problems)}
+
+
+def serve(library_path: Path | None, host: str = "127.0.0.1", port: int = 8000,
+          clinic: str | None = None, ready=None) -> None:
+    """Run the server until interrupted; `ready(url)` is called once it listens."""
+    Library.open(library_path)  # a bad --library fails before the server starts
+    app = App(library_path, clinic)
+    handler = type("BoundHandler", (Handler,), {"app": app})
+    server = ThreadingHTTPServer((host, port), handler)
+    server.daemon_threads = True
+    url = f"http://{host}:{server.server_address[1]}/"
+    if ready:
+        ready(url)
+    try:
+        server.serve_forever(poll_interval=0.25)
+    finally:
+        server.server_close()

@@ -1,0 +1,109 @@
+"""Everyday use: init/new from an installed package, --png, QR codes, CLI habits."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handouts.build import build
+from handouts.images import pdf_to_pngs
+from tests.conftest import ROOT, pdftext
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """handouts installed from a freshly built wheel into a folder outside the repo."""
+    work = tmp_path_factory.mktemp("installed")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
+                    str(work / "wheel"), str(ROOT)], check=True, capture_output=True)
+    [wheel] = (work / "wheel").glob("handouts-*.whl")
+    target = work / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(wheel)], check=True, capture_output=True)
+    assert (target / "handouts" / "_bundled" / "content" / "bone-metastases.md").is_file()
+    return target
+
+
+def _run_installed(site: Path, cwd: Path, *args):
+    env = dict(os.environ, PYTHONPATH=str(site), HANDOUTS_LIBRARY="")
+    env.pop("HANDOUTS_LIBRARY")
+    return subprocess.run([sys.executable, "-m", "handouts", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def test_init_new_clinic_and_build_outside_the_repo(installed, tmp_path):
+    where = _run_installed(installed, tmp_path, "-v", "list")
+    assert where.returncode == 0 and "injection-care-checklist" in where.stdout
+    check = subprocess.run([sys.executable, "-c", "import handouts; print(handouts.__file__)"],
+                           env=dict(os.environ, PYTHONPATH=str(installed)),
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert check.stdout.startswith(str(installed))
+    assert _run_installed(installed, tmp_path, "init", "mylib").returncode == 0
+    library = tmp_path / "mylib"
+    result = _run_installed(installed, library, "new", "clinic", "x", "--name", "Clinic X")
+    assert result.returncode == 0, result.stderr
+    result = _run_installed(installed, library, "new", "topic", "knee-care")
+    assert result.returncode == 0, result.stderr
+    result = _run_installed(installed, library, "build", "injection-care-checklist",
+                            "knee-care", "--clinic", "x")
+    assert result.returncode == 0, result.stderr
+    pdf = library / "output" / "x" / "injection-care-checklist-a4.pdf"
+    assert "Clinic X" in pdftext(pdf)
+    assert (library / "output" / "x" / "knee-care-a4.pdf").is_file()
+    check = _run_installed(installed, library, "check", "knee-care", "--clinic", "x",
+                           "--no-render")
+    assert check.returncode == 0, check.stderr
+
+
+def test_png_pages_beside_the_pdf(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "handouts", "build", "bone-protecting-"
+                             "injections", "-c", "riverside-oncology", "--png", "-o",
+                             str(tmp_path)], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    folder = tmp_path / "riverside-oncology"
+    pngs = sorted(folder.glob("bone-protecting-injections-a4-*.png"))
+    assert [p.name for p in pngs] == ["bone-protecting-injections-a4-1.png",
+                                      "bone-protecting-injections-a4-2.png"]
+    assert all(p.read_bytes().startswith(b"\x89PNG") for p in pngs)
+
+
+def test_qr_code_decodes_to_the_topic_url(library, renderer, tmp_path):
+    zxingcpp = pytest.importorskip("zxingcpp")
+    from PIL import Image
+
+    [result] = build(["bone-metastases"], "riverside-oncology", library=library,
+                     renderer=renderer, out=tmp_path)
+    last = pdf_to_pngs(result.path.read_bytes(), dpi=200, first=result.pages)[0]
+    codes = [code.text for code in zxingcpp.read_barcodes(Image.open(io.BytesIO(last)))]
+    expected = "https://riverside-cancer.example.org/leaflets/bone-metastases"
+    assert codes == [expected]
+    flat = "".join(pdftext(result.path, result.pages, result.pages).split())
+    assert "riverside-cancer.example.org/" in flat and "leaflets/" in flat  # URL under it
+
+
+def test_no_qr_for_a_clinic_without_a_topic_url(library, renderer, tmp_path):
+    [result] = build(["injection-care-checklist"], "lakeside-spine", library=library,
+                     renderer=renderer, out=tmp_path)
+    assert "leaflets/" not in pdftext(result.path)
+
+
+def test_new_refuses_bad_names_and_existing_files(make_library):
+    lib = make_library()
+    args = [sys.executable, "-m", "handouts", "--library", str(lib.root), "new"]
+    bad = subprocess.run(args + ["topic", "../escape"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "not a valid name" in bad.stderr
+    assert subprocess.run(args + ["topic", "ok-name"], capture_output=True).returncode == 0
+    again = subprocess.run(args + ["topic", "ok-name"], capture_output=True, text=True)
+    assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_shell_completion_is_available():
+    env = dict(os.environ, _HANDOUTS_COMPLETE="bash_source")
+    result = subprocess.run([sys.executable, "-m", "handouts"], env=env, capture_output=True,
+                            text=True, cwd=ROOT)
+    assert "_handouts_completion" in result.stdout or "complete" in result.stdout

@@ -1,0 +1,129 @@
+"""The print desk and live preview, driven in headless Chromium with Playwright."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT, pdftext
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+if not os.path.exists(CHROMIUM) or not __import__("importlib").util.find_spec("playwright"):
+    if os.environ.get("CI"):
+        raise RuntimeError("CI must install chromium and playwright for the browser tests")
+    pytest.skip("needs Debian's chromium and the playwright package", allow_module_level=True)
+
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    """`handouts serve` on a copy of the shipped library."""
+    lib = tmp_path / "lib"
+    for kind in ("content", "clinics", "booklets"):
+        shutil.copytree(ROOT / kind, lib / kind)
+    port = _free_port()
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen([sys.executable, "-m", "handouts", "--library", str(lib),
+                                "serve", "--port", str(port)], stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        log.close()
+        raise RuntimeError((tmp_path / "serve.log").read_text())
+    yield url, lib
+    process.terminate()
+    process.wait(timeout=10)
+    log.close()
+
+
+@pytest.fixture
+def browser():
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_print_desk_returns_the_clinics_pdf(server, browser, tmp_path):
+    url, _ = server
+    page = browser.new_page()
+    page.goto(url)
+    page.select_option("#clinic", "lakeside-spine")
+    page.wait_for_url("**clinic=lakeside-spine**")
+    card = page.locator('[data-topic="injection-care-checklist"]')
+    expect(card).to_contain_text("Bone injection care checklist")
+    expect(card.locator(".page-count")).to_have_text("1 page", timeout=60_000)
+    with page.expect_download(timeout=60_000) as info:
+        card.get_by_text("Download PDF").click()
+    target = tmp_path / "desk.pdf"
+    info.value.save_as(target)
+    assert target.read_bytes().startswith(b"%PDF-")
+    text = " ".join(pdftext(target).split())
+    assert "Lakeside Spine & Pain Center" in text and "(555) 010-2499" in text
+    started = time.perf_counter()  # a second request comes from the cache
+    with urllib.request.urlopen(url + "pdf?topic=injection-care-checklist&clinic="
+                                "lakeside-spine", timeout=30) as response:
+        response.read()
+    assert time.perf_counter() - started < 1.0
+
+
+def test_live_preview_follows_edits_and_survives_errors(server, browser):
+    url, lib = server
+    page = browser.new_page()
+    page.goto(url + "preview?topic=bone-protecting-injections&clinic=riverside-oncology")
+    first = page.locator("#pages img").first
+    expect(first).to_have_attribute("alt", __import__("re").compile("Bone-protecting"),
+                                    timeout=60_000)
+    topic = lib / "content" / "bone-protecting-injections.md"
+    original = topic.read_text()
+    topic.write_text(original.replace("## What are these injections?",
+                                      "## What are these injections? Zebra crossing"))
+    expect(first).to_have_attribute("alt", __import__("re").compile("Zebra crossing"),
+                                    timeout=15_000)
+    topic.write_text(original.replace("pages: 2", "pages: [broken"))
+    error = page.locator("#error")
+    expect(error).to_be_visible(timeout=15_000)
+    expect(error).to_contain_text("bone-protecting-injections.md")
+    expect(error).to_contain_text("not valid YAML")
+    topic.write_text(original)
+    expect(error).to_be_hidden(timeout=15_000)
+    with urllib.request.urlopen(url + "healthz", timeout=5) as response:
+        assert response.read() == b"ok"
+
+
+def test_server_refuses_foreign_hosts_and_unknown_names(server):
+    url, _ = server
+    request = urllib.request.Request(url, headers={"Host": "attacker.example"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(request, timeout=10)
+    assert info.value.code == 403
+    info.value.close()
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(url + "pdf?topic=../../etc/passwd&clinic=lakeside-spine",
+                               timeout=10)
+    assert info.value.code == 422 and b"unknown topic" in info.value.read()
+    info.value.close()
