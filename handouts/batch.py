@@ -225,65 +225,88 @@ class _Hasher:
 _IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
 
 
-def _topic_files(library: Library, slug: str) -> list[Path]:
-    path = library.topics().get(slug)
-    if path is None:
-        return []
-    files = [path]
-    try:
-        text = path.read_text("utf-8", errors="replace")
-    except OSError:
+class _Inputs:
+    """Lists, labels and hashes the inputs of jobs; each folder is listed, each path
+    resolved and each file read once per run (a no-op rebuild of hundreds of jobs
+    is mostly this)."""
+
+    def __init__(self, library: Library, hasher: _Hasher):
+        self.library = library
+        self.hasher = hasher
+        self.roots = [root.resolve() for root in library.layers]
+        self.clinics = library.clinics()
+        self.topics = library.topics()
+        self.booklets = library.booklets()
+        self.shared = self._shared_files()
+        self.listed: dict[tuple[str, str], list[Path]] = {}
+        self.labels: dict[Path, str] = {}
+
+    def _shared_files(self) -> list[Path]:
+        files = []
+        for kind in ("templates", "styles"):
+            for folder in self.library.dirs(kind):
+                files += sorted(p for p in folder.rglob("*") if p.is_file())
         return files
-    for src in _IMAGE.findall(text):
-        for folder in library.dirs("content"):
-            if (folder / src).is_file():
-                files.append(folder / src)
-                break
-    return files
 
+    def of(self, job: Job) -> dict:
+        """Every input of a job with its hash (paths relative to their layer)."""
+        files = self._clinic_files(job.clinic)
+        if job.kind == "leaflet":
+            files = files + self._topic_files(job.name)
+        else:
+            booklet = self.booklets.get(job.name)
+            if booklet:
+                files = files + [booklet]
+                from .load import load_booklet  # noqa: PLC0415
 
-def _shared_files(library: Library) -> list[Path]:
-    files = []
-    for kind in ("templates", "styles"):
-        for folder in library.dirs(kind):
-            files += sorted(p for p in folder.rglob("*") if p.is_file())
-    return files
+                try:
+                    for slug in load_booklet(booklet).topics:
+                        files += self._topic_files(slug)
+                except HandoutsError:
+                    pass
+        inputs = {self._label(p): self.hasher.file(p) for p in files + self.shared}
+        inputs["options"] = hashlib.sha256(
+            json.dumps(asdict(job), sort_keys=True).encode()).hexdigest()
+        inputs["versions"] = _versions()
+        return inputs
 
+    def _clinic_files(self, slug: str) -> list[Path]:
+        key = ("clinic", slug)
+        if key not in self.listed:
+            folder = self.clinics.get(slug)
+            self.listed[key] = sorted(p for p in folder.iterdir() if p.is_file()) \
+                if folder else []
+        return self.listed[key]
 
-def job_inputs(library: Library, job: Job, hasher: _Hasher, shared: list[Path]) -> dict:
-    """Every input of a job with its hash (paths relative to their layer)."""
-    files: list[Path] = []
-    folder = library.clinics().get(job.clinic)
-    if folder:
-        files += sorted(p for p in folder.iterdir() if p.is_file())
-    if job.kind == "leaflet":
-        files += _topic_files(library, job.name)
-    else:
-        booklet = library.booklets().get(job.name)
-        if booklet:
-            files.append(booklet)
-            from .load import load_booklet  # noqa: PLC0415
-
+    def _topic_files(self, slug: str) -> list[Path]:
+        key = ("topic", slug)
+        if key in self.listed:
+            return self.listed[key]
+        path = self.topics.get(slug)
+        files = [path] if path else []
+        if path:
             try:
-                for slug in load_booklet(booklet).topics:
-                    files += _topic_files(library, slug)
-            except HandoutsError:
-                pass
-    files += shared
-    inputs = {_label(library, p): hasher.file(p) for p in files}
-    inputs["options"] = hashlib.sha256(json.dumps(asdict(job), sort_keys=True).encode()).hexdigest()
-    inputs["versions"] = _versions()
-    return inputs
+                text = path.read_text("utf-8", errors="replace")
+            except OSError:
+                text = ""
+            for src in _IMAGE.findall(text):
+                for folder in self.library.dirs("content"):
+                    if (folder / src).is_file():
+                        files.append(folder / src)
+                        break
+        self.listed[key] = files
+        return files
 
-
-def _label(library: Library, path: Path) -> str:
-    for index, root in enumerate(library.layers):
-        try:
-            relative = path.resolve().relative_to(root)
-        except ValueError:
-            continue
-        return str(relative) if index == 0 else f"(bundled)/{relative}"
-    return str(path)
+    def _label(self, path: Path) -> str:
+        if path not in self.labels:
+            resolved = path.resolve()
+            self.labels[path] = str(path)
+            for index, root in enumerate(self.roots):
+                if resolved.is_relative_to(root):
+                    relative = resolved.relative_to(root)
+                    self.labels[path] = str(relative) if index == 0 else f"(bundled)/{relative}"
+                    break
+        return self.labels[path]
 
 
 @cache
@@ -423,11 +446,11 @@ def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int 
     state_path = out / STATE_NAME
     state = _read_state(state_path)
     hasher = _Hasher()
-    shared = _shared_files(library)
+    inputs_of = _Inputs(library, hasher)
     pending, results = [], []
     digests = {}
     for job in selected:
-        inputs = job_inputs(library, job, hasher, shared)
+        inputs = inputs_of.of(job)
         digests[job.id] = (inputs, _digest(inputs))
         if not force and _up_to_date(state["jobs"].get(job.id), digests[job.id][1], out,
                                      hasher):
