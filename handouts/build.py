@@ -104,11 +104,9 @@ def parse_bleed(value: str | None) -> float | None:
 
 
 def _layout_cache() -> Path:
-    import os  # noqa: PLC0415
+    from .library import cache_dir  # noqa: PLC0415
 
-    base = os.environ.get("HANDOUTS_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "handouts")
-    return Path(base) / "layout"
+    return cache_dir("layout")
 
 
 def _layout_key(composed: Composed, engine: str) -> str:

@@ -439,7 +439,11 @@ def _show(path: Path) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_obj
 def list_topics(state, as_json):
-    """List topics with version, review dates, page budget and reading level."""
+    """List topics with version, review dates, page budget, reading level and checks.
+
+    CHECKS counts the problems `handouts check` finds in the topic itself (without
+    rendering); `--json` lists them.
+    """
     from .inventory import topic_rows  # noqa: PLC0415
 
     rows, problems = topic_rows(state.library())
@@ -449,7 +453,8 @@ def list_topics(state, as_json):
     else:
         _table(rows, [("slug", "TOPIC"), ("title", "TITLE"), ("version", "VER"),
                       ("last_reviewed", "REVIEWED"), ("next_review", "NEXT REVIEW"),
-                      ("pages", "PAGES"), ("grade", "GRADE"), ("smog", "SMOG")])
+                      ("pages", "PAGES"), ("grade", "GRADE"), ("smog", "SMOG"),
+                      ("checks", "CHECKS")])
         _report(problems)
     return EXIT_PROBLEMS if problems else 0
 

@@ -1,46 +1,145 @@
-"""Inventory: what a library holds, as rows for `list` and `clinics` (no rendering)."""
+"""Inventory: what a library holds, as rows for `list` and `clinics` (no rendering).
+
+`handouts list` shows, per topic, the figures `handouts check` works from without
+rendering: version, review dates, page budget, reading level, and the count of
+problems in the topic itself (missing alt text, broken links, clinic fields a
+profile lacks, reading level over the target, review overdue). Measuring them
+means importing the markdown and validation machinery, so each topic's row is
+cached under a hash of everything it depends on (the topic, the library's
+content files and clinic profiles, the handouts code): an unchanged library lists
+from the cache, without those imports. Review-overdue depends on today's date and
+is worked out afresh every time.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import json
+import os
+from pathlib import Path
+
+from . import __version__
 from .errors import HandoutsError, Problem
-from .library import Library
-from .load import load_clinic, load_topic
-from .markup import render_body
-from .models import Topic
-from .readability import Readability, measure
+from .library import Library, cache_dir
+
+DEFAULT_GRADE = 8.0
+_CACHE_FORMAT = 1
 
 
-def reading_level(topic: Topic, library: Library) -> Readability:
+def reading_level(topic, library: Library):
     """Reading-level figures of a topic's body (front matter and boilerplate excluded)."""
+    from .markup import render_body  # noqa: PLC0415
+    from .readability import measure  # noqa: PLC0415
+
     result = render_body(topic, None, library.dirs("content"))
     return measure(result.text)
 
 
-def topic_rows(library: Library) -> tuple[list[dict], list[Problem]]:
+def _stamp(path: Path) -> str:
+    try:
+        info = path.stat()
+    except OSError:
+        return f"{path} missing"
+    return f"{path} {info.st_size} {info.st_mtime_ns}"
+
+
+def _library_fingerprint(library: Library, clinics: dict[str, Path]) -> bytes:
+    """What every topic's row depends on besides the topic itself."""
+    parts = [f"{_CACHE_FORMAT} {__version__} {DEFAULT_GRADE}"]
+    package = Path(__file__).resolve().parent
+    parts += sorted(_stamp(package / name) for name in os.listdir(package)
+                    if name.endswith(".py"))
+    for folder in library.dirs("content"):
+        parts += sorted(_stamp(p) for p in folder.rglob("*") if p.is_file())
+    for slug, folder in clinics.items():
+        parts.append(f"{slug} {_stamp(folder / 'clinic.toml')}")
+    return "\n".join(parts).encode()
+
+
+def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
+    """A topic's row, computed (loads, measures and checks it); raises HandoutsError."""
+    from .check import _topic_problems  # noqa: PLC0415
+    from .load import load_clinic, load_topic  # noqa: PLC0415
+
+    topic = load_topic(path)
+    level = reading_level(topic, library)
+    profiles = []
+    for folder in clinics.values():
+        try:
+            profiles.append(load_clinic(folder, library))
+        except HandoutsError:
+            continue  # a broken profile is `handouts clinics`'s and `check`'s to report
+    # Far in the past, so that review-overdue (worked out afresh) is never cached.
+    problems = _topic_problems(library, topic, profiles, DEFAULT_GRADE, dt.date.min, False)
+    meta = topic.meta
+    return {
+        "title": meta.title, "version": meta.version, "layout": meta.layout,
+        "last_reviewed": meta.last_reviewed.isoformat(),
+        "next_review": meta.next_review.isoformat(), "pages": meta.pages,
+        "grade": round(level.fk_grade, 1), "smog": round(level.smog, 1),
+        "words": level.words, "problems": [p.as_dict() for p in problems],
+    }
+
+
+def _checks(problems: list[dict]) -> str:
+    errors = sum(p["severity"] == "error" for p in problems)
+    warnings = len(problems) - errors
+    parts = [f"{errors} error{'s' if errors != 1 else ''}"] if errors else []
+    parts += [f"{warnings} warning{'s' if warnings != 1 else ''}"] if warnings else []
+    return ", ".join(parts) or "ok"
+
+
+def topic_rows(library: Library, today: dt.date | None = None
+               ) -> tuple[list[dict], list[Problem]]:
     """One row per topic, and the problems of topics that do not load."""
+    today = today or dt.date.today()
+    clinics = library.clinics()
+    fingerprint = _library_fingerprint(library, clinics)
+    cache = cache_dir("list")
     rows, problems = [], []
     for slug, path in library.topics().items():
         try:
-            topic = load_topic(path)
-            level = reading_level(topic, library)
-        except HandoutsError as error:
-            problems.extend(error.problems)
-            rows.append({"slug": slug, "title": "(invalid: see below)"})
-            continue
-        meta = topic.meta
-        rows.append({
-            "slug": slug, "title": meta.title, "version": meta.version,
-            "layout": meta.layout, "last_reviewed": meta.last_reviewed.isoformat(),
-            "next_review": meta.next_review.isoformat() + (" OVERDUE" if topic.overdue()
-                                                            else ""),
-            "pages": meta.pages, "grade": round(level.fk_grade, 1),
-            "smog": round(level.smog, 1), "words": level.words, "path": str(path),
-        })
+            data = path.read_bytes()
+        except OSError:
+            data = b""
+        key = hashlib.sha256(fingerprint + b"\0" + str(path).encode() + b"\0" + data)
+        cached = cache / key.hexdigest()[:40]
+        try:
+            row = json.loads(cached.read_text())
+        except (OSError, ValueError):
+            try:
+                row = _measure(library, path, clinics)
+            except HandoutsError as error:
+                problems.extend(error.problems)
+                rows.append({"slug": slug, "title": "(invalid: see below)", "path": str(path),
+                             "checks": "does not load"})
+                continue
+            _remember(cached, row)
+        found = list(row.pop("problems"))
+        if dt.date.fromisoformat(row["next_review"]) < today:
+            row["next_review"] += " OVERDUE"
+            found.append(Problem(f"review overdue since {row['next_review'][:10]}", file=path,
+                                 field="next_review", code="review-overdue",
+                                 severity="warning").as_dict())
+        rows.append({"slug": slug, **row, "checks": _checks(found), "problems": found,
+                     "path": str(path)})
     return rows, problems
+
+
+def _remember(path: Path, row: dict) -> None:
+    from .finish import write_atomic  # noqa: PLC0415
+
+    try:
+        write_atomic(path, json.dumps(row).encode())
+    except OSError:
+        pass  # a read-only home only costs speed
 
 
 def clinic_rows(library: Library) -> tuple[list[dict], list[Problem]]:
     """One row per clinic profile, and the problems of profiles that do not load."""
+    from .load import load_clinic  # noqa: PLC0415
+
     rows, problems = [], []
     for slug, folder in library.clinics().items():
         try:

@@ -30,6 +30,13 @@ def bundled_root() -> Path:
     return _PACKAGE.parent
 
 
+def cache_dir(kind: str) -> Path:
+    """Where handouts keeps derived data of `kind` (HANDOUTS_CACHE, else the XDG cache)."""
+    base = os.environ.get("HANDOUTS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "handouts")
+    return Path(base) / kind
+
+
 def is_library(path: Path) -> bool:
     """A folder is a library if it has a manifest or both content/ and clinics/."""
     return (path / MANIFEST_NAME).is_file() or (

@@ -122,3 +122,42 @@ def test_contrast_is_compared_unrounded():
     assert 4.47 < contrast("#777777", "#ffffff") < 4.5
     shade = nearest_passing("#777777", "#ffffff", 4.5)
     assert contrast(shade, "#ffffff") >= 4.5 and shade != "#777777"
+
+
+def _list(lib, cache, *args):
+    code = ("import sys; from handouts.cli import main; code = main(sys.argv[1:]); "
+            "print('MODULES', 'pydantic' in sys.modules, 'markdown' in sys.modules)")
+    return subprocess.run([sys.executable, "-c", code, "--library", str(lib), "list", *args],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300,
+                          env={**__import__("os").environ, "HANDOUTS_CACHE": str(cache)})
+
+
+def test_list_shows_each_topics_checks_and_lists_from_a_cache(make_library, tmp_path):
+    good = topic_text("## What is it?\n\nA short and plain text.\n")
+    bad = topic_text("## What is it?\n\nSee [the part that is not there](#nowhere).\n",
+                     title="Broken link")
+    overdue = topic_text("## What is it?\n\nA short and plain text.\n").replace(
+        "next_review: 2029-11-01", "next_review: 2026-01-01").replace(
+        "last_reviewed: 2026-11-01", "last_reviewed: 2025-01-01")
+    lib = make_library({"good": good, "bad": bad, "overdue": overdue})
+    cache = tmp_path / "cache"
+
+    first = _list(lib.root, cache, "--json")
+    data = json.loads(first.stdout.split("MODULES")[0])
+    rows = {row["slug"]: row for row in data["topics"]}
+    assert rows["good"]["checks"] == "ok"
+    assert rows["bad"]["checks"] == "1 error"
+    assert rows["bad"]["problems"][0]["code"] == "broken-link"
+    assert rows["overdue"]["checks"] == "1 warning"
+    assert rows["overdue"]["next_review"].endswith("OVERDUE")
+    assert "MODULES True True" in first.stdout  # measured: the first run imports them
+
+    second = _list(lib.root, cache, "--json")
+    assert json.loads(second.stdout.split("MODULES")[0]) == data
+    assert "MODULES False False" in second.stdout  # listed from the cache
+
+    # An edit invalidates that topic's row: fix the link.
+    (lib.root / "content" / "bad.md").write_text(good)
+    third = _list(lib.root, cache)
+    line = next(x for x in third.stdout.splitlines() if x.startswith("bad "))
+    assert line.rstrip().endswith("ok")
