@@ -505,7 +505,7 @@ def _run_pool(pending, workers, root, out, time_limit, record) -> None:
     # forkserver: workers start clean (no parent state) and max_tasks_per_child works.
     # The server imports WeasyPrint once, so each (recycled) worker starts warm.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["weasyprint", "handouts.render", "handouts.build"])
+    context.set_forkserver_preload(["handouts.engine", "handouts.render", "handouts.build"])
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
                              initargs=(time_limit,),
                              max_tasks_per_child=RECYCLE_AFTER) as pool:

@@ -51,6 +51,9 @@ class Rendered:
 
 
 def _make_fetcher_class():
+    from .engine import import_weasyprint  # noqa: PLC0415
+
+    import_weasyprint()
     from weasyprint.urls import URLFetcher, URLFetcherResponse  # noqa: PLC0415
 
     class LibraryFetcher(URLFetcher):
@@ -131,7 +134,9 @@ class Renderer:
 
     def __init__(self, roots: list[Path] | None = None,
                  time_limit: float | None = DEFAULT_TIME_LIMIT):
-        import weasyprint  # noqa: PLC0415 - heavy; only commands that render pay for it
+        from .engine import import_weasyprint  # noqa: PLC0415
+
+        weasyprint = import_weasyprint()  # heavy; only commands that render pay for it
         from weasyprint.text.fonts import FontConfiguration  # noqa: PLC0415
 
         self._weasyprint = weasyprint

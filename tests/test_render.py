@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -132,3 +133,23 @@ def test_builds_are_byte_identical(library, renderer, tmp_path):
                    library=library, renderer=renderer)[0]
     assert first.sha256 == second.sha256
     assert first.path.read_bytes() == second.path.read_bytes()
+
+
+def test_quick_weasyprint_import_loads_the_same_libraries():
+    """handouts.engine skips WeasyPrint's find_library search; the libraries it then
+    opens by soname must be the ones the ordinary import finds (HarfBuzz's subsetter
+    included: without it output bytes vary), and find_library must be restored."""
+    code = """
+import ctypes.util, sys
+original = ctypes.util.find_library
+from handouts.engine import import_weasyprint
+import_weasyprint()
+from weasyprint.text import ffi
+assert ctypes.util.find_library is original
+libs = ["gobject", "pango", "harfbuzz", "harfbuzz_subset", "fontconfig", "pangoft2"]
+print(" ".join(name for name in libs if getattr(ffi, name) is not None))
+"""
+    quick = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert quick.returncode == 0, quick.stderr
+    assert quick.stdout.split() == ["gobject", "pango", "harfbuzz", "harfbuzz_subset",
+                                    "fontconfig", "pangoft2"]
