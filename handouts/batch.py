@@ -16,14 +16,12 @@ import json
 import os
 import re
 import time
-import tomllib
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
-from pydantic import ValidationError as PydanticError
 
 from . import __version__
 from .errors import HandoutsError, Problem, UsageError, ValidationError
@@ -116,22 +114,9 @@ class JobResult:
 
 def load_manifest(path: Path) -> Manifest:
     """Read and validate a batch manifest."""
-    from .load import MAX_PROFILE_BYTES, _schema_problems, _toml_line, read_text  # noqa: PLC0415
+    from .load import load_toml_model  # noqa: PLC0415
 
-    text = read_text(path, MAX_PROFILE_BYTES)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        match = re.search(r"line (\d+)", str(error))
-        raise ValidationError(f"not valid TOML: {str(error).split(' (at')[0]}", file=path,
-                              line=int(match.group(1)) if match else None) from None
-    try:
-        return Manifest.model_validate(data)
-    except PydanticError as error:
-        problems = _schema_problems(error, path, {})
-        raise ValidationError(problems=[Problem(
-            p.message, file=path, line=_toml_line(text, tuple((p.field or "").split("."))),
-            field=p.field, hint=p.hint, code=p.code) for p in problems]) from None
+    return load_toml_model(path, Manifest)
 
 
 def _expand(names: list[str], known: dict, kind: str, where: Path,

@@ -189,9 +189,11 @@ def _toml_line(text: str, loc: tuple) -> int | None:
     return None
 
 
-def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
-    """Read and validate `folder/clinic.toml`, its logo and optional `style.css`."""
-    path = folder / "clinic.toml"
+def load_toml_model(path: Path, model):
+    """Read a small TOML file and validate it against a pydantic `model`.
+
+    Every schema problem is reported at once, each with the line of its key.
+    """
     text = read_text(path, MAX_PROFILE_BYTES)
     try:
         data = tomllib.loads(text)
@@ -201,13 +203,18 @@ def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
                               line=int(match.group(1)) if match else None,
                               hint="check quotes and `key = value` syntax") from None
     try:
-        clinic = Clinic.model_validate(data)
+        return model.model_validate(data)
     except PydanticError as error:
-        problems = _schema_problems(error, path, {})
         problems = [Problem(p.message, file=path, line=_toml_line(text, tuple(
             p.field.split("."))) if p.field else None, field=p.field, hint=p.hint,
-            code=p.code) for p in problems]
+            code=p.code) for p in _schema_problems(error, path, {})]
         raise ValidationError(problems=problems) from None
+
+
+def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
+    """Read and validate `folder/clinic.toml`, its logo and optional `style.css`."""
+    path = folder / "clinic.toml"
+    clinic = load_toml_model(path, Clinic)
     logo = _check_logo(folder, clinic.logo, path)
     style = folder / "style.css"
     stylesheet = None
@@ -300,15 +307,4 @@ def load_clinics(library: Library, slugs: list[str] | None = None) -> list[Clini
 
 def load_booklet(path: Path) -> BookletSpec:
     """Read and validate a booklet declaration (`booklets/<slug>.toml`)."""
-    text = read_text(path, MAX_PROFILE_BYTES)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise ValidationError(f"not valid TOML: {error}", file=path) from None
-    try:
-        return BookletSpec.model_validate(data)
-    except PydanticError as error:
-        problems = _schema_problems(error, path, {})
-        raise ValidationError(problems=[Problem(
-            p.message, file=path, line=_toml_line(text, tuple((p.field or "").split("."))),
-            field=p.field, hint=p.hint, code=p.code) for p in problems]) from None
+    return load_toml_model(path, BookletSpec)
