@@ -395,6 +395,42 @@ def init(directory, with_templates):
     return 0
 
 
+@cli.group()
+def cache():
+    """Show or clear the caches that make repeated commands fast.
+
+    handouts keeps small derived files under $HANDOUTS_CACHE (default
+    ~/.cache/handouts): which spacing step fitted each leaflet, and the rows of
+    `handouts list`. They only save time; clearing them never changes a PDF.
+    """
+
+
+@cache.command(name="info")
+def cache_info():
+    """Print where the caches are and how much they hold."""
+    from .library import CACHE_KINDS, cache_dir, cache_root  # noqa: PLC0415
+
+    click.echo(f"cache: {cache_root()}")
+    for kind in CACHE_KINDS:
+        folder = cache_dir(kind)
+        files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+        size = sum(p.stat().st_size for p in files)
+        click.echo(f"  {kind:<7} {len(files):>6} files {size / 1024:>9.1f} KiB")
+    return 0
+
+
+@cache.command(name="clear")
+@click.option("--older-than", type=click.FloatRange(min=0), metavar="DAYS",
+              help="Only entries written more than DAYS days ago (for a nightly job).")
+def cache_clear(older_than):
+    """Delete the cached entries (all, or only old ones)."""
+    from .library import cache_root, clear_cache  # noqa: PLC0415
+
+    files, size = clear_cache(older_than)
+    click.echo(f"removed {files} cache files ({size / 1024:.1f} KiB) from {cache_root()}")
+    return 0
+
+
 class _Progress:
     """A progress bar on a terminal, plain lines otherwise (both on stderr)."""
 

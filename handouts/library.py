@@ -30,11 +30,51 @@ def bundled_root() -> Path:
     return _PACKAGE.parent
 
 
+CACHE_KINDS = ("layout", "list")
+
+
+def cache_root() -> Path:
+    """Where handouts keeps derived data (HANDOUTS_CACHE, else the XDG cache)."""
+    return Path(os.environ.get("HANDOUTS_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "handouts"))
+
+
 def cache_dir(kind: str) -> Path:
-    """Where handouts keeps derived data of `kind` (HANDOUTS_CACHE, else the XDG cache)."""
-    base = os.environ.get("HANDOUTS_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "handouts")
-    return Path(base) / kind
+    """Where handouts keeps derived data of `kind`: one of CACHE_KINDS."""
+    return cache_root() / kind
+
+
+def cache_entries() -> list[Path]:
+    """Every file in the caches (never anything else under the cache root)."""
+    entries = []
+    for kind in CACHE_KINDS:
+        folder = cache_dir(kind)
+        if folder.is_dir():
+            entries += [p for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
+    return entries
+
+
+def clear_cache(older_than_days: float | None = None) -> tuple[int, int]:
+    """Delete cache entries (those written more than `older_than_days` ago, if given).
+
+    Entries only save time: the layout memo skips spacing steps known not to fit,
+    the list cache skips re-reading unchanged topics. Returns (files, bytes) removed.
+    """
+    import time  # noqa: PLC0415
+
+    cutoff = None if older_than_days is None else time.time() - older_than_days * 86400
+    files = size = 0
+    for entry in cache_entries():
+        try:
+            stat = entry.stat()
+            if cutoff is not None and stat.st_mtime > cutoff:
+                continue
+            entry.unlink()
+        except OSError:
+            continue  # removed by another process, or not ours to remove
+        files += 1
+        size += stat.st_size
+    return files, size
 
 
 def is_library(path: Path) -> bool:

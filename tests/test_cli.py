@@ -87,3 +87,36 @@ def test_broken_topic_in_a_library_fails_with_file_and_line(make_library):
     result = invoke("--library", str(lib.root), "build", "broken", "-c", "riverside-oncology")
     assert result.returncode == 1
     assert "broken.md:2" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_cache_info_and_clear_touch_only_the_cache(tmp_path):
+    import os
+    import time
+
+    cache = tmp_path / "cache"
+    env = {**os.environ, "HANDOUTS_CACHE": str(cache)}
+
+    def run(*args):
+        return subprocess.run([sys.executable, "-m", "handouts", *args], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+
+    assert run("list").returncode == 0          # fills the list cache
+    entries = sorted((cache / "list").iterdir())
+    assert entries, "handouts list should cache its rows"
+    stray = cache / "notes.txt"                  # something that is not a cache entry
+    stray.write_text("keep me")
+    info = run("cache", "info")
+    assert info.returncode == 0 and str(cache) in info.stdout
+    assert f"{len(entries)} files" in info.stdout
+
+    old = entries[0]
+    week_ago = time.time() - 7 * 86400
+    os.utime(old, (week_ago, week_ago))
+    pruned = run("cache", "clear", "--older-than", "3")
+    assert pruned.returncode == 0 and "removed 1 cache files" in pruned.stdout
+    assert not old.exists() and all(e.exists() for e in entries[1:])
+
+    cleared = run("cache", "clear")
+    assert cleared.returncode == 0
+    assert not any((cache / "list").iterdir()) and stray.read_text() == "keep me"
+    assert run("cache", "clear", "--older-than", "-1").returncode == 2
