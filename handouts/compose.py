@@ -124,9 +124,7 @@ def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: s
 
 def _urgent_html(library: Library, topic: Topic, profile: ClinicProfile) -> Markup:
     template = environment(library).get_template("partials/urgent.html.j2")
-    icon = library.find("styles", "icons/warning.svg")
-    return Markup(template.render(urgent=topic.meta.urgent, clinic=profile.clinic,
-                                  icon_url=icon.resolve().as_uri() if icon else ""))
+    return Markup(template.render(urgent=topic.meta.urgent, clinic=profile.clinic))
 
 
 def topic_section(library: Library, topic: Topic, profile: ClinicProfile,

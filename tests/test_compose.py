@@ -142,6 +142,9 @@ def test_leaflet_document_metadata(library):
     assert '<html lang="en-US">' in html
     assert '<meta name="author" content="Lakeside Spine &amp; Pain Center">' in html
     assert "(555) 010-2499" in html and "911" in html
+    # The urgent box's icon is drawn in the clinic's own warning colour, with alt text.
+    icon = html.split('class="urgent-icon"', 1)[1].split("</svg>", 1)[0]
+    assert 'fill="#b00020"' in icon and "<title>Warning</title>" in icon
     assert [p.name for p in composed.stylesheets] == ["base.css", "leaflet.css",
                                                       "paper-letter.css"]
 

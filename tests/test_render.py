@@ -56,6 +56,8 @@ def test_page_size_text_fonts_and_structure(sample_pdfs, library, clinic, paper)
     info = pdfinfo(result.path)
     assert info["Tagged"] == "yes" and info["Title"].startswith("Bone-protecting")
     assert info["Author"] == profile.name
+    from handouts.finish import accessibility_problems
+    assert accessibility_problems(result.path.read_bytes()) == []
 
 
 def test_body_text_is_at_least_12pt(sample_pdfs):
