@@ -273,6 +273,14 @@ def _load_all(library: Library, slugs: list[str]) -> list[Topic]:
     return topics
 
 
+def _back_cover_pages(document) -> int:
+    """How many pages the booklet's back cover (the `#contact` section) takes."""
+    for index, page in enumerate(document.pages):
+        if "contact" in page.anchors:
+            return len(document.pages) - index
+    return 0
+
+
 def _slugify(text: str) -> str:
     import re  # noqa: PLC0415
 
@@ -323,10 +331,24 @@ def build_booklet(topics: list[str] | None = None, clinic: str = "", *,
     loaded = _load_all(library, spec.topics)
     warnings = [w for topic in loaded for w in _governance(topic, profile,
                                                            today or dt.date.today(), strict)]
-    composed = compose_booklet(library, spec, slug, loaded, profile, paper, variant,
-                               options.bleed_mm, options.marks, today)
     renderer = renderer or Renderer(library.asset_roots())
-    document, fetcher, messages = renderer.render(composed, pdf_variant=options.pdf_variant)
+    for compact in (False, True):
+        composed = compose_booklet(library, spec, slug, loaded, profile, paper, variant,
+                                   options.bleed_mm, options.marks, today, compact=compact)
+        document, fetcher, messages = renderer.render(composed,
+                                                      pdf_variant=options.pdf_variant)
+        back_pages = _back_cover_pages(document)
+        if back_pages <= 1:   # 0: an override template without the back cover
+            break
+    else:
+        raise BudgetError(
+            f"the back cover of booklet {slug!r} takes {back_pages} pages for clinic "
+            f"{profile.slug!r} on {paper.upper()}{' large print' if variant == 'large' else ''}"
+            ", even set compactly; it must fit on one page",
+            file=profile.folder / "clinic.toml", field="address",
+            code="page-budget",
+            hint="shorten the clinic's address, labels or e-mail address, or use a larger "
+                 "paper size")
     warnings += _render_warnings(composed, fetcher, messages, None, strict)
     pdf = renderer.write(document, identifier=_identifier(composed),
                          pdf_variant=options.pdf_variant)

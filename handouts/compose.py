@@ -214,8 +214,11 @@ def print_css(bleed_mm: float | None, marks: bool) -> str:
 def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
                     profile: ClinicProfile, paper: str, variant: str = "standard",
                     bleed_mm: float | None = None, marks: bool = False,
-                    today: dt.date | None = None) -> Composed:
-    """Several topics as one booklet document: cover, contents, topics, back cover."""
+                    today: dt.date | None = None, compact: bool = False) -> Composed:
+    """Several topics as one booklet document: cover, contents, topics, back cover.
+
+    `compact` sets the back cover tighter, for when it would not fit on one page.
+    """
     today = today or dt.date.today()
     sections, warnings, inputs, bodies = [], [], [], {}
     for topic in topics:
@@ -231,7 +234,7 @@ def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
     context = _context(library, profile, paper, variant, topics, today)
     cover = profile.clinic.colours.primary
     extra = f"@page cover {{ background: {cover}; }} {print_css(bleed_mm, marks)}"
-    context.update(booklet=spec, sections=sections,
+    context.update(booklet=spec, sections=sections, compact=compact,
                    brand_css=Markup(brand_css(profile) + " " + extra))
     html = environment(library).get_template("booklet.html.j2").render(context)
     return Composed(html=html, stylesheets=sheets, title=spec.title, kind="booklet",

@@ -85,7 +85,7 @@ class UnsafeResourceError(HandoutsError):
 
 
 class BudgetError(HandoutsError):
-    """A topic rendered to more pages than its front matter allows."""
+    """A topic (or a booklet's back cover) rendered to more pages than it may take."""
 
 
 class RenderError(HandoutsError):

@@ -194,3 +194,38 @@ def test_large_print_every_topic(library, renderer, tmp_path, topic):
     from handouts.load import load_topic
     meta = load_topic(library.topic_path(topic)).meta
     assert result.pages <= meta.budget("a4", "large")
+
+
+def _with_address(lib, lines):
+    toml = lib.root / "clinics" / "riverside-oncology" / "clinic.toml"
+    text = re.sub(r"(?m)^address = .*$", "address = " + repr(lines).replace("'", '"'),
+                  toml.read_text())
+    toml.write_text(text)
+
+
+def test_a_long_back_cover_is_set_compactly_and_never_spills(make_library, renderer,
+                                                            tmp_path):
+    from handouts.errors import BudgetError
+    from tests.conftest import topic_text
+
+    lib = make_library({"short": topic_text("## What is it?\n\nA short text.\n")})
+    _with_address(lib, ["Riverside Hospital, Outpatient Building B, second floor",
+                        "Oncology Day Unit reception, entrance from the river side",
+                        "12 Wharf Road", "Southwark", "London", "SE1 9ZZ"])
+    [result] = build_booklet(["short"], "riverside-oncology", title="Test", paper="a5",
+                             variant="large", library=lib, renderer=renderer, out=tmp_path)
+    pages = _page_texts(result.path)
+    assert len(pages) % 2 == 0, "the back cover must be the last, even-numbered page"
+    back = pages[-1]
+    assert back.startswith("Contact us") or "Contact us" in back
+    assert "Day unit: 020 7946 0321" in back and "please ask them" not in back
+    assert "who know you and your treatment" in back   # the last line stayed on it
+
+    _with_address(lib, ["A very long address line that goes on and on " * 6] * 6)
+    with pytest.raises(BudgetError, match="back cover of booklet 'test' .*riverside-oncology"
+                                          ".*A5 large print") as caught:
+        build_booklet(["short"], "riverside-oncology", title="Test", paper="a5",
+                      variant="large", library=lib, renderer=renderer, out=tmp_path / "x")
+    [problem] = caught.value.problems
+    assert problem.file.name == "clinic.toml" and "address" in problem.hint
+    assert not (tmp_path / "x").exists()
