@@ -19,7 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import Field, StringConstraints
 
@@ -33,6 +33,8 @@ STATE_NAME = "build-manifest.json"
 RECYCLE_AFTER = 50  # documents per worker before it is replaced
 
 Slug = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z0-9][a-z0-9-]*)$")]
+# "clinic": each clinic's own paper size (`paper` in its clinic.toml).
+ManifestPaper = Literal[(*get_args(Paper), "clinic")]
 
 
 class ClinicRule(Strict):
@@ -40,7 +42,7 @@ class ClinicRule(Strict):
 
     topics: list[Slug] | None = None
     exclude: list[Slug] = []
-    papers: list[Paper] | None = None
+    papers: list[ManifestPaper] | None = None
     variants: list[Variant] | None = None
     skip: bool = False
 
@@ -50,7 +52,7 @@ class BookletJob(Strict):
 
     name: Slug
     clinics: list[Slug] = ["*"]
-    papers: list[Paper] | None = None
+    papers: list[ManifestPaper] | None = None
     variants: list[Variant] = ["standard"]
     impose: bool = False
 
@@ -61,10 +63,13 @@ class Manifest(Strict):
     output: Annotated[str, StringConstraints(min_length=1, max_length=200)] = "output"
     clinics: list[Slug] = ["*"]
     topics: list[Slug] = ["*"]
-    papers: Annotated[list[Paper], Field(min_length=1)] = ["a4"]
+    papers: Annotated[list[ManifestPaper], Field(min_length=1)] = ["a4"]
     variants: Annotated[list[Variant], Field(min_length=1)] = ["standard"]
     clinic: dict[str, ClinicRule] = {}
     booklet: list[BookletJob] = []
+    # Which kinds of file the bundled defaults supply; read (and checked) by Library.
+    bundled: list[Literal["content", "clinics", "templates", "styles", "booklets"]] = [
+        "content", "clinics", "templates", "styles", "booklets"]
 
 
 @dataclass(frozen=True)
@@ -130,6 +135,24 @@ def _expand(names: list[str], known: dict, kind: str, where: Path,
     return [n for n in names if n in known]
 
 
+def _clinic_paper(folder: Path) -> str:
+    """The paper size a clinic profile names (checked when its jobs load the profile)."""
+    import tomllib  # noqa: PLC0415
+
+    try:
+        paper = tomllib.loads((folder / "clinic.toml").read_text(encoding="utf-8")).get(
+            "paper", "a4")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return "a4"  # the job fails on the profile itself, with the real error
+    return paper if paper in get_args(Paper) else "a4"
+
+
+def _papers(papers: list[str], folder: Path, memo: dict[Path, str]) -> list[str]:
+    if "clinic" in papers and folder not in memo:
+        memo[folder] = _clinic_paper(folder)
+    return list(dict.fromkeys(memo[folder] if p == "clinic" else p for p in papers))
+
+
 def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
     """Every job the manifest asks for, sorted by id; unknown names are errors."""
     problems: list[Problem] = []
@@ -137,8 +160,11 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
     for slug in manifest.clinic:
         if slug not in clinics:
             problems.append(Problem(f"exception for unknown clinic {slug!r}", file=where,
-                                    field=f"clinic.{slug}", code="unknown"))
+                                    field=f"clinic.{slug}", code="unknown",
+                                    hint=f"remove [clinic.{slug}] or fix the name (clinics "
+                                         f"available: {', '.join(clinics)})"))
     jobs: set[Job] = set()
+    own_paper: dict[Path, str] = {}
     for clinic in _expand(manifest.clinics, clinics, "clinic", where, problems):
         rule = manifest.clinic.get(clinic, ClinicRule())
         if rule.skip:
@@ -147,7 +173,8 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
         for topic in chosen:
             if topic in rule.exclude:
                 continue
-            for paper in rule.papers or manifest.papers:
+            papers = _papers(rule.papers or manifest.papers, clinics[clinic], own_paper)
+            for paper in papers:
                 for variant in rule.variants or manifest.variants:
                     jobs.add(Job("leaflet", clinic, topic, paper, variant))
     for entry in manifest.booklet:
@@ -157,7 +184,8 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
                                     hint=f"booklets available: {', '.join(booklets)}"))
             continue
         for clinic in _expand(entry.clinics, clinics, "clinic", where, problems):
-            for paper in entry.papers or manifest.papers:
+            papers = _papers(entry.papers or manifest.papers, clinics[clinic], own_paper)
+            for paper in papers:
                 for variant in entry.variants:
                     jobs.add(Job("booklet", clinic, entry.name, paper, variant, entry.impose))
     if problems:

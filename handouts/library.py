@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import UsageError, ValidationError
 
 KINDS = ("content", "clinics", "templates", "styles", "booklets")
 MANIFEST_NAME = "handouts.toml"
@@ -116,6 +116,36 @@ class Library:
         return cls(find_library())
 
     @cached_property
+    def bundled_kinds(self) -> tuple[str, ...]:
+        """The kinds of file the bundled defaults supply (`bundled = [...]` in handouts.toml).
+
+        By default all of them: the shipped topics, demo clinics and booklets are
+        listed beside the library's own. A clinic library that should show only its
+        own topics and clinics says `bundled = ["templates", "styles"]`.
+        """
+        manifest = self.manifest_path()
+        if manifest is None:
+            return KINDS
+        import tomllib  # noqa: PLC0415
+
+        try:
+            raw = manifest.read_bytes()[:1_000_001]
+            data = tomllib.loads(raw.decode("utf-8")) if len(raw) <= 1_000_000 else {}
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+            return KINDS  # `handouts batch` and `check` report the broken manifest itself
+        value = data.get("bundled", list(KINDS))
+        if not isinstance(value, list) or not all(v in KINDS for v in value):
+            line = next((n for n, text in enumerate(raw.decode("utf-8", "replace").splitlines(),
+                                                    1) if text.lstrip().startswith("bundled")),
+                        None)
+            raise ValidationError(
+                f"`bundled` must be a list of {', '.join(KINDS)}, not {value!r}",
+                file=manifest, line=line, field="bundled",
+                hint='e.g. bundled = ["templates", "styles"] for only your own topics and '
+                     "clinics")
+        return tuple(value)
+
+    @cached_property
     def layers(self) -> list[Path]:
         """Library roots, most specific first, without repeats."""
         roots: list[Path] = []
@@ -129,9 +159,13 @@ class Library:
         """Default output folder."""
         return (self.root or Path.cwd()) / "output"
 
+    def _uses(self, root: Path, kind: str) -> bool:
+        return root != self.layers[-1] or len(self.layers) == 1 or kind in self.bundled_kinds
+
     def dirs(self, kind: str) -> list[Path]:
-        """Existing `kind` folders in layer order."""
-        return [root / kind for root in self.layers if (root / kind).is_dir()]
+        """Existing `kind` folders in layer order (the bundled one if `bundled` allows)."""
+        return [root / kind for root in self.layers
+                if (root / kind).is_dir() and self._uses(root, kind)]
 
     def find(self, kind: str, name: str) -> Path | None:
         """The first layer's file `kind/name`, or None."""
@@ -192,7 +226,7 @@ class Library:
         from .fonts import font_dir  # noqa: PLC0415 - keeps start-up lean
 
         roots = [root / kind for root in self.layers for kind in KINDS
-                 if (root / kind).is_dir()]
+                 if (root / kind).is_dir() and self._uses(root, kind)]
         return [Path(os.path.realpath(r)) for r in roots] + [font_dir()]
 
     def manifest_path(self) -> Path | None:

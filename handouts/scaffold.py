@@ -135,6 +135,32 @@ def new_clinic(library: Library, slug: str, name: str | None = None,
     return folder / "clinic.toml"
 
 
+NEW_MANIFEST = """\
+# Which kinds of file come from the handouts package itself. Your topics, clinics and
+# booklets are the ones in this folder; add "content" to also list the shipped topics.
+bundled = ["templates", "styles"]
+
+# Batch manifest: `handouts batch` builds everything listed here into `output`.
+output = "output"
+clinics = ["*"]                    # every clinic in clinics/
+topics = ["*"]                     # every topic in content/
+papers = ["clinic"]                # each clinic's own paper size; or a4, letter, a5, half-letter
+variants = ["standard", "large"]   # standard and large print
+
+# Per-clinic exceptions, for example:
+# [clinic.riverside-oncology]
+# papers = ["a4", "a5"]
+# exclude = ["bone-metastases"]
+
+# Named booklets (booklets/<name>.toml), for example imposed for an office printer:
+# [[booklet]]
+# name = "bone-health-in-cancer"
+# clinics = ["riverside-oncology"]
+# papers = ["a5"]
+# impose = true
+"""
+
+
 def init_library(target: Path, with_templates: bool = False) -> list[Path]:
     """Start a handout library in `target` from the bundled defaults."""
     target = Path(target)
@@ -149,9 +175,11 @@ def init_library(target: Path, with_templates: bool = False) -> list[Path]:
         if (source / kind).is_dir():
             shutil.copytree(source / kind, target / kind, dirs_exist_ok=True)
             created.append(target / kind)
-    manifest = source / "handouts.toml"
-    if manifest.is_file():
-        shutil.copy(manifest, target / "handouts.toml")
-        created.append(target / "handouts.toml")
+    # The library now holds its own copies of the topics, clinics and booklets, so
+    # only templates and styles keep coming from the package: a deleted demo clinic
+    # stays deleted, and upgrading handouts never changes the text a clinic signed off.
+    # The manifest names no clinic, so deleting a demo clinic leaves it valid.
+    (target / "handouts.toml").write_text(NEW_MANIFEST, encoding="utf-8")
+    created.append(target / "handouts.toml")
     (target / ".gitignore").write_text("/output/\n")
     return created

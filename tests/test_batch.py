@@ -76,6 +76,22 @@ def test_plan_defaults_exceptions_and_booklets(lib):
     assert {j.id for j in jobs} == EXPECTED
 
 
+def test_papers_clinic_means_each_clinics_own_paper(lib):
+    path = lib.root / "handouts.toml"
+    path.write_text('topics = ["injection-care-checklist"]\npapers = ["clinic", "a5"]\n'
+                    '[clinic.riverside-oncology]\npapers = ["clinic"]\n')
+    jobs = plan(lib, load_manifest(path), path)
+    assert {j.id for j in jobs} == {
+        "lakeside-spine/injection-care-checklist-letter",       # its clinic.toml: letter
+        "lakeside-spine/injection-care-checklist-a5",
+        "riverside-oncology/injection-care-checklist-a4",       # its clinic.toml: a4
+    }
+    path.write_text('bundled = ["templates", "styles", "clinics"]\n[clinic.nowhere]\n')
+    with pytest.raises(ValidationError) as info:
+        plan(lib, load_manifest(path), path)
+    assert "remove [clinic.nowhere]" in info.value.problems[0].hint
+
+
 def test_manifest_is_validated_up_front(lib):
     path = lib.root / "handouts.toml"
     path.write_text(MANIFEST.replace('papers = ["a4", "letter"]', 'papers = ["a3"]')

@@ -169,6 +169,30 @@ def test_library_topic_overrides_bundled_and_bundled_topics_remain(make_library)
     assert "vertebroplasty-kyphoplasty" in topics  # from the bundled layer
 
 
+def test_bundled_setting_limits_what_the_package_supplies(make_library, tmp_path):
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    lib = make_library({"own": topic_text("## What is it?\n\nOur own text.\n")})
+    manifest = lib.root / "handouts.toml"
+    manifest.write_text('bundled = ["templates", "styles"]\n')
+    lib = type(lib)(lib.root)
+    assert list(lib.topics()) == ["own"] and list(lib.clinics()) == ["riverside-oncology"]
+    assert lib.booklets() == {}
+    html = compose_leaflet(lib, load_topic(lib.topic_path("own")),
+                           load_clinic(lib.clinic_folder("riverside-oncology")), "a4").html
+    assert "Our own text." in html and 'class="masthead"' in html   # bundled template
+    assert all("content" not in p.parts or lib.root in p.parents for p in lib.asset_roots())
+
+    manifest.write_text('output = "output"\nbundled = ["content", "fonts"]\n')
+    result = subprocess.run([sys.executable, "-m", "handouts", "--library", str(lib.root),
+                             "list"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "handouts.toml:2: bundled:" in result.stderr and "templates" in result.stderr
+
+
 def test_overdue_topic_says_so_in_the_footer(library):
     topic = load_topic(library.topic_path("bone-metastases"))
     profile = load_clinic(library.clinic_folder("riverside-oncology"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,11 @@ def test_init_new_clinic_and_build_outside_the_repo(installed, tmp_path):
     assert check.stdout.startswith(str(installed))
     assert _run_installed(installed, tmp_path, "init", "mylib").returncode == 0
     library = tmp_path / "mylib"
+    # The new library's topics and clinics are its own copies: a deleted demo clinic
+    # stays deleted instead of coming back from the package.
+    shutil.rmtree(library / "clinics" / "lakeside-spine")
+    clinics = _run_installed(installed, library, "clinics")
+    assert "riverside-oncology" in clinics.stdout and "lakeside-spine" not in clinics.stdout
     result = _run_installed(installed, library, "new", "clinic", "x", "--name", "Clinic X")
     assert result.returncode == 0, result.stderr
     result = _run_installed(installed, library, "new", "topic", "knee-care")
