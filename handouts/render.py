@@ -96,26 +96,79 @@ def _make_fetcher_class():
     return LibraryFetcher
 
 
+def _expired(seconds: float) -> RenderError:
+    return RenderError(f"rendering took longer than {seconds:g} s and was stopped",
+                       hint="simplify the document or raise --time-limit")
+
+
 @contextmanager
 def _time_limit(seconds: float | None):
-    # SIGALRM works only in the main thread; the server renders in its own thread
-    # and bounds time differently (one render at a time, cached).
-    if not seconds or threading.current_thread() is not threading.main_thread() \
-            or not hasattr(signal, "setitimer"):
+    """Stop the enclosed render after `seconds` with a RenderError.
+
+    The main thread (build, batch workers, check) uses SIGALRM. Other threads (the
+    server's request threads) cannot receive signals, so a watchdog timer raises
+    an exception in the rendering thread instead (it lands between two Python
+    bytecodes, which WeasyPrint's layout runs constantly).
+    """
+    if not seconds:
         yield
+        return
+    if threading.current_thread() is not threading.main_thread() \
+            or not hasattr(signal, "setitimer"):
+        with _watchdog(seconds):
+            yield
         return
 
     def expire(signum, frame):
-        raise RenderError(f"rendering took longer than {seconds:g} s and was stopped",
-                          hint="simplify the document or raise --time-limit")
+        raise _Timeout
 
     previous = signal.signal(signal.SIGALRM, expire)
     signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        try:
+            yield
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+    except _Timeout:
+        raise _expired(seconds) from None
+
+
+class _Timeout(BaseException):
+    """Raised in a render that ran out of time; a BaseException, so that no
+    `except Exception` inside WeasyPrint can swallow it."""
+
+
+@contextmanager
+def _watchdog(seconds: float):
+    import ctypes  # noqa: PLC0415
+
+    target = threading.get_ident()
+    guard = threading.Lock()
+    state = {"active": True, "fired": False}
+
+    def fire():
+        with guard:
+            if state["active"]:
+                state["fired"] = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target),
+                                                           ctypes.py_object(_Timeout))
+
+    timer = threading.Timer(seconds, fire)
+    timer.daemon = True
+    try:
+        try:
+            timer.start()
+            yield
+        finally:
+            timer.cancel()
+            with guard:
+                state["active"] = False
+            if state["fired"]:
+                # Not delivered yet (the render ended just as time ran out): drop it.
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
+    except _Timeout:
+        raise _expired(seconds) from None
 
 
 class _Capture(logging.Handler):

@@ -46,7 +46,7 @@ class App:
 
         self.library_path = library_path
         self.default_clinic = clinic
-        self.renderer = Renderer(time_limit=None)
+        self.renderer = Renderer()   # the default time limit, enforced per request thread
         self.lock = threading.Lock()
         self.cache: dict[str, Rendered] = {}
         self.latest: dict[tuple, str] = {}   # (kind, name, clinic, paper, variant) -> key
