@@ -344,7 +344,7 @@ def _digest(inputs: dict) -> str:
 _WORKER: dict = {}
 
 
-def _worker_init(time_limit: float | None) -> None:
+def _worker_init(time_limit: float | None | str) -> None:
     from .render import Renderer  # noqa: PLC0415
 
     _WORKER["renderer"] = Renderer(time_limit=time_limit)
@@ -441,8 +441,11 @@ class BatchSummary:
 def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int | None = None,
               shard_spec: str | None = None, force: bool = False, dry_run: bool = False,
               out: Path | None = None, on_result=None, on_plan=None,
-              time_limit: float | None = 120) -> BatchSummary:
-    """Run the manifest's jobs; returns every job's result (failures included)."""
+              time_limit: float | None | str = "default") -> BatchSummary:
+    """Run the manifest's jobs; returns every job's result (failures included).
+
+    `time_limit`: seconds per document ("default": HANDOUTS_TIME_LIMIT, else 60).
+    """
     manifest_path = manifest_path or library.manifest_path()
     if manifest_path is None:
         raise UsageError("no batch manifest: give a MANIFEST file or add handouts.toml to "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,10 +114,15 @@ def _fail(error: HandoutsError) -> int:
               "around the current folder, else the bundled defaults).")
 @click.option("-v", "--verbose", count=True, help="More detail; -vv for debugging.")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.option("--time-limit", type=click.FloatRange(min=0.01), metavar="SECONDS",
+              envvar="HANDOUTS_TIME_LIMIT", help="Longest a document may take to render "
+              "before it is stopped as an error (default: 60).")
 @click.pass_context
-def cli(ctx, library_path, verbose, quiet):
+def cli(ctx, library_path, verbose, quiet, time_limit):
     """Branded, printable patient leaflets and booklets from markdown topics."""
     _setup_logging(verbose, quiet)
+    if time_limit:   # read by every renderer, batch workers included
+        os.environ["HANDOUTS_TIME_LIMIT"] = f"{time_limit:g}"
     ctx.obj = State(library_path, verbose, quiet)
 
 

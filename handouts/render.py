@@ -32,7 +32,16 @@ ASSET_TYPES = {
     ".woff": "font/woff", ".woff2": "font/woff2",
 }
 MAX_ASSET_BYTES = 8 * 1024 * 1024
-DEFAULT_TIME_LIMIT = 60  # seconds per document
+DEFAULT_TIME_LIMIT = 60  # seconds per document; HANDOUTS_TIME_LIMIT or --time-limit
+
+
+def default_time_limit() -> float:
+    """Seconds a render may take: HANDOUTS_TIME_LIMIT (the CLI's --time-limit), else 60."""
+    try:
+        value = float(os.environ.get("HANDOUTS_TIME_LIMIT") or DEFAULT_TIME_LIMIT)
+    except ValueError:
+        return DEFAULT_TIME_LIMIT
+    return value if value > 0 else DEFAULT_TIME_LIMIT
 
 
 @dataclass
@@ -98,25 +107,26 @@ def _make_fetcher_class():
 
 def _expired(seconds: float) -> RenderError:
     return RenderError(f"rendering took longer than {seconds:g} s and was stopped",
-                       hint="simplify the document or raise --time-limit")
+                       hint="simplify the document, or allow more time: `handouts "
+                            "--time-limit SECONDS` or HANDOUTS_TIME_LIMIT")
+
+
+class _Timeout(BaseException):
+    """Raised in a render that ran out of time; a BaseException, so that no
+    `except Exception` inside WeasyPrint can swallow it."""
 
 
 @contextmanager
 def _time_limit(seconds: float | None):
     """Stop the enclosed render after `seconds` with a RenderError.
 
-    The main thread (build, batch workers, check) uses SIGALRM. Other threads (the
-    server's request threads) cannot receive signals, so a watchdog timer raises
-    an exception in the rendering thread instead (it lands between two Python
-    bytecodes, which WeasyPrint's layout runs constantly).
+    SIGALRM reaches only the main thread, so renders elsewhere run unlimited:
+    build, batch workers and check render on their main thread, and `serve`
+    hands its renders to its main thread for this reason.
     """
-    if not seconds:
-        yield
-        return
-    if threading.current_thread() is not threading.main_thread() \
+    if not seconds or threading.current_thread() is not threading.main_thread() \
             or not hasattr(signal, "setitimer"):
-        with _watchdog(seconds):
-            yield
+        yield
         return
 
     def expire(signum, frame):
@@ -130,43 +140,6 @@ def _time_limit(seconds: float | None):
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-    except _Timeout:
-        raise _expired(seconds) from None
-
-
-class _Timeout(BaseException):
-    """Raised in a render that ran out of time; a BaseException, so that no
-    `except Exception` inside WeasyPrint can swallow it."""
-
-
-@contextmanager
-def _watchdog(seconds: float):
-    import ctypes  # noqa: PLC0415
-
-    target = threading.get_ident()
-    guard = threading.Lock()
-    state = {"active": True, "fired": False}
-
-    def fire():
-        with guard:
-            if state["active"]:
-                state["fired"] = True
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target),
-                                                           ctypes.py_object(_Timeout))
-
-    timer = threading.Timer(seconds, fire)
-    timer.daemon = True
-    try:
-        try:
-            timer.start()
-            yield
-        finally:
-            timer.cancel()
-            with guard:
-                state["active"] = False
-            if state["fired"]:
-                # Not delivered yet (the render ended just as time ran out): drop it.
-                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), None)
     except _Timeout:
         raise _expired(seconds) from None
 
@@ -186,7 +159,7 @@ class Renderer:
     """A warm WeasyPrint: one font configuration and a stylesheet cache, many documents."""
 
     def __init__(self, roots: list[Path] | None = None,
-                 time_limit: float | None = DEFAULT_TIME_LIMIT):
+                 time_limit: float | None | str = "default"):
         from .engine import import_weasyprint  # noqa: PLC0415
 
         weasyprint = import_weasyprint()  # heavy; only commands that render pay for it
@@ -198,7 +171,7 @@ class Renderer:
 
         # Documents carry their own library's roots; these are the fallback.
         self.roots = list(roots or [font_dir()])
-        self.time_limit = time_limit
+        self.time_limit = default_time_limit() if time_limit == "default" else time_limit
         self.font_config = FontConfiguration()
         self._fetcher_class = _make_fetcher_class()
         self._css: dict[tuple[str, int, int], object] = {}

@@ -1,10 +1,12 @@
 """Serve: a local print desk for nurses and a live preview for authors.
 
 A small standard-library web app on 127.0.0.1. It renders through the same
-pipeline as the CLI, keeps one warm WeasyPrint (one render at a time, behind a
-lock) and caches PDFs and page images by a hash of the composed document and its
-stylesheets, so a second request for the same leaflet is instant. Every parameter
-is a slug checked against the library: no path from a request reaches the disk.
+pipeline as the CLI, keeps one warm WeasyPrint and caches PDFs and page images by
+a hash of the composed document and its stylesheets, so a second request for the
+same leaflet is instant. Request threads hand renders to the thread that called
+`serve` (the main thread from the CLI), one at a time, where the per-render time
+limit (SIGALRM) works. Every parameter is a slug checked against the library: no
+path from a request reaches the disk.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import hashlib
 import html
 import json
 import logging
+import queue
 import threading
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -46,8 +49,9 @@ class App:
 
         self.library_path = library_path
         self.default_clinic = clinic
-        self.renderer = Renderer()   # the default time limit, enforced per request thread
+        self.renderer = Renderer()   # with the default time limit per render
         self.lock = threading.Lock()
+        self.renders: queue.Queue | None = None   # set while serve() runs its render loop
         self.cache: dict[str, Rendered] = {}
         self.latest: dict[tuple, str] = {}   # (kind, name, clinic, paper, variant) -> key
 
@@ -56,7 +60,42 @@ class App:
         return Library.open(self.library_path)
 
     def render(self, kind: str, name: str, clinic: str, paper: str, variant: str) -> Rendered:
-        """Render (or fetch from cache) a leaflet or booklet; HandoutsError on bad input."""
+        """Render (or fetch from cache) a leaflet or booklet; HandoutsError on bad input.
+
+        From a request thread, the work runs on the render loop's thread and this
+        waits for it.
+        """
+        if self.renders is None or threading.get_ident() == self._loop_thread:
+            return self._render(kind, name, clinic, paper, variant)
+        from concurrent.futures import Future  # noqa: PLC0415
+
+        done: Future = Future()
+        self.renders.put((done, (kind, name, clinic, paper, variant)))
+        return done.result()
+
+    def run_render_loop(self, stop: threading.Event) -> None:
+        """Do the renders request threads hand over, until `stop` is set."""
+        self._loop_thread = threading.get_ident()
+        self.renders = queue.Queue()
+        try:
+            while not stop.is_set():
+                try:
+                    done, args = self.renders.get(timeout=0.25)
+                except queue.Empty:
+                    continue
+                if not done.set_running_or_notify_cancel():
+                    continue
+                try:
+                    done.set_result(self._render(*args))
+                except Exception as error:  # noqa: BLE001 - handed back to the request
+                    done.set_exception(error)
+        finally:
+            self.renders = None
+
+    _loop_thread: int | None = None
+
+    def _render(self, kind: str, name: str, clinic: str, paper: str,
+                variant: str) -> Rendered:
         from .build import _identifier, render_leaflet  # noqa: PLC0415
         from .compose import compose_booklet  # noqa: PLC0415
         from .load import load_booklet, load_clinic, load_topic  # noqa: PLC0415
@@ -432,7 +471,15 @@ def serve(library_path: Path | None, host: str = "127.0.0.1", port: int = 8000,
     url = f"http://{host}:{server.server_address[1]}/"
     if ready:
         ready(url)
+    # The HTTP server answers on its own threads; this thread renders, so the
+    # time limit applies and Ctrl+C arrives here.
+    stop = threading.Event()
+    listener = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.25},
+                                name="handouts-http", daemon=True)
+    listener.start()
     try:
-        server.serve_forever(poll_interval=0.25)
+        app.run_render_loop(stop)
     finally:
+        stop.set()
+        server.shutdown()
         server.server_close()

@@ -35,13 +35,18 @@ def _free_port() -> int:
 @pytest.fixture
 def server(tmp_path):
     """`handouts serve` on a copy of the shipped library."""
+    yield from _serve(tmp_path)
+
+
+def _serve(tmp_path, *options):
     lib = tmp_path / "lib"
     for kind in ("content", "clinics", "booklets"):
         shutil.copytree(ROOT / kind, lib / kind)
     port = _free_port()
     log = (tmp_path / "serve.log").open("w")
     process = subprocess.Popen([sys.executable, "-m", "handouts", "--library", str(lib),
-                                "serve", "--port", str(port)], stdout=log, stderr=log)
+                                *options, "serve", "--port", str(port)], stdout=log,
+                               stderr=log)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -127,3 +132,20 @@ def test_server_refuses_foreign_hosts_and_unknown_names(server):
                                timeout=10)
     assert info.value.code == 422 and b"unknown topic" in info.value.read()
     info.value.close()
+
+
+def test_a_render_over_the_time_limit_is_an_error_and_the_server_lives(tmp_path):
+    """Renders run on the server's main thread, where the per-render limit works."""
+    serving = _serve(tmp_path, "--time-limit", "0.05")
+    url, _ = next(serving)
+    try:
+        with pytest.raises(urllib.error.HTTPError) as info:
+            urllib.request.urlopen(url + "pdf?topic=bone-metastases&clinic=lakeside-spine",
+                                   timeout=120)
+        body = info.value.read().decode()
+        info.value.close()
+        assert info.value.code == 422 and "longer than 0.05 s" in body
+        with urllib.request.urlopen(url + "healthz", timeout=10) as alive:
+            assert alive.read() == b"ok"
+    finally:
+        next(serving, None)
