@@ -26,8 +26,8 @@ from pydantic import Field, StringConstraints
 from . import __version__
 from .errors import HandoutsError, Problem, UsageError, ValidationError
 from .finish import clean_stale_parts, write_atomic
-from .library import Library
-from .models import Paper, Strict, Variant
+from .library import KINDS, Library
+from .models import Clinic, Paper, Strict, Variant
 
 STATE_NAME = "build-manifest.json"
 RECYCLE_AFTER = 50  # documents per worker before it is replaced
@@ -68,8 +68,7 @@ class Manifest(Strict):
     clinic: dict[str, ClinicRule] = {}
     booklet: list[BookletJob] = []
     # Which kinds of file the bundled defaults supply; read (and checked) by Library.
-    bundled: list[Literal["content", "clinics", "templates", "styles", "booklets"]] = [
-        "content", "clinics", "templates", "styles", "booklets"]
+    bundled: list[Literal[KINDS]] = list(KINDS)
 
 
 @dataclass(frozen=True)
@@ -139,12 +138,13 @@ def _clinic_paper(folder: Path) -> str:
     """The paper size a clinic profile names (checked when its jobs load the profile)."""
     import tomllib  # noqa: PLC0415
 
+    default = Clinic.model_fields["paper"].default
     try:
         paper = tomllib.loads((folder / "clinic.toml").read_text(encoding="utf-8")).get(
-            "paper", "a4")
+            "paper", default)
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return "a4"  # the job fails on the profile itself, with the real error
-    return paper if paper in get_args(Paper) else "a4"
+        return default  # the job fails on the profile itself, with the real error
+    return paper if paper in get_args(Paper) else default
 
 
 def _papers(papers: list[str], folder: Path, memo: dict[Path, str]) -> list[str]:

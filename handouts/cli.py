@@ -414,12 +414,11 @@ def cache():
 @cache.command(name="info")
 def cache_info():
     """Print where the caches are and how much they hold."""
-    from .library import CACHE_KINDS, cache_dir, cache_root  # noqa: PLC0415
+    from .library import CACHE_KINDS, cache_entries, cache_root  # noqa: PLC0415
 
     click.echo(f"cache: {cache_root()}")
     for kind in CACHE_KINDS:
-        folder = cache_dir(kind)
-        files = [p for p in folder.iterdir() if p.is_file()] if folder.is_dir() else []
+        files = cache_entries((kind,))
         size = sum(p.stat().st_size for p in files)
         click.echo(f"  {kind:<7} {len(files):>6} files {size / 1024:>9.1f} KiB")
     return 0

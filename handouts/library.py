@@ -44,10 +44,10 @@ def cache_dir(kind: str) -> Path:
     return cache_root() / kind
 
 
-def cache_entries() -> list[Path]:
-    """Every file in the caches (never anything else under the cache root)."""
+def cache_entries(kinds: tuple[str, ...] = CACHE_KINDS) -> list[Path]:
+    """Every file in the caches of `kinds` (never anything else under the cache root)."""
     entries = []
-    for kind in CACHE_KINDS:
+    for kind in kinds:
         folder = cache_dir(kind)
         if folder.is_dir():
             entries += [p for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
@@ -129,15 +129,16 @@ class Library:
         import tomllib  # noqa: PLC0415
 
         try:
-            raw = manifest.read_bytes()[:1_000_001]
-            data = tomllib.loads(raw.decode("utf-8")) if len(raw) <= 1_000_000 else {}
+            if manifest.stat().st_size > 1_000_000:
+                return KINDS
+            text = manifest.read_text(encoding="utf-8")
+            data = tomllib.loads(text)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return KINDS  # `handouts batch` and `check` report the broken manifest itself
         value = data.get("bundled", list(KINDS))
         if not isinstance(value, list) or not all(v in KINDS for v in value):
-            line = next((n for n, text in enumerate(raw.decode("utf-8", "replace").splitlines(),
-                                                    1) if text.lstrip().startswith("bundled")),
-                        None)
+            line = next((n for n, row in enumerate(text.splitlines(), 1)
+                         if row.lstrip().startswith("bundled")), None)
             raise ValidationError(
                 f"`bundled` must be a list of {', '.join(KINDS)}, not {value!r}",
                 file=manifest, line=line, field="bundled",

@@ -52,6 +52,7 @@ class App:
         self.renderer = Renderer()   # with the default time limit per render
         self.lock = threading.Lock()
         self.renders: queue.Queue | None = None   # set while serve() runs its render loop
+        self._loop_thread: int | None = None
         self.cache: dict[str, Rendered] = {}
         self.latest: dict[tuple, str] = {}   # (kind, name, clinic, paper, variant) -> key
 
@@ -73,12 +74,12 @@ class App:
         self.renders.put((done, (kind, name, clinic, paper, variant)))
         return done.result()
 
-    def run_render_loop(self, stop: threading.Event) -> None:
-        """Do the renders request threads hand over, until `stop` is set."""
+    def run_render_loop(self) -> None:
+        """Do the renders request threads hand over, until interrupted (Ctrl+C)."""
         self._loop_thread = threading.get_ident()
         self.renders = queue.Queue()
         try:
-            while not stop.is_set():
+            while True:
                 try:
                     done, args = self.renders.get(timeout=0.25)
                 except queue.Empty:
@@ -91,8 +92,6 @@ class App:
                     done.set_exception(error)
         finally:
             self.renders = None
-
-    _loop_thread: int | None = None
 
     def _render(self, kind: str, name: str, clinic: str, paper: str,
                 variant: str) -> Rendered:
@@ -473,13 +472,11 @@ def serve(library_path: Path | None, host: str = "127.0.0.1", port: int = 8000,
         ready(url)
     # The HTTP server answers on its own threads; this thread renders, so the
     # time limit applies and Ctrl+C arrives here.
-    stop = threading.Event()
     listener = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.25},
                                 name="handouts-http", daemon=True)
     listener.start()
     try:
-        app.run_render_loop(stop)
+        app.run_render_loop()
     finally:
-        stop.set()
         server.shutdown()
         server.server_close()
