@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -129,19 +130,36 @@ def _time_limit(seconds: float | None):
         yield
         return
 
+    fired = False
+
     def expire(signum, frame):
+        nonlocal fired
+        fired = True
         raise _Timeout
 
+    # The alarm repeats: an exception raised while Python runs a gc callback,
+    # a __del__ or a weakref callback is printed and dropped ("Exception
+    # ignored in ..."), so one alarm alone can be lost. The next tick stops it.
+    outer_hook = sys.unraisablehook
+
+    def quiet_hook(unraisable):   # a dropped tick is expected, not worth a message
+        if not isinstance(unraisable.exc_value, _Timeout):
+            outer_hook(unraisable)
+
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    sys.unraisablehook = quiet_hook
+    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 0.1))
     try:
         try:
             yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = outer_hook
     except _Timeout:
         raise _expired(seconds) from None
+    if fired:   # every tick was swallowed, but the render still ran too long
+        raise _expired(seconds)
 
 
 class _Capture(logging.Handler):
