@@ -98,11 +98,12 @@ class TopicMeta(Strict):
 
     def budget(self, paper: str = "a4", variant: str = "standard") -> int:
         """The page budget: `pages` is for A4 and Letter; large print defaults to twice
-        that; A5 (half the area, and a masthead and footer on more pages) allows twice
-        the pages plus one."""
+        that. A5 and half Letter have half the area, and a masthead and footer on more
+        pages: a one-page topic must fit both sides of one card (2 pages), a longer
+        one may take twice its pages plus one."""
         pages = (self.pages_large or self.pages * 2) if variant == "large" else self.pages
         if paper in ("a5", "half-letter"):
-            return pages * 2 + 1
+            return 2 if pages == 1 else pages * 2 + 1
         return pages
 
     @field_validator("version", mode="before")

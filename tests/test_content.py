@@ -87,6 +87,17 @@ def test_checklist_holds_for_a_clinic_with_a_long_name(make_library, renderer, l
         assert result.pages == 1
 
 
+@pytest.mark.parametrize("paper", ["a5", "half-letter"])
+def test_on_a5_the_checklist_is_one_card_printed_on_both_sides(library, renderer, tmp_path,
+                                                                paper):
+    for clinic in CLINICS:
+        [result] = build(["injection-care-checklist"], clinic, paper=paper, out=tmp_path,
+                         library=library, renderer=renderer)
+        assert result.pages == 2, (clinic, paper)
+        text = " ".join(pdftext(result.path).split())
+        assert "Get help now" in text and "Next injection date" in text
+
+
 def test_overflow_names_topic_clinic_paper_and_amount(make_library, renderer):
     long_body = "\n\n".join(f"- [ ] Item number {n} in a very long checklist" for n in range(90))
     lib = make_library({"too-long": topic_text(long_body, pages=1)})
