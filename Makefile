@@ -1,12 +1,12 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   virtual environment + install + every topic for every demo clinic in output/
-#   make test   the same set-up, then the test suite
+#   make test   the same set-up, then the linter and the test suite
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test setup system-deps bench bench-small clean
+.PHONY: demo test lint setup system-deps bench bench-small clean
 
 setup: system-deps $(STAMP)
 
@@ -16,7 +16,7 @@ system-deps:
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	@touch $@
 
 demo: setup
@@ -25,8 +25,11 @@ demo: setup
 	done
 	@echo "demo leaflets are in output/"
 
-test: setup
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check .
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

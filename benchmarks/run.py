@@ -265,7 +265,8 @@ def table(r: dict) -> str:
          f"{b['separate_weasyprint_s']:.1f} s / {b['batch_jobs2_s']:.1f} s = "
          f"**{b['speedup_vs_separate']:.1f}x faster**", ">= 7x"),
         ("2b. `--jobs 1` / `--jobs 2`",
-         f"{b['batch_jobs1_s']:.1f} s / {b['batch_jobs2_s']:.1f} s = **{b['jobs2_vs_jobs1']:.2f}x**",
+         f"{b['batch_jobs1_s']:.1f} s / {b['batch_jobs2_s']:.1f} s"
+         f" = **{b['jobs2_vs_jobs1']:.2f}x**",
          ">= 1.7x"),
         ("2c. warm headless Chromium (DevTools) on the same HTML", chromium, "at least as fast"),
         (f"3. no-op rebuild of the {b['documents']}, whole process",

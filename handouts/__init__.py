@@ -11,6 +11,8 @@ Names are imported lazily so that `import handouts` (and `handouts --help`) stay
 
 from __future__ import annotations
 
+from importlib import import_module
+
 __version__ = "0.1.0"
 
 __all__ = ["build", "build_booklet", "load_library", "HandoutsError", "Library",
@@ -26,7 +28,5 @@ _LAZY = {
 
 def __getattr__(name: str):
     if name in _LAZY:
-        from importlib import import_module
-
         return getattr(import_module(f".{_LAZY[name]}", __name__), name)
     raise AttributeError(f"module 'handouts' has no attribute {name!r}")

@@ -67,7 +67,7 @@ def _identifier(composed: Composed) -> bytes:
 
 def _page_fill(document) -> float:
     """How full the last page is (0-1), to say by how much a topic overflowed."""
-    page = document.pages[-1]._page_box  # noqa: SLF001 - no public geometry in WeasyPrint
+    page = document.pages[-1]._page_box
     root = page.children[0]
     used = root.position_y + root.margin_height() - page.content_box_y()
     return max(0.0, min(1.0, used / (page.height or 1)))
@@ -99,7 +99,8 @@ def parse_bleed(value: str | None) -> float | None:
 
     match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(mm)?\s*", value)
     if not match or not 0 < float(match.group(1)) <= 10:
-        raise UsageError(f"bleed {value!r} is not a size between 0 and 10 mm", hint="e.g. --bleed 3mm")
+        raise UsageError(f"bleed {value!r} is not a size between 0 and 10 mm",
+                         hint="e.g. --bleed 3mm")
     return float(match.group(1))
 
 

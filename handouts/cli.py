@@ -462,7 +462,7 @@ class _Progress:
                        nl=False)
         else:
             click.echo(f"[{self.done}/{self.total}] {result.status} {result.job}"
-                       f"{' (%.1fs)' % result.seconds if result.seconds else ''}", err=True)
+                       f"{f' ({result.seconds:.1f}s)' if result.seconds else ''}", err=True)
 
     def finish(self) -> None:
         if self.enabled and self.tty and self.total:
@@ -526,10 +526,10 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
              for row in rows]
     widths = [max(len(head), *(len(c[i]) for c in cells)) for i, (_, head) in
               enumerate(columns)]
-    head = "  ".join(h.ljust(w) for (_, h), w in zip(columns, widths)).rstrip()
+    head = "  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip()
     click.echo(click.style(head, bold=True))
     for row in cells:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -552,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:  # noqa: BLE001 - last resort: never a bare traceback
+    except Exception as error:
         if "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv) or \
                 any(a.startswith("-vv") for a in (argv or sys.argv)):
             raise

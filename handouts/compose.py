@@ -8,8 +8,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from jinja2 import (ChoiceLoader, Environment, FileSystemLoader, PrefixLoader,
-                    StrictUndefined, select_autoescape)
+from jinja2 import (
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PrefixLoader,
+    StrictUndefined,
+    select_autoescape,
+)
 from markupsafe import Markup
 
 from . import __version__
@@ -50,7 +56,7 @@ def source_date(topics: list[Topic]) -> str:
     """The document date: SOURCE_DATE_EPOCH if set, else the newest review date."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
-        stamp = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        stamp = dt.datetime.fromtimestamp(int(epoch), dt.UTC)
         return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
     newest = max(t.meta.last_reviewed for t in topics)
     return f"{newest.isoformat()}T00:00:00Z"
@@ -81,7 +87,8 @@ def _mix(colour: str, other: str, amount: float) -> str:
     """`amount` of `colour` over `other` (both #rrggbb)."""
     a = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
     b = [int(other[i:i + 2], 16) for i in (1, 3, 5)]
-    return "#" + "".join(f"{round(x * amount + y * (1 - amount)):02x}" for x, y in zip(a, b))
+    mixed = (round(x * amount + y * (1 - amount)) for x, y in zip(a, b, strict=True))
+    return "#" + "".join(f"{v:02x}" for v in mixed)
 
 
 def brand_css(profile: ClinicProfile) -> str:
@@ -90,7 +97,8 @@ def brand_css(profile: ClinicProfile) -> str:
     accent = c.accent or c.primary
     values = {
         "brand": c.primary, "brand-tint": _mix(c.primary, "#ffffff", 0.10),
-        "brand-soft": _mix(c.primary, "#ffffff", 0.35), "brand-dark": _mix(c.primary, "#000000", 0.75),
+        "brand-soft": _mix(c.primary, "#ffffff", 0.35),
+        "brand-dark": _mix(c.primary, "#000000", 0.75),
         "accent": accent, "accent-tint": _mix(accent, "#ffffff", 0.12),
         "warning": c.warning, "warning-tint": _mix(c.warning, "#ffffff", 0.07),
         "text": c.text,
@@ -145,7 +153,8 @@ def topic_section(library: Library, topic: Topic, profile: ClinicProfile,
 def _context(library, profile, paper, variant, topics, today):
     clinic = profile.clinic
     return {
-        "clinic": clinic, "clinic_slug": profile.slug, "logo_url": profile.logo_path.resolve().as_uri(),
+        "clinic": clinic, "clinic_slug": profile.slug,
+        "logo_url": profile.logo_path.resolve().as_uri(),
         "brand_css": Markup(brand_css(profile)), "paper": paper, "variant": variant,
         "created": source_date(topics), "generator": f"handouts {__version__}",
         "today": today,

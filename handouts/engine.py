@@ -33,7 +33,7 @@ def import_weasyprint():
             # WeasyPrint prints advice to stdout when a library is missing: only the
             # ordinary retry below should say that.
             with contextlib.redirect_stdout(io.StringIO()):
-                import weasyprint.text.ffi  # noqa: F401, PLC0415
+                import weasyprint.text.ffi  # noqa: PLC0415
         except OSError:
             for module in [m for m in sys.modules if m.split(".")[0] == "weasyprint"]:
                 del sys.modules[module]

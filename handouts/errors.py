@@ -51,7 +51,8 @@ class Problem:
     def as_dict(self) -> dict:
         """JSON-friendly form."""
         return {
-            "severity": self.severity, "code": self.code, "file": str(self.file) if self.file else None,
+            "severity": self.severity, "code": self.code,
+            "file": str(self.file) if self.file else None,
             "line": self.line, "field": self.field, "message": self.message, "hint": self.hint,
         }
 

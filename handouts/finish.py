@@ -115,10 +115,11 @@ def impose(data: bytes, sheet: str) -> bytes:
                           "/ModDate", "/Creator")} | {"/Producer": "handouts (imposed)"})
     # A stable file identifier keeps imposed output byte-identical across runs.
     import hashlib  # noqa: PLC0415
+
     from pypdf.generic import ArrayObject, ByteStringObject  # noqa: PLC0415
 
     digest = ByteStringObject(hashlib.md5(data, usedforsecurity=False).digest())
-    writer._ID = ArrayObject([digest, digest])  # noqa: SLF001 - pypdf has no public setter
+    writer._ID = ArrayObject([digest, digest])   # pypdf has no public setter
     out = BytesIO()
     writer.write(out)
     return out.getvalue()

@@ -104,7 +104,7 @@ class Library:
         self.bundled = Path(self.bundled)
 
     @classmethod
-    def open(cls, path: Path | str | None = None) -> "Library":
+    def open(cls, path: Path | str | None = None) -> Library:
         """Open the library at `path`, or the one around the current directory."""
         if path is not None:
             root = Path(path).resolve()

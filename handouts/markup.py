@@ -81,7 +81,7 @@ class _FillInLines(Preprocessor):
 class _Leaflet(Treeprocessor):
     """Tick boxes, figures with captions, and checked links and images."""
 
-    def __init__(self, md, state: "_State"):
+    def __init__(self, md, state: _State):
         super().__init__(md)
         self.state = state
 
@@ -131,7 +131,8 @@ class _Leaflet(Treeprocessor):
         if not alt:
             self.state.problems.append(Problem(
                 f"image {src!r} has no alt text", file=self.state.topic.path,
-                code="missing-alt", severity="warning", hint="write ![what the picture shows](path)"))
+                code="missing-alt", severity="warning",
+                hint="write ![what the picture shows](path)"))
         if url is None:
             img.set("src", "")
         else:
@@ -192,7 +193,7 @@ class _LeafletExtension(Extension):
         super().__init__()
         self.state = state
 
-    def extendMarkdown(self, md):  # noqa: N802 - markdown's API name
+    def extendMarkdown(self, md):
         # No raw HTML, block or inline: it is escaped and shown as text.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")

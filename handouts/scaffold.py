@@ -164,9 +164,9 @@ variants = ["standard", "large"]   # standard and large print
 def init_library(target: Path, with_templates: bool = False) -> list[Path]:
     """Start a handout library in `target` from the bundled defaults."""
     target = Path(target)
-    if target.exists() and any(target.iterdir()):
-        if (target / "content").exists() or (target / "handouts.toml").exists():
-            raise UsageError(f"{target} already holds a handout library")
+    if target.exists() and any(target.iterdir()) and (
+            (target / "content").exists() or (target / "handouts.toml").exists()):
+        raise UsageError(f"{target} already holds a handout library")
     source = bundled_root()
     kinds = ["content", "clinics", "booklets"] + (["templates", "styles"] if with_templates
                                                   else [])

@@ -88,7 +88,7 @@ class App:
                     continue
                 try:
                     done.set_result(self._render(*args))
-                except Exception as error:  # noqa: BLE001 - handed back to the request
+                except Exception as error:
                     done.set_exception(error)
         finally:
             self.renders = None
@@ -162,7 +162,7 @@ def _page_text(page) -> str:
         for child in getattr(box, "children", []) or []:
             walk(child)
 
-    walk(page._page_box)  # noqa: SLF001 - WeasyPrint has no public text API
+    walk(page._page_box)
     return " ".join(parts)
 
 
@@ -336,10 +336,10 @@ class Handler(BaseHTTPRequestHandler):
     app: App
     server_version = "handouts"
 
-    def log_message(self, format, *args):  # noqa: A002 - stdlib signature
+    def log_message(self, format, *args):
         log.debug("%s %s", self.address_string(), format % args)
 
-    def do_GET(self):  # noqa: N802 - stdlib name
+    def do_GET(self):
         if not self._host_ok():
             return self._send(HTTPStatus.FORBIDDEN, b"forbidden host", "text/plain")
         url = urlsplit(self.path)
@@ -358,7 +358,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.UNPROCESSABLE_ENTITY, body, "application/json")
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as error:  # noqa: BLE001 - the server keeps running
+        except Exception as error:
             log.exception("request failed")
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR,
                        f"internal error: {type(error).__name__}: {error}".encode(), "text/plain")

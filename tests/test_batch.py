@@ -109,7 +109,8 @@ def test_shards_partition_the_jobs(lib):
     parts = [shard(jobs, i, 3) for i in (1, 2, 3)]
     ids = [j.id for part in parts for j in part]
     assert sorted(ids) == sorted(j.id for j in jobs) and len(ids) == len(set(ids))
-    assert [j.id for j in shard(jobs, 2, 3)] == [j.id for j in shard(list(reversed(jobs)), 2, 3)][::-1]
+    backwards = [j.id for j in shard(list(reversed(jobs)), 2, 3)]
+    assert [j.id for j in shard(jobs, 2, 3)] == backwards[::-1]
 
 
 def test_build_then_nothing_then_exactly_the_touched_topic(lib):
@@ -167,7 +168,7 @@ def test_broken_topic_fails_its_jobs_only_and_json_matches_disk(lib):
     for job in failed:
         assert "bone-protecting-injections.md" in by_job[job]["error"]
         assert "pages" in by_job[job]["error"]
-    for job, entry in by_job.items():
+    for entry in by_job.values():
         if entry["status"] == "built":
             path = Path(entry["output"])
             import hashlib

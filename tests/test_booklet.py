@@ -133,7 +133,7 @@ def test_saddle_stitch_order_by_text(numbered, count, expected):
         box = reader.pages[side - 1].mediabox
         assert (round(float(box.width)), round(float(box.height))) == (842, 595)  # A4 landscape
         texts = _half_texts(path, side)
-        for text, page in zip(texts, (left, right)):
+        for text, page in zip(texts, (left, right), strict=True):
             found = re.findall(r"PAGE-(\d+)", text)
             assert found == ([str(page)] if page else []), (side, texts)
 

@@ -92,10 +92,12 @@ def test_fetcher_refuses_everything_outside_the_library(library, renderer, tmp_p
     html = f"""<!DOCTYPE html><html lang="en"><head><title>Hostile</title>
       <link rel="attachment" href="{secret.as_uri()}">
       <link rel="stylesheet" href="{evil_css.as_uri()}">
-      <style>@import url("{evil_css.as_uri()}"); h1 {{ background: url("{secret_svg.as_uri()}") }}</style>
+      <style>@import url("{evil_css.as_uri()}");
+             h1 {{ background: url("{secret_svg.as_uri()}") }}</style>
       </head><body><h1>Hostile</h1>
       <img src="file:///etc/hostname" alt="x"><img src="{secret_svg.as_uri()}" alt="y">
-      <img src="http://127.0.0.1:9/x.png" alt="net"><img src="data:image/svg+xml,%3Csvg%3E%3C/svg%3E" alt="d">
+      <img src="http://127.0.0.1:9/x.png" alt="net">
+      <img src="data:image/svg+xml,%3Csvg%3E%3C/svg%3E" alt="d">
       <img src="{link.as_uri()}" alt="symlink">
       <a rel="attachment" href="{secret.as_uri()}">attached</a>
       <object data="{secret_svg.as_uri()}"></object><embed src="{secret_svg.as_uri()}">
