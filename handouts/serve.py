@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import html
+import itertools
 import json
 import logging
 import queue
@@ -51,7 +52,8 @@ class App:
         self.default_clinic = clinic
         self.renderer = Renderer()   # with the default time limit per render
         self.lock = threading.Lock()
-        self.renders: queue.Queue | None = None   # set while serve() runs its render loop
+        self.renders: queue.PriorityQueue | None = None   # set while the render loop runs
+        self._order = itertools.count()   # first come, first served within a priority
         self._loop_thread: int | None = None
         self.cache: dict[str, Rendered] = {}
         self.latest: dict[tuple, str] = {}   # (kind, name, clinic, paper, variant) -> key
@@ -60,28 +62,33 @@ class App:
         """The library, opened afresh so new topics and clinics appear at once."""
         return Library.open(self.library_path)
 
-    def render(self, kind: str, name: str, clinic: str, paper: str, variant: str) -> Rendered:
+    def render(self, kind: str, name: str, clinic: str, paper: str, variant: str,
+               *, waiting: bool = True) -> Rendered:
         """Render (or fetch from cache) a leaflet or booklet; HandoutsError on bad input.
 
         From a request thread, the work runs on the render loop's thread and this
-        waits for it.
+        waits for it. `waiting=False` marks background work (thumbnails, page
+        counts): a PDF or preview someone is waiting for goes ahead of it, so a
+        nurse's download never queues behind the thumbnails of a dozen booklets.
         """
         if self.renders is None or threading.get_ident() == self._loop_thread:
             return self._render(kind, name, clinic, paper, variant)
         from concurrent.futures import Future  # noqa: PLC0415
 
         done: Future = Future()
-        self.renders.put((done, (kind, name, clinic, paper, variant)))
+        priority = 0 if waiting else 1
+        self.renders.put((priority, next(self._order), done,
+                          (kind, name, clinic, paper, variant)))
         return done.result()
 
     def run_render_loop(self) -> None:
         """Do the renders request threads hand over, until interrupted (Ctrl+C)."""
         self._loop_thread = threading.get_ident()
-        self.renders = queue.Queue()
+        self.renders = queue.PriorityQueue()
         try:
             while True:
                 try:
-                    done, args = self.renders.get(timeout=0.25)
+                    _, _, done, args = self.renders.get(timeout=0.25)
                 except queue.Empty:
                     continue
                 if not done.set_running_or_notify_cancel():
@@ -411,12 +418,12 @@ class Handler(BaseHTTPRequestHandler):
                     "X-Pages": str(rendered.pages)})
 
     def _thumb(self, query):
-        rendered = self.app.render(*self._params(query))
+        rendered = self.app.render(*self._params(query), waiting=False)
         self._send(HTTPStatus.OK, self.app.png(rendered, 1, 360), "image/png")
 
     def _info(self, query):
         try:
-            rendered = self.app.render(*self._params(query))
+            rendered = self.app.render(*self._params(query), waiting=False)
             body = {"pages": rendered.pages, "token": rendered.key}
         except HandoutsError as error:
             body = {"error": _error_json(error.problems)}

@@ -113,3 +113,41 @@ def test_shell_completion_is_available():
     result = subprocess.run([sys.executable, "-m", "handouts"], env=env, capture_output=True,
                             text=True, cwd=ROOT)
     assert "_handouts_completion" in result.stdout or "complete" in result.stdout
+
+
+def test_print_desk_downloads_go_ahead_of_background_thumbnails(tmp_path):
+    """A nurse's PDF waits for at most the render under way, never for the queue of
+    thumbnails and page counts a freshly opened print desk asks for."""
+    import threading
+    import time
+
+    from handouts.serve import App
+
+    app = App(ROOT)
+    loop = threading.Thread(target=app.run_render_loop, daemon=True)
+    loop.start()
+    while app.renders is None:
+        time.sleep(0.01)
+    finished: list[str] = []
+
+    def ask(topic, waiting):
+        app.render("topic", topic, "riverside-oncology", "a4", "standard", waiting=waiting)
+        finished.append(topic)
+
+    background = ["bone-metastases", "vertebroplasty-kyphoplasty", "bone-protecting-injections"]
+    threads = []
+    with app.lock:   # holds the loop inside its first render while the others queue up
+        for topic in background:
+            threads.append(threading.Thread(target=ask, args=(topic, False)))
+            threads[-1].start()
+            time.sleep(0.2)   # in this order
+        threads.append(threading.Thread(target=ask, args=("injection-care-checklist", True)))
+        threads[-1].start()
+        deadline = time.monotonic() + 10
+        while app.renders.qsize() < 3 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert app.renders.qsize() == 3
+    for thread in threads:
+        thread.join(timeout=120)
+    assert finished == ["bone-metastases", "injection-care-checklist",
+                        "vertebroplasty-kyphoplasty", "bone-protecting-injections"]
