@@ -130,9 +130,24 @@ def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: s
     return sheets
 
 
+def sign_columns(signs: list[str]) -> list[list[str]]:
+    """The urgent signs in two columns of about the same height (on a tie, the first
+    is the taller). Split here rather than by CSS columns, which nested in the
+    page's columns were balanced again on every layout pass."""
+    if len(signs) < 2:
+        return [list(signs)]
+    weights = [len(sign) + 40 for sign in signs]   # 40: about a line, per item
+    total = sum(weights)
+    best = min(range(1, len(signs)),
+               key=lambda k: (abs(2 * sum(weights[:k]) - total),
+                              sum(weights[:k]) < total / 2))
+    return [list(signs[:best]), list(signs[best:])]
+
+
 def _urgent_html(library: Library, topic: Topic, profile: ClinicProfile) -> Markup:
     template = environment(library).get_template("partials/urgent.html.j2")
-    return Markup(template.render(urgent=topic.meta.urgent, clinic=profile.clinic))
+    return Markup(template.render(urgent=topic.meta.urgent, clinic=profile.clinic,
+                                  sign_columns=sign_columns(topic.meta.urgent.signs)))
 
 
 def topic_section(library: Library, topic: Topic, profile: ClinicProfile,

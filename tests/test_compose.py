@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from handouts.compose import brand_css, compose_leaflet
+from handouts.compose import brand_css, compose_leaflet, sign_columns
 from handouts.errors import HandoutsError, UnsafeResourceError, ValidationError
 from handouts.load import load_clinic, load_topic
 from handouts.markup import render_body
@@ -209,3 +209,27 @@ def test_clinic_stylesheet_may_not_load_anything(make_library):
         with pytest.raises(HandoutsError) as info:
             load_clinic(folder)
         assert info.value.problems[0].line == 2
+
+
+@pytest.mark.parametrize("signs", [
+    ["short", "short", "short", "short"],
+    ["a much longer sign that takes two lines in a column of the box", "short", "short"],
+    ["one", "two", "three", "four", "five", "six", "seven"],
+])
+def test_urgent_signs_split_into_two_columns_in_reading_order(signs):
+    first, second = sign_columns(signs)
+    assert first + second == signs and first and second
+    weight = lambda column: sum(len(s) + 40 for s in column)  # noqa: E731
+    moved = [first[:-1], [first[-1], *second]]   # one item the other way
+    assert abs(weight(first) - weight(second)) <= abs(weight(moved[0]) - weight(moved[1]))
+    assert sign_columns(["only one"]) == [["only one"]]
+
+
+def test_the_urgent_box_lists_every_sign_in_order(library):
+    topic = load_topic(library.topic_path("bone-metastases"))
+    profile = load_clinic(library.clinic_folder("riverside-oncology"))
+    html = compose_leaflet(library, topic, profile, "a4").html
+    start = html.index('class="urgent"')
+    box = html[start:html.index("</aside>", start)]
+    positions = [box.index(sign) for sign in topic.meta.urgent.signs]
+    assert positions == sorted(positions) and box.count("<ul>") == 2
