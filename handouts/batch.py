@@ -374,7 +374,7 @@ def run_job(job: Job, root: str | None, out: str) -> JobResult:
     except HandoutsError as error:
         return JobResult(job.id, "failed", seconds=time.perf_counter() - started,
                          error="; ".join(str(p) for p in error.problems))
-    except Exception as error:
+    except Exception as error:   # one broken job must not stop the batch
         return JobResult(job.id, "failed", seconds=time.perf_counter() - started,
                          error=f"internal error: {type(error).__name__}: {error}")
     return JobResult(job.id, "built", seconds=time.perf_counter() - started,
@@ -532,6 +532,6 @@ def _run_pool(pending, workers, root, out, time_limit, record) -> None:
                 result = future.result()
             except BrokenProcessPool as error:
                 result = JobResult(job.id, "failed", error=f"worker process died: {error}")
-            except Exception as error:
+            except Exception as error:   # recorded as this job's failure; the rest go on
                 result = JobResult(job.id, "failed", error=f"{type(error).__name__}: {error}")
             record(job, result)

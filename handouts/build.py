@@ -67,7 +67,7 @@ def _identifier(composed: Composed) -> bytes:
 
 def _page_fill(document) -> float:
     """How full the last page is (0-1), to say by how much a topic overflowed."""
-    page = document.pages[-1]._page_box
+    page = document.pages[-1]._page_box   # WeasyPrint has no public page geometry
     root = page.children[0]
     used = root.position_y + root.margin_height() - page.content_box_y()
     return max(0.0, min(1.0, used / (page.height or 1)))

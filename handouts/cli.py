@@ -552,7 +552,7 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as error:
+    except Exception as error:   # last resort: never a bare traceback
         if "-v" in (argv or sys.argv) or "--verbose" in (argv or sys.argv) or \
                 any(a.startswith("-vv") for a in (argv or sys.argv)):
             raise

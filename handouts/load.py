@@ -138,7 +138,7 @@ def load_topic(path: Path) -> Topic:
     text = read_text(path, MAX_TOPIC_BYTES)
     front, body, body_line = split_front_matter(text, path)
     try:
-        data = yaml.load(front, Loader=_UniqueKeyLoader)
+        data = yaml.load(front, Loader=_UniqueKeyLoader)   # a SafeLoader subclass
     except yaml.YAMLError as error:
         # The context mark points at what was left open (a bracket, a quote),
         # which is where the author has to look; the problem mark is often the end.

@@ -193,7 +193,7 @@ class _LeafletExtension(Extension):
         super().__init__()
         self.state = state
 
-    def extendMarkdown(self, md):
+    def extendMarkdown(self, md):   # markdown's API name
         # No raw HTML, block or inline: it is escaped and shown as text.
         md.preprocessors.deregister("html_block")
         md.inlinePatterns.deregister("html")

@@ -95,7 +95,7 @@ class App:
                     continue
                 try:
                     done.set_result(self._render(*args))
-                except Exception as error:
+                except Exception as error:   # raised again in the waiting request thread
                     done.set_exception(error)
         finally:
             self.renders = None
@@ -169,7 +169,7 @@ def _page_text(page) -> str:
         for child in getattr(box, "children", []) or []:
             walk(child)
 
-    walk(page._page_box)
+    walk(page._page_box)   # WeasyPrint has no public text API
     return " ".join(parts)
 
 
@@ -343,10 +343,10 @@ class Handler(BaseHTTPRequestHandler):
     app: App
     server_version = "handouts"
 
-    def log_message(self, format, *args):
+    def log_message(self, format, *args):   # the standard library's signature
         log.debug("%s %s", self.address_string(), format % args)
 
-    def do_GET(self):
+    def do_GET(self):   # the standard library's name
         if not self._host_ok():
             return self._send(HTTPStatus.FORBIDDEN, b"forbidden host", "text/plain")
         url = urlsplit(self.path)
@@ -365,7 +365,7 @@ class Handler(BaseHTTPRequestHandler):
             self._send(HTTPStatus.UNPROCESSABLE_ENTITY, body, "application/json")
         except (BrokenPipeError, ConnectionResetError):
             pass
-        except Exception as error:
+        except Exception as error:   # the server keeps running
             log.exception("request failed")
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR,
                        f"internal error: {type(error).__name__}: {error}".encode(), "text/plain")

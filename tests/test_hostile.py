@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import hashlib
 import signal
 import subprocess
@@ -20,7 +21,7 @@ from handouts.compose import compose_leaflet
 from handouts.errors import HandoutsError, RenderError
 from handouts.load import load_clinic, load_topic
 from handouts.markup import render_body
-from handouts.render import Renderer
+from handouts.render import Renderer, _time_limit, _Timeout
 from tests.conftest import ROOT, topic_text
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
@@ -178,10 +179,6 @@ def test_a_time_limit_still_holds_when_python_drops_the_first_alarm():
     """An exception raised inside a gc callback is printed and dropped by Python
     (hypothesis installs one; CI once lost an alarm there). The limit must
     still stop the work, without an "Exception ignored" message."""
-    import gc
-
-    from handouts.render import _time_limit
-
     calls = []
 
     def slow_callback(phase, info):   # the first alarm lands in here and is dropped
@@ -202,8 +199,6 @@ def test_a_time_limit_still_holds_when_python_drops_the_first_alarm():
 
 
 def test_a_render_whose_every_alarm_is_dropped_is_still_over_its_limit():
-    from handouts.render import _time_limit, _Timeout
-
     with pytest.raises(RenderError, match="longer than 0.05 s"), _time_limit(0.05):
         deadline = time.monotonic() + 0.3
         while time.monotonic() < deadline:
