@@ -81,9 +81,9 @@ def composed_html(lib: Path, out: Path, clinics: list[str], topics: list[str]) -
     """The HTML handouts renders for each leaflet job (at the spacing step that fits),
     as standalone files, so the other tools render exactly the same document."""
     sys.path.insert(0, str(ROOT))
-    from handouts.build import render_leaflet
+    from handouts.compose import standalone_html
     from handouts.library import Library
-    from handouts.load import load_clinic, load_topic
+    from handouts.pipeline import Job, produce
     from handouts.render import Renderer
 
     library = Library(lib)
@@ -91,11 +91,9 @@ def composed_html(lib: Path, out: Path, clinics: list[str], topics: list[str]) -
     out.mkdir(parents=True, exist_ok=True)
     files = []
     for clinic in clinics:
-        profile = load_clinic(library.clinic_folder(clinic))
         for slug in topics:
-            topic = load_topic(library.topic_path(slug))
-            composed = render_leaflet(library, topic, profile, "a4", "standard", renderer)[0]
-            html = composed.standalone_html()
+            output = produce(Job("leaflet", clinic, (slug,), "a4"), library, renderer)
+            html = standalone_html(output.composed)
             target = out / f"{clinic}-{slug}.html"
             target.write_text(html)
             files.append(target)
@@ -114,20 +112,16 @@ def rss_mb() -> float:
 def memory_benchmark(renders: int) -> dict:
     """RSS of one warm Renderer (as a batch worker) across many renders."""
     sys.path.insert(0, str(ROOT))
-    from handouts.compose import compose_leaflet
     from handouts.library import Library
-    from handouts.load import load_clinic, load_topic
+    from handouts.pipeline import Job, produce
     from handouts.render import Renderer
 
     library = Library(ROOT)
     renderer = Renderer(library.asset_roots())
-    profiles = [load_clinic(f) for f in library.clinics().values()]
-    topic = load_topic(library.topic_path(TOPIC))
+    clinics = list(library.clinics())
     samples = {}
     for index in range(1, renders + 1):
-        composed = compose_leaflet(library, topic, profiles[index % 2], "a4")
-        document, _, _ = renderer.render(composed)
-        renderer.write(document)
+        produce(Job("leaflet", clinics[index % 2], (TOPIC,), "a4"), library, renderer)
         if index in (10, 50) or index % 100 == 0 or index == renders:
             samples[index] = round(rss_mb(), 1)
     baseline = samples[50] if renders >= 100 else samples[10]

@@ -16,8 +16,7 @@ import json
 import os
 import re
 import time
-from dataclasses import asdict, dataclass, field
-from functools import cache
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -28,6 +27,8 @@ from .errors import HandoutsError, Problem, UsageError, ValidationError
 from .finish import clean_stale_parts, write_atomic
 from .library import KINDS, Library
 from .models import Clinic, Paper, Strict, Variant
+from .pipeline import Job, produce, unchanged
+from .record import memo_sha256
 
 STATE_NAME = "build-manifest.json"
 RECYCLE_AFTER = 50  # documents per worker before it is replaced
@@ -71,29 +72,6 @@ class Manifest(Strict):
     bundled: list[Literal[KINDS]] = list(KINDS)
 
 
-@dataclass(frozen=True)
-class Job:
-    """One output to build."""
-
-    kind: Literal["leaflet", "booklet"]
-    clinic: str
-    name: str                    # topic slug or booklet name
-    paper: str
-    variant: str = "standard"
-    impose: bool = False
-
-    @property
-    def id(self) -> str:
-        """Stable identifier, also the output path without `.pdf`."""
-        large = "-large" if self.variant == "large" else ""
-        prefix = "booklet-" if self.kind == "booklet" else ""
-        return f"{self.clinic}/{prefix}{self.name}-{self.paper}{large}"
-
-    def outputs(self) -> list[str]:
-        """Output files relative to the output folder."""
-        return [f"{self.id}.pdf"] + ([f"{self.id}-imposed.pdf"] if self.impose else [])
-
-
 @dataclass
 class JobResult:
     """What happened to one job."""
@@ -104,6 +82,7 @@ class JobResult:
     seconds: float = 0.0
     error: str | None = None
     warnings: list[str] = field(default_factory=list)
+    inputs: dict[str, str] = field(default_factory=dict)   # as recorded by produce()
 
     def as_dict(self) -> dict:
         """JSON form for --json."""
@@ -176,7 +155,7 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
             papers = _papers(rule.papers or manifest.papers, clinics[clinic], own_paper)
             for paper in papers:
                 for variant in rule.variants or manifest.variants:
-                    jobs.add(Job("leaflet", clinic, topic, paper, variant))
+                    jobs.add(Job("leaflet", clinic, (topic,), paper, variant))
     for entry in manifest.booklet:
         if entry.name not in booklets:
             problems.append(Problem(f"unknown booklet {entry.name!r}", file=where,
@@ -187,7 +166,8 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
             papers = _papers(entry.papers or manifest.papers, clinics[clinic], own_paper)
             for paper in papers:
                 for variant in entry.variants:
-                    jobs.add(Job("booklet", clinic, entry.name, paper, variant, entry.impose))
+                    jobs.add(Job("booklet", clinic, (), paper, variant, booklet=entry.name,
+                                 impose=entry.impose))
     if problems:
         raise ValidationError(problems=problems)
     return sorted(jobs, key=lambda j: j.id)
@@ -214,131 +194,6 @@ def parse_shard(value: str | None) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-# --- input hashing ----------------------------------------------------------------------
-
-class _Hasher:
-    """sha256 of files, each read once per run."""
-
-    def __init__(self):
-        self.cache: dict[Path, str] = {}
-
-    def file(self, path: Path) -> str:
-        if path not in self.cache:
-            digest = hashlib.sha256()
-            try:
-                with open(path, "rb") as handle:
-                    for block in iter(lambda: handle.read(1 << 16), b""):
-                        digest.update(block)
-                self.cache[path] = digest.hexdigest()
-            except OSError:
-                self.cache[path] = "missing"
-        return self.cache[path]
-
-
-_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)")
-
-
-class _Inputs:
-    """Lists, labels and hashes the inputs of jobs; each folder is listed, each path
-    resolved and each file read once per run (a no-op rebuild of hundreds of jobs
-    is mostly this)."""
-
-    def __init__(self, library: Library, hasher: _Hasher):
-        self.library = library
-        self.hasher = hasher
-        self.roots = [root.resolve() for root in library.layers]
-        self.clinics = library.clinics()
-        self.topics = library.topics()
-        self.booklets = library.booklets()
-        self.shared = self._shared_files()
-        self.listed: dict[tuple[str, str], list[Path]] = {}
-        self.labels: dict[Path, str] = {}
-
-    def _shared_files(self) -> list[Path]:
-        files = []
-        for kind in ("templates", "styles"):
-            for folder in self.library.dirs(kind):
-                files += sorted(p for p in folder.rglob("*") if p.is_file())
-        return files
-
-    def of(self, job: Job) -> dict:
-        """Every input of a job with its hash (paths relative to their layer)."""
-        files = self._clinic_files(job.clinic)
-        if job.kind == "leaflet":
-            files = files + self._topic_files(job.name)
-        else:
-            booklet = self.booklets.get(job.name)
-            if booklet:
-                files = files + [booklet]
-                from .load import load_booklet  # noqa: PLC0415
-
-                try:
-                    for slug in load_booklet(booklet).topics:
-                        files += self._topic_files(slug)
-                except HandoutsError:
-                    pass
-        inputs = {self._label(p): self.hasher.file(p) for p in files + self.shared}
-        inputs["options"] = hashlib.sha256(
-            json.dumps(asdict(job), sort_keys=True).encode()).hexdigest()
-        inputs["versions"] = _versions()
-        return inputs
-
-    def _clinic_files(self, slug: str) -> list[Path]:
-        key = ("clinic", slug)
-        if key not in self.listed:
-            folder = self.clinics.get(slug)
-            self.listed[key] = sorted(p for p in folder.iterdir() if p.is_file()) \
-                if folder else []
-        return self.listed[key]
-
-    def _topic_files(self, slug: str) -> list[Path]:
-        key = ("topic", slug)
-        if key in self.listed:
-            return self.listed[key]
-        path = self.topics.get(slug)
-        files = [path] if path else []
-        if path:
-            try:
-                text = path.read_text("utf-8", errors="replace")
-            except OSError:
-                text = ""
-            for src in _IMAGE.findall(text):
-                for folder in self.library.dirs("content"):
-                    if (folder / src).is_file():
-                        files.append(folder / src)
-                        break
-        self.listed[key] = files
-        return files
-
-    def _label(self, path: Path) -> str:
-        if path not in self.labels:
-            resolved = path.resolve()
-            self.labels[path] = str(path)
-            for index, root in enumerate(self.roots):
-                if resolved.is_relative_to(root):
-                    relative = resolved.relative_to(root)
-                    self.labels[path] = str(relative) if index == 0 else f"(bundled)/{relative}"
-                    break
-        return self.labels[path]
-
-
-@cache
-def _versions() -> str:
-    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
-
-    parts = [f"handouts {__version__}"]
-    for name in ("weasyprint", "pydyf", "pypdf", "fontpkg-atkinson-hyperlegible"):
-        try:
-            parts.append(f"{name} {version(name)}")
-        except PackageNotFoundError:
-            parts.append(f"{name} ?")
-    return hashlib.sha256(" ".join(parts).encode()).hexdigest()
-
-
-def _digest(inputs: dict) -> str:
-    return hashlib.sha256(json.dumps(inputs, sort_keys=True).encode()).hexdigest()
-
-
 # --- running ----------------------------------------------------------------------------
 
 _WORKER: dict = {}
@@ -352,25 +207,16 @@ def _worker_init(time_limit: float | None | str) -> None:
 
 
 def run_job(job: Job, root: str | None, out: str) -> JobResult:
-    """Build one job (in a worker process, or in-process for --jobs 1)."""
-    from .build import build_booklet, build_one  # noqa: PLC0415
-    from .load import load_clinic, load_topic  # noqa: PLC0415
+    """Make one job and write its files (in a worker process, or in-process for --jobs 1)."""
+    from .build import write_output  # noqa: PLC0415
 
     started = time.perf_counter()
     if "renderer" not in _WORKER:
-        _worker_init(None)
-    libraries = _WORKER["libraries"]
-    library = libraries.setdefault(root, Library(Path(root) if root else None))
+        _worker_init("default")
+    library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
     try:
-        if job.kind == "leaflet":
-            profile = load_clinic(library.clinic_folder(job.clinic), library)
-            topic = load_topic(library.topic_path(job.name))
-            results = [build_one(library, topic, profile, job.paper, job.variant, Path(out),
-                                 _WORKER["renderer"])]
-        else:
-            results = build_booklet(clinic=job.clinic, name=job.name, paper=job.paper,
-                                    variant=job.variant, out=Path(out), library=library,
-                                    renderer=_WORKER["renderer"], impose=job.impose)
+        output = produce(job, library, _WORKER["renderer"])
+        results = write_output(output, Path(out), started)
     except HandoutsError as error:
         return JobResult(job.id, "failed", seconds=time.perf_counter() - started,
                          error="; ".join(str(p) for p in error.problems))
@@ -380,7 +226,8 @@ def run_job(job: Job, root: str | None, out: str) -> JobResult:
     return JobResult(job.id, "built", seconds=time.perf_counter() - started,
                      outputs=[{"path": str(r.path), "sha256": r.sha256, "pages": r.pages}
                               for r in results],
-                     warnings=[str(w) for r in results for w in r.warnings])
+                     warnings=[str(w) for r in results for w in r.warnings],
+                     inputs=output.inputs)
 
 
 def _read_state(path: Path) -> dict:
@@ -407,14 +254,17 @@ def _update_state(path: Path, job_id: str, entry: dict | None) -> None:
         write_atomic(path, json.dumps(state, indent=1, sort_keys=True).encode())
 
 
-def _up_to_date(entry: dict | None, digest: str, out: Path, hasher: _Hasher) -> bool:
-    if not entry or entry.get("inputs_hash") != digest:
+def _up_to_date(job: Job, entry: dict | None, out: Path) -> bool:
+    """True when every input the job's last build read is unchanged (see
+    pipeline.unchanged) and every output still has the bytes it was written with."""
+    if not isinstance(entry, dict):
         return False
-    for output in entry.get("outputs", []):
-        path = out / output["file"]
-        if not path.is_file() or hasher.file(path) != output["sha256"]:
-            return False
-    return bool(entry.get("outputs"))
+    outputs = entry.get("outputs")
+    if not isinstance(outputs, list) or not all(isinstance(o, dict) for o in outputs) \
+            or [o.get("file") for o in outputs] != job.outputs():
+        return False
+    return unchanged(job, entry.get("inputs")) and all(
+        memo_sha256(str(out / o["file"])) == o.get("sha256") for o in outputs)
 
 
 @dataclass
@@ -461,20 +311,13 @@ def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int 
     clean_stale_parts(out)
     state_path = out / STATE_NAME
     state = _read_state(state_path)
-    hasher = _Hasher()
-    inputs_of = _Inputs(library, hasher)
     pending, results = [], []
-    digests = {}
     for job in selected:
-        inputs = inputs_of.of(job)
-        digests[job.id] = (inputs, _digest(inputs))
-        if not force and _up_to_date(state["jobs"].get(job.id), digests[job.id][1], out,
-                                     hasher):
-            entry = state["jobs"][job.id]
-            result = JobResult(job.id, "up-to-date", outputs=[
-                {"path": str(out / o["file"]), "sha256": o["sha256"], "pages": o["pages"]}
-                for o in entry["outputs"]])
-            results.append(result)
+        entry = state["jobs"].get(job.id)
+        if not force and _up_to_date(job, entry, out):
+            results.append(JobResult(job.id, "up-to-date", outputs=[
+                {"path": str(out / o["file"]), "sha256": o["sha256"], "pages": o.get("pages")}
+                for o in entry["outputs"]]))
         else:
             pending.append(job)
     if on_plan:
@@ -490,8 +333,7 @@ def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int 
         results.append(result)
         entry = None
         if result.status == "built":
-            inputs, digest = digests[job.id]
-            entry = {"inputs_hash": digest, "inputs": inputs,
+            entry = {"inputs": result.inputs,
                      "outputs": [{"file": os.path.relpath(o["path"], out),
                                   "sha256": o["sha256"], "pages": o["pages"]}
                                  for o in result.outputs]}

@@ -11,11 +11,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .compose import mix
 from .errors import HandoutsError, Problem
 from .library import Library
 from .load import load_booklet, load_clinic, load_topic
 from .markup import render_body
 from .models import ClinicProfile, Topic
+from .pipeline import Job, overdue_problem, produce
 from .readability import measure
 
 DEFAULT_GRADE = 8.0
@@ -60,28 +62,24 @@ def contrast(first: str, second: str) -> float:
 
 def nearest_passing(colour: str, background: str, ratio: float) -> str:
     """The closest darker shade of `colour` that reaches `ratio` on `background`."""
-    from .compose import _mix  # noqa: PLC0415
-
     for step in range(1, 101):
-        candidate = _mix(colour, "#000000", 1 - step / 100)
+        candidate = mix(colour, "#000000", 1 - step / 100)
         if contrast(candidate, background) >= ratio:
             return candidate
     return "#000000"
 
 
 def _contrast_problems(profile: ClinicProfile) -> list[Problem]:
-    from .compose import _mix  # noqa: PLC0415
-
     colours = profile.clinic.colours
     path = profile.folder / "clinic.toml"
     checks = [  # (name, colour, background, background name, minimum, what it is used for)
         ("text", colours.text, "#ffffff", "the white page", 4.5, "body text"),
         ("primary", colours.primary, "#ffffff", "the white page", 4.5,
          "headings and the subtitle"),
-        ("text", colours.text, _mix(colours.primary, "#ffffff", 0.10),
+        ("text", colours.text, mix(colours.primary, "#ffffff", 0.10),
          "the main-message box", 4.5, "main-message text"),
         ("warning", colours.warning, "#ffffff", "the white page", 4.5, "the urgent box heading"),
-        ("warning", colours.warning, _mix(colours.warning, "#ffffff", 0.07),
+        ("warning", colours.warning, mix(colours.warning, "#ffffff", 0.07),
          "the urgent box", 4.5, "the urgent box heading"),
         ("accent", colours.accent or colours.primary, "#ffffff", "the white page", 3.0,
          "callout borders (graphics)"),
@@ -100,19 +98,15 @@ def _contrast_problems(profile: ClinicProfile) -> list[Problem]:
 
 # --- per topic ---------------------------------------------------------------------------
 
-def _topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
-                    grade: float, today: dt.date, strict: bool) -> list[Problem]:
+def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
+                   grade: float, today: dt.date) -> list[Problem]:
+    """What is wrong with a topic without rendering it (`list` shows these too)."""
     problems: list[Problem] = []
     try:
         result = render_body(topic, None, library.dirs("content"))
     except HandoutsError as error:
         return error.problems
     problems += result.problems  # missing alt text
-    for problem in result.problems:
-        if problem.code == "missing-alt":
-            problems.remove(problem)
-            problems.append(Problem(problem.message, file=problem.file, code="missing-alt",
-                                    hint=problem.hint))
     level = measure(result.text)
     if level.fk_grade > grade:
         hardest = "; ".join(f"{s[:70]!r} ({g:.0f})" for g, s in level.hardest[:3])
@@ -121,11 +115,7 @@ def _topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile]
             file=topic.path, code="reading-level",
             hint=f"shorten these sentences first: {hardest}"))
     if topic.overdue(today):
-        problems.append(Problem(
-            f"review overdue since {topic.meta.next_review.isoformat()}", file=topic.path,
-            field="next_review", code="review-overdue",
-            severity="error" if strict else "warning",
-            hint="review the text, then update last_reviewed and next_review"))
+        problems.append(overdue_problem(topic))
     for link in result.internal_links:
         if link not in result.heading_ids:
             problems.append(Problem(f"link to #{link} points at no heading", file=topic.path,
@@ -159,8 +149,7 @@ def _body_size(pdf: bytes) -> float:
 
 
 def _render_problems(library, topics, clinics, papers, variants, today, report) -> None:
-    from .build import render_leaflet  # noqa: PLC0415
-    from .render import Renderer, refused_problems  # noqa: PLC0415
+    from .render import Renderer  # noqa: PLC0415
 
     renderer = Renderer(library.asset_roots())
     for topic in topics:
@@ -168,16 +157,16 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
             for paper in papers:
                 for variant in variants:
                     report.renders += 1
+                    job = Job("leaflet", profile.slug, (topic.slug,), paper, variant)
                     try:
-                        composed, document, fetcher, _ = render_leaflet(
-                            library, topic, profile, paper, variant, renderer, today)
+                        output = produce(job, library, renderer, today=today)
                     except HandoutsError as error:
                         report.problems.extend(error.problems)
                         continue
-                    report.problems.extend(refused_problems(fetcher, topic.path))
+                    report.problems.extend(p for p in output.problems
+                                           if p.code == "refused-resource")
                     if variant == "standard" and paper == papers[0]:
-                        pdf = renderer.write(document)
-                        size = _body_size(pdf)
+                        size = _body_size(output.pdf)
                         if size < MIN_BODY_PT[variant]:
                             report.problems.append(Problem(
                                 f"body text is {size:g} pt for clinic {profile.slug!r}; "
@@ -228,8 +217,7 @@ def check_library(library: Library, topics: list[str] | None = None,
     for profile in loaded_clinics:
         report.problems.extend(_contrast_problems(profile))
     for topic in loaded_topics:
-        report.problems.extend(_topic_problems(library, topic, loaded_clinics, grade, today,
-                                               strict))
+        report.problems.extend(topic_problems(library, topic, loaded_clinics, grade, today))
     if render and loaded_topics and loaded_clinics:
         # Page budgets need real layout: one warm renderer for every combination.
         clean = [t for t in loaded_topics
@@ -237,7 +225,7 @@ def check_library(library: Library, topics: list[str] | None = None,
                      "raw-html", "template", "unsafe-resource", "missing-image")
                      for p in report.problems)]
         _render_problems(library, clean, loaded_clinics, papers, variants, today, report)
-    report.problems = _dedupe(report.problems)
+    report.problems = _dedupe([p.as_error() if strict else p for p in report.problems])
     return report
 
 

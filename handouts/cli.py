@@ -317,7 +317,7 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json):
     else:
         _report(report.problems)
         if not state.quiet:
-            errors = sum(1 for p in report.problems if p.severity == "error")
+            errors = len(report.errors())
             warnings = len(report.problems) - errors
             verdict = click.style("fit to print", fg="green", bold=True) if not failing \
                 else click.style("not fit to print", fg="red", bold=True)
@@ -406,19 +406,20 @@ def cache():
     """Show or clear the caches that make repeated commands fast.
 
     handouts keeps small derived files under $HANDOUTS_CACHE (default
-    ~/.cache/handouts): which spacing step fitted each leaflet, and the rows of
-    `handouts list`. They only save time; clearing them never changes a PDF.
+    ~/.cache/handouts): which spacing step fitted each leaflet, the rows of
+    `handouts list` and QR-code images. They only save time; clearing them never
+    changes a PDF.
     """
 
 
 @cache.command(name="info")
 def cache_info():
     """Print where the caches are and how much they hold."""
-    from .library import CACHE_KINDS, cache_entries, cache_root  # noqa: PLC0415
+    from . import cache as caches  # noqa: PLC0415
 
-    click.echo(f"cache: {cache_root()}")
-    for kind in CACHE_KINDS:
-        files = cache_entries((kind,))
+    click.echo(f"cache: {caches.root()}")
+    for kind in caches.KINDS:
+        files = caches.entries((kind,))
         size = sum(p.stat().st_size for p in files)
         click.echo(f"  {kind:<7} {len(files):>6} files {size / 1024:>9.1f} KiB")
     return 0
@@ -429,10 +430,10 @@ def cache_info():
               help="Only entries written more than DAYS days ago (for a nightly job).")
 def cache_clear(older_than):
     """Delete the cached entries (all, or only old ones)."""
-    from .library import cache_root, clear_cache  # noqa: PLC0415
+    from . import cache as caches  # noqa: PLC0415
 
-    files, size = clear_cache(older_than)
-    click.echo(f"removed {files} cache files ({size / 1024:.1f} KiB) from {cache_root()}")
+    files, size = caches.clear(older_than)
+    click.echo(f"removed {files} cache files ({size / 1024:.1f} KiB) from {caches.root()}")
     return 0
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,38 +18,20 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from . import __version__
-from .errors import Problem, ValidationError
+from . import __version__, record
+from .errors import ValidationError
 from .fonts import font_face_css
 from .library import Library
 from .markup import URGENT_MARKER, MarkupResult, render_body
-from .models import ClinicProfile, Topic
+from .models import PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
 from .qr import qr_svg, topic_url
 
-# Paper sizes in CSS points, for tests and for imposition.
-PAPER_SIZES = {"a4": (595.28, 841.89), "letter": (612.0, 792.0), "a5": (419.53, 595.28),
-               "half-letter": (396.0, 612.0)}
 
-
-@dataclass
-class Composed:
-    """One HTML document ready to render, with the stylesheets it needs."""
-
-    html: str
-    stylesheets: list[Path]
-    title: str
-    kind: str                             # "leaflet" or "booklet"
-    budget: int | None = None
-    inputs: list[Path] = field(default_factory=list)   # every file the output depends on
-    warnings: list[Problem] = field(default_factory=list)
-    bodies: dict[str, MarkupResult] = field(default_factory=dict)
-    roots: list[Path] = field(default_factory=list)   # folders the renderer may read from
-
-    def standalone_html(self) -> str:
-        """The document with its stylesheets linked, for `weasyprint` or a browser."""
-        links = [f"<style>{font_face_css()}</style>"] + [
-            f'<link rel="stylesheet" href="{path.as_uri()}">' for path in self.stylesheets]
-        return self.html.replace("</head>", "\n".join(links) + "\n</head>", 1)
+def standalone_html(composed: Composed) -> str:
+    """The document with its stylesheets linked, for `weasyprint` or a browser."""
+    links = [f"<style>{font_face_css()}</style>"] + [
+        f'<link rel="stylesheet" href="{path.as_uri()}">' for path in composed.stylesheets]
+    return composed.html.replace("</head>", "\n".join(links) + "\n</head>", 1)
 
 
 def source_date(topics: list[Topic]) -> str:
@@ -62,17 +44,51 @@ def source_date(topics: list[Topic]) -> str:
     return f"{newest.isoformat()}T00:00:00Z"
 
 
+class _RecordingEnvironment(Environment):
+    """An Environment that records every template a document uses (record.py).
+
+    Compiled templates reach their parents, includes and partials through
+    get_template, cached or not, so each use is recorded here; so are the
+    folders searched before the one that had the file, where an override may
+    appear later.
+    """
+
+    folders: tuple[str, ...] = ()
+
+    def get_template(self, name, parent=None, globals=None):   # Jinja2's signature
+        template = super().get_template(name, parent, globals)
+        if name.startswith("!bundled/") or not template.filename:
+            if template.filename:
+                record.read(template.filename)
+            return template
+        candidates = [os.path.join(folder, name) for folder in self.folders]
+        winner = next((c for c in candidates if os.path.isfile(c)), None)
+        if winner and not os.path.samefile(winner, template.filename):
+            # An override appeared since the template was cached (Jinja2 checks only
+            # that the cached file itself is unchanged): load afresh.
+            self.cache.clear()
+            template = super().get_template(name, parent, globals)
+        record.read(template.filename)
+        for candidate in candidates:
+            if os.path.abspath(candidate) == os.path.abspath(template.filename):
+                break
+            record.missed(candidate)
+        return template
+
+
 @lru_cache(maxsize=8)
 def _environment(layers: tuple[Path, ...], bundled: Path) -> Environment:
-    folders = [str(root / "templates") for root in layers if (root / "templates").is_dir()]
+    # Every layer's folder, existing or not: an override may be added later.
+    folders = [str(root / "templates") for root in layers]
     loader = ChoiceLoader([
         # `{% extends "!bundled/leaflet.html.j2" %}` reaches the template an
         # override replaces.
         PrefixLoader({"!bundled": FileSystemLoader(str(bundled / "templates"))}, delimiter="/"),
         FileSystemLoader(folders),
     ])
-    env = Environment(loader=loader, autoescape=select_autoescape(default=True),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = _RecordingEnvironment(loader=loader, autoescape=select_autoescape(default=True),
+                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env.folders = tuple(folders)
     env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}"
     env.filters["monthyear"] = lambda d: f"{d:%B %Y}"
     return env
@@ -83,7 +99,7 @@ def environment(library: Library) -> Environment:
     return _environment(tuple(library.layers), library.bundled.resolve())
 
 
-def _mix(colour: str, other: str, amount: float) -> str:
+def mix(colour: str, other: str, amount: float) -> str:
     """`amount` of `colour` over `other` (both #rrggbb)."""
     a = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
     b = [int(other[i:i + 2], 16) for i in (1, 3, 5)]
@@ -96,11 +112,11 @@ def brand_css(profile: ClinicProfile) -> str:
     c = profile.clinic.colours
     accent = c.accent or c.primary
     values = {
-        "brand": c.primary, "brand-tint": _mix(c.primary, "#ffffff", 0.10),
-        "brand-soft": _mix(c.primary, "#ffffff", 0.35),
-        "brand-dark": _mix(c.primary, "#000000", 0.75),
-        "accent": accent, "accent-tint": _mix(accent, "#ffffff", 0.12),
-        "warning": c.warning, "warning-tint": _mix(c.warning, "#ffffff", 0.07),
+        "brand": c.primary, "brand-tint": mix(c.primary, "#ffffff", 0.10),
+        "brand-soft": mix(c.primary, "#ffffff", 0.35),
+        "brand-dark": mix(c.primary, "#000000", 0.75),
+        "accent": accent, "accent-tint": mix(accent, "#ffffff", 0.12),
+        "warning": c.warning, "warning-tint": mix(c.warning, "#ffffff", 0.07),
         "text": c.text,
     }
     return ":root { " + " ".join(f"--{k}: {v};" for k, v in values.items()) + " }"
@@ -113,13 +129,13 @@ def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: s
     if layout == "checklist":
         names.append("checklist.css")
     names.append(f"paper-{paper}.css")
-    if paper in ("a5", "half-letter"):
+    if PAPER_SIZES[paper].small:
         names.append("small-page.css")
     if variant == "large":
         names.append("large-print.css")
     sheets = []
     for name in names:
-        path = library.find("styles", name)
+        path = library.find("styles", name)   # recorded, with the layers it passed over
         if path is None:
             raise ValidationError(f"stylesheet styles/{name} not found in the library or "
                                   "the bundled defaults", hint="reinstall handouts or "
@@ -176,29 +192,21 @@ def _context(library, profile, paper, variant, topics, today):
     }
 
 
-def _inputs(library: Library, profile: ClinicProfile, topics: list[Topic],
-            sheets: list[Path], images: list[str]) -> list[Path]:
-    paths = [t.path for t in topics] + [profile.folder / "clinic.toml", profile.logo_path]
-    paths += sheets + [Path(p.removeprefix("file://")) for p in images]
-    for folder in library.dirs("templates"):
-        paths += sorted(folder.rglob("*.j2"))
-    return paths
-
-
 def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
                     variant: str = "standard", density: int = 0,
-                    today: dt.date | None = None, bleed_mm: float | None = None,
-                    marks: bool = False) -> Composed:
+                    today: dt.date | None = None,
+                    options: PrintOptions = PrintOptions()) -> Composed:
     """One topic as a branded leaflet (or checklist) for one clinic and paper."""
     today = today or dt.date.today()
     body, urgent, result = topic_section(library, topic, profile)
     sheets = stylesheets(library, "leaflet", topic.meta.layout, paper, variant, profile)
-    columns = topic.meta.columns if paper in ("a4", "letter") and variant == "standard" else 1
+    columns = topic.meta.columns if not PAPER_SIZES[paper].small and variant == "standard" \
+        else 1
     context = _context(library, profile, paper, variant, [topic], today)
     context.update(topic=topic.meta, slug=topic.slug, body=body, urgent=urgent, columns=columns,
                    density=density, overdue=topic.overdue(today))
-    if bleed_mm or marks:
-        context["brand_css"] = Markup(context["brand_css"] + " " + print_css(bleed_mm, marks))
+    if options.bleed_mm or options.marks:
+        context["brand_css"] = Markup(context["brand_css"] + " " + print_css(options))
     roots = library.asset_roots()
     url = topic_url(profile.clinic.topic_url, topic.slug)
     context["qr"] = None
@@ -207,10 +215,8 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
         context["qr"] = {"url": url, "src": svg.as_uri()}
         roots = roots + [svg.parent.resolve()]
     html = environment(library).get_template(f"{topic.meta.layout}.html.j2").render(context)
-    images = [url for url, _ in result.images]
     return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="leaflet",
                     budget=topic.meta.budget(paper, variant), warnings=list(result.problems),
-                    inputs=_inputs(library, profile, [topic], sheets, images),
                     bodies={topic.slug: result}, roots=roots)
 
 
@@ -225,42 +231,40 @@ class Section:
     overdue: bool
 
 
-def print_css(bleed_mm: float | None, marks: bool) -> str:
+def print_css(options: PrintOptions) -> str:
     """@page rules for print-shop output (values are numbers we format ourselves)."""
     rules = []
-    if bleed_mm:
-        rules.append(f"bleed: {bleed_mm:g}mm;")
-    if marks:
+    if options.bleed_mm:
+        rules.append(f"bleed: {options.bleed_mm:g}mm;")
+    if options.marks:
         rules.append("marks: crop;")
     return "@page { " + " ".join(rules) + " }" if rules else ""
 
 
 def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
                     profile: ClinicProfile, paper: str, variant: str = "standard",
-                    bleed_mm: float | None = None, marks: bool = False,
+                    options: PrintOptions = PrintOptions(),
                     today: dt.date | None = None, compact: bool = False) -> Composed:
     """Several topics as one booklet document: cover, contents, topics, back cover.
 
     `compact` sets the back cover tighter, for when it would not fit on one page.
     """
     today = today or dt.date.today()
-    sections, warnings, inputs, bodies = [], [], [], {}
+    sections, warnings, bodies = [], [], {}
     for topic in topics:
         prefix = f"{topic.slug}--"
         body, urgent, result = topic_section(library, topic, profile, prefix=prefix)
         sections.append(Section(id=f"topic-{topic.slug}", topic=topic.meta, body=body,
                                 urgent=urgent, overdue=topic.overdue(today)))
         warnings += result.problems
-        inputs += [url for url, _ in result.images]
         bodies[topic.slug] = result
     sheets = stylesheets(library, "booklet", "leaflet", paper, variant, profile)
     sheets.insert(1, library.find("styles", "leaflet.css"))
     context = _context(library, profile, paper, variant, topics, today)
     cover = profile.clinic.colours.primary
-    extra = f"@page cover {{ background: {cover}; }} {print_css(bleed_mm, marks)}"
+    extra = f"@page cover {{ background: {cover}; }} {print_css(options)}"
     context.update(booklet=spec, sections=sections, compact=compact,
                    brand_css=Markup(brand_css(profile) + " " + extra))
     html = environment(library).get_template("booklet.html.j2").render(context)
     return Composed(html=html, stylesheets=sheets, title=spec.title, kind="booklet",
-                    warnings=warnings, inputs=_inputs(library, profile, topics, sheets, inputs),
-                    bodies=bodies, roots=library.asset_roots())
+                    warnings=warnings, bodies=bodies, roots=library.asset_roots())

@@ -9,13 +9,29 @@ Exit codes (documented in the README and `handouts --help`):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
 EXIT_USAGE = 2
 EXIT_INTERNAL = 3
+
+
+# Which problem is an error and which a warning, in one place. A warning lets the
+# PDF be made and is reported; `--strict` turns every warning into an error.
+# Codes not listed are errors.
+SEVERITY = {
+    "review-overdue": "warning",     # the clinic may still print it (unless refuse_overdue)
+    "refused-resource": "warning",   # the fetcher refused a file; the page prints without it
+    "render": "warning",             # WeasyPrint's own warnings (a missing glyph, odd CSS)
+    "missing-alt": "error",          # PDF/UA needs alt text on every figure
+}
+
+
+def severity_of(code: str) -> str:
+    """"error" or "warning" for a problem code (SEVERITY, else an error)."""
+    return SEVERITY.get(code, "error")
 
 
 @dataclass(frozen=True)
@@ -27,8 +43,16 @@ class Problem:
     line: int | None = None
     field: str | None = None
     hint: str | None = None
-    severity: str = "error"  # "error" or "warning"
+    severity: str = ""       # "error" or "warning"; by default from SEVERITY
     code: str = "invalid"
+
+    def __post_init__(self):
+        if not self.severity:
+            object.__setattr__(self, "severity", severity_of(self.code))
+
+    def as_error(self) -> Problem:
+        """The same problem as an error (for --strict)."""
+        return replace(self, severity="error")
 
     def location(self) -> str:
         """`file:line` (or just the file) as a user would type it."""

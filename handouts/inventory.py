@@ -19,9 +19,9 @@ import json
 import os
 from pathlib import Path
 
-from . import __version__
+from . import __version__, cache
 from .errors import HandoutsError, Problem
-from .library import Library, cache_dir
+from .library import Library
 
 DEFAULT_GRADE = 8.0
 _CACHE_FORMAT = 1
@@ -59,7 +59,7 @@ def _library_fingerprint(library: Library, clinics: dict[str, Path]) -> bytes:
 
 def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
     """A topic's row, computed (loads, measures and checks it); raises HandoutsError."""
-    from .check import _topic_problems  # noqa: PLC0415
+    from .check import topic_problems  # noqa: PLC0415
     from .load import load_clinic, load_topic  # noqa: PLC0415
 
     topic = load_topic(path)
@@ -71,7 +71,7 @@ def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
         except HandoutsError:
             continue  # a broken profile is `handouts clinics`'s and `check`'s to report
     # Far in the past, so that review-overdue (worked out afresh) is never cached.
-    problems = _topic_problems(library, topic, profiles, DEFAULT_GRADE, dt.date.min, False)
+    problems = topic_problems(library, topic, profiles, DEFAULT_GRADE, dt.date.min)
     meta = topic.meta
     return {
         "title": meta.title, "version": meta.version, "layout": meta.layout,
@@ -96,7 +96,6 @@ def topic_rows(library: Library, today: dt.date | None = None
     today = today or dt.date.today()
     clinics = library.clinics()
     fingerprint = _library_fingerprint(library, clinics)
-    cache = cache_dir("list")
     rows, problems = [], []
     for slug, path in library.topics().items():
         try:
@@ -104,10 +103,12 @@ def topic_rows(library: Library, today: dt.date | None = None
         except OSError:
             data = b""
         key = hashlib.sha256(fingerprint + b"\0" + str(path).encode() + b"\0" + data)
-        cached = cache / key.hexdigest()[:40]
+        cached = key.hexdigest()[:40]
         try:
-            row = json.loads(cached.read_text())
-        except (OSError, ValueError):
+            row = json.loads(cache.read("list", cached) or b"")
+            if not isinstance(row, dict) or not isinstance(row.get("problems"), list):
+                raise ValueError("not a row")   # a damaged entry is measured again
+        except ValueError:
             try:
                 row = _measure(library, path, clinics)
             except HandoutsError as error:
@@ -115,25 +116,15 @@ def topic_rows(library: Library, today: dt.date | None = None
                 rows.append({"slug": slug, "title": "(invalid: see below)", "path": str(path),
                              "checks": "does not load"})
                 continue
-            _remember(cached, row)
+            cache.write("list", cached, json.dumps(row).encode())
         found = list(row.pop("problems"))
         if dt.date.fromisoformat(row["next_review"]) < today:
             row["next_review"] += " OVERDUE"
             found.append(Problem(f"review overdue since {row['next_review'][:10]}", file=path,
-                                 field="next_review", code="review-overdue",
-                                 severity="warning").as_dict())
+                                 field="next_review", code="review-overdue").as_dict())
         rows.append({"slug": slug, **row, "checks": _checks(found), "problems": found,
                      "path": str(path)})
     return rows, problems
-
-
-def _remember(path: Path, row: dict) -> None:
-    from .finish import write_atomic  # noqa: PLC0415
-
-    try:
-        write_atomic(path, json.dumps(row).encode())
-    except OSError:
-        pass  # a read-only home only costs speed
 
 
 def clinic_rows(library: Library) -> tuple[list[dict], list[Problem]]:

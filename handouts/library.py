@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from . import record
 from .errors import UsageError, ValidationError
 
 KINDS = ("content", "clinics", "templates", "styles", "booklets")
@@ -28,53 +29,6 @@ def bundled_root() -> Path:
     # Running from a source checkout or an editable install: the repository's
     # top-level library is the one source of the defaults.
     return _PACKAGE.parent
-
-
-CACHE_KINDS = ("layout", "list")
-
-
-def cache_root() -> Path:
-    """Where handouts keeps derived data (HANDOUTS_CACHE, else the XDG cache)."""
-    return Path(os.environ.get("HANDOUTS_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "handouts"))
-
-
-def cache_dir(kind: str) -> Path:
-    """Where handouts keeps derived data of `kind`: one of CACHE_KINDS."""
-    return cache_root() / kind
-
-
-def cache_entries(kinds: tuple[str, ...] = CACHE_KINDS) -> list[Path]:
-    """Every file in the caches of `kinds` (never anything else under the cache root)."""
-    entries = []
-    for kind in kinds:
-        folder = cache_dir(kind)
-        if folder.is_dir():
-            entries += [p for p in folder.iterdir() if p.is_file() and not p.is_symlink()]
-    return entries
-
-
-def clear_cache(older_than_days: float | None = None) -> tuple[int, int]:
-    """Delete cache entries (those written more than `older_than_days` ago, if given).
-
-    Entries only save time: the layout memo skips spacing steps known not to fit,
-    the list cache skips re-reading unchanged topics. Returns (files, bytes) removed.
-    """
-    import time  # noqa: PLC0415
-
-    cutoff = None if older_than_days is None else time.time() - older_than_days * 86400
-    files = size = 0
-    for entry in cache_entries():
-        try:
-            stat = entry.stat()
-            if cutoff is not None and stat.st_mtime > cutoff:
-                continue
-            entry.unlink()
-        except OSError:
-            continue  # removed by another process, or not ours to remove
-        files += 1
-        size += stat.st_size
-    return files, size
 
 
 def is_library(path: Path) -> bool:
@@ -168,13 +122,29 @@ class Library:
         return [root / kind for root in self.layers
                 if (root / kind).is_dir() and self._uses(root, kind)]
 
+    def search_dirs(self, kind: str) -> list[Path]:
+        """The `kind` folders that lookups search, in layer order, existing or not (one
+        created later is searched from then on)."""
+        return [root / kind for root in self.layers if self._uses(root, kind)]
+
     def find(self, kind: str, name: str) -> Path | None:
-        """The first layer's file `kind/name`, or None."""
-        for folder in self.dirs(kind):
+        """The first layer's file `kind/name`, or None (the layers passed over are recorded:
+        a file appearing there later would win)."""
+        for folder in self.search_dirs(kind):
             candidate = folder / name
             if candidate.is_file():
                 return candidate
+            record.missed(candidate)
         return None
+
+    def _winner(self, kind: str, found: dict[str, Path], slug: str, name: str) -> Path:
+        """`found[slug]`, recording the layers before it that could have overridden it."""
+        path = found[slug]
+        for folder in self.search_dirs(kind):
+            if path.is_relative_to(folder):
+                break
+            record.missed(folder / name)
+        return path
 
     def topics(self) -> dict[str, Path]:
         """Every topic slug with the file that wins."""
@@ -205,21 +175,21 @@ class Library:
         """The file of booklet `slug`, or a UsageError naming what exists."""
         booklets = self.booklets()
         if slug in booklets:
-            return booklets[slug]
+            return self._winner("booklets", booklets, slug, f"{slug}.toml")
         raise UsageError(_unknown("booklet", slug, booklets, "handouts booklet --list"))
 
     def topic_path(self, slug: str) -> Path:
         """The file of topic `slug`, or a UsageError naming what exists."""
         topics = self.topics()
         if slug in topics:
-            return topics[slug]
+            return self._winner("content", topics, slug, f"{slug}.md")
         raise UsageError(_unknown("topic", slug, topics, "handouts list"))
 
     def clinic_folder(self, slug: str) -> Path:
         """The folder of clinic `slug`, or a UsageError naming what exists."""
         clinics = self.clinics()
         if slug in clinics:
-            return clinics[slug]
+            return self._winner("clinics", clinics, slug, f"{slug}/clinic.toml")
         raise UsageError(_unknown("clinic", slug, clinics, "handouts clinics"))
 
     def asset_roots(self) -> list[Path]:

@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError as PydanticError
 
+from . import record
 from .errors import Problem, ValidationError
 from .library import Library
 from .models import BookletSpec, Clinic, ClinicProfile, Topic, TopicMeta
@@ -30,6 +31,7 @@ _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 
 def read_text(path: Path, limit: int) -> str:
     """A small UTF-8 text file's contents, or a ValidationError saying why not."""
+    record.read(path)
     try:
         size = path.stat().st_size
         if size > limit:
@@ -221,6 +223,8 @@ def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
     if style.exists():
         check_clinic_css(style)
         stylesheet = style
+    else:
+        record.missed(style)
     return ClinicProfile(slug=folder.name, folder=folder, clinic=clinic, logo_path=logo,
                          stylesheet=stylesheet)
 
@@ -258,6 +262,7 @@ def _check_logo(folder: Path, name: str, profile: Path) -> Path:
     if logo.suffix.lower() not in LOGO_TYPES:
         raise ValidationError(f"logo must be SVG, PNG or JPEG, not {logo.suffix!r}",
                               file=profile, field="logo")
+    record.read(logo)
     data = logo.read_bytes()[: MAX_LOGO_BYTES + 1]
     if len(data) > MAX_LOGO_BYTES:
         raise ValidationError("logo is larger than 2 MB", file=logo, field="logo")

@@ -20,6 +20,7 @@ from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
 
+from . import record
 from .errors import Problem, UnsafeResourceError, ValidationError
 from .models import ClinicProfile, Topic
 
@@ -178,10 +179,12 @@ class _State:
                 self.refuse(src, "image", hint)
                 return None
             if os.path.isfile(candidate):
+                record.read(candidate)
                 if candidate.lower().endswith(".svg"):
                     from .load import check_svg  # noqa: PLC0415
                     check_svg(Path(candidate).read_bytes(), Path(candidate))
                 return Path(candidate).as_uri()
+            record.missed(candidate)
         self.problems.append(Problem(f"image {src!r} not found", file=self.topic.path,
                                      code="missing-image",
                                      hint=f"put it in {self.content_dirs[0] / 'images'}"))

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -17,12 +18,31 @@ from pydantic import (
     model_validator,
 )
 
-PAPERS = ("a4", "letter", "a5", "half-letter")
-VARIANTS = ("standard", "large")
-Paper = Literal["a4", "letter", "a5", "half-letter"]
+
+@dataclass(frozen=True)
+class PaperSize:
+    """One paper size. Its page geometry (size, margins) is `styles/paper-<name>.css`."""
+
+    label: str
+    width: float              # points, portrait
+    height: float
+    small: bool = False       # one column, small-page.css, a one-page topic is a card
+    sheet: str | None = None  # the paper two of these pages are imposed on, side by side
+
+
+# Every fact about paper sizes. A new paper is a row here and its stylesheet.
+PAPER_SIZES = {
+    "a4": PaperSize("A4", 595.28, 841.89),
+    "letter": PaperSize("Letter", 612.0, 792.0),
+    "a5": PaperSize("A5", 419.53, 595.28, small=True, sheet="a4"),
+    "half-letter": PaperSize("Half Letter", 396.0, 612.0, small=True, sheet="letter"),
+}
+PAPERS = tuple(PAPER_SIZES)
+Paper = Literal[PAPERS]
 # Sheets a booklet page size is imposed on (two pages side by side, landscape).
-IMPOSE_SHEETS = {"a5": "a4", "half-letter": "letter"}
-Variant = Literal["standard", "large"]
+IMPOSE_SHEETS = {name: size.sheet for name, size in PAPER_SIZES.items() if size.sheet}
+VARIANTS = ("standard", "large")
+Variant = Literal[VARIANTS]
 
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _PHONE = re.compile(r"\+?[0-9(][0-9 ().\-]{1,22}[0-9]")
@@ -109,7 +129,7 @@ class TopicMeta(Strict):
         pages: a one-page topic must fit both sides of one card (2 pages), a longer
         one may take twice its pages plus one."""
         pages = (self.pages_large or self.pages * 2) if variant == "large" else self.pages
-        if paper in ("a5", "half-letter"):
+        if PAPER_SIZES[paper].small:
             return 2 if pages == 1 else pages * 2 + 1
         return pages
 
@@ -233,3 +253,37 @@ class ClinicProfile(BaseModel):
 def is_slug(name: str) -> bool:
     """True for names we accept as topic and clinic slugs."""
     return bool(_SLUG.fullmatch(name))
+
+
+# --- documents ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PrintOptions:
+    """How a PDF is produced: print-shop bleed and marks, PDF/A instead of PDF/UA."""
+
+    bleed_mm: float | None = None
+    marks: bool = False
+    pdfa: bool = False
+
+    @property
+    def pdf_variant(self) -> str:
+        """WeasyPrint's PDF variant: tagged PDF/UA-1 by default, PDF/A-2a (tagged) to archive."""
+        return "pdf/a-2a" if self.pdfa else "pdf/ua-1"
+
+    def suffix(self) -> str:
+        """File-name suffix that keeps print-shop and archive copies apart."""
+        return ("-bleed" if self.bleed_mm or self.marks else "") + ("-pdfa" if self.pdfa else "")
+
+
+@dataclass
+class Composed:
+    """One HTML document ready to render, with the stylesheets it needs."""
+
+    html: str
+    stylesheets: list[Path]
+    title: str
+    kind: str                             # "leaflet" or "booklet"
+    budget: int | None = None
+    warnings: list = field(default_factory=list)           # Problems found composing
+    bodies: dict[str, Any] = field(default_factory=dict)   # slug -> markup.MarkupResult
+    roots: list[Path] = field(default_factory=list)   # folders the renderer may read from

@@ -6,26 +6,27 @@ import hashlib
 from io import BytesIO
 from pathlib import Path
 
-
-def qr_folder() -> Path:
-    """Where generated QR images live (beside the layout memo)."""
-    from .build import _layout_cache  # noqa: PLC0415
-
-    return _layout_cache().parent / "qr"
+from . import cache
+from .errors import RenderError
 
 
 def qr_svg(url: str) -> Path:
-    """An SVG file of a QR code for `url` (cached by content)."""
+    """An SVG file of a QR code for `url`, in the QR cache.
+
+    The SVG is made afresh each time (a few milliseconds) and the cached file is
+    rewritten if it differs, so a file changed in the cache is never printed.
+    """
     import segno  # noqa: PLC0415 - only for clinics that ask for QR codes
 
-    from .finish import write_atomic  # noqa: PLC0415
-
-    target = qr_folder() / f"{hashlib.sha256(url.encode()).hexdigest()[:32]}.svg"
-    if not target.exists():
-        buffer = BytesIO()
-        segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=0,
-                                        xmldecl=False, dark="#000000")
-        write_atomic(target, buffer.getvalue())
+    buffer = BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=4, border=0,
+                                    xmldecl=False, dark="#000000")
+    svg = buffer.getvalue()
+    name = f"{hashlib.sha256(url.encode()).hexdigest()[:32]}.svg"
+    target = cache.folder("qr") / name
+    if cache.read("qr", name) != svg and cache.write("qr", name, svg) is None:
+        raise RenderError(f"cannot write the QR code to the cache folder {target.parent}",
+                          hint="make HANDOUTS_CACHE a writable folder")
     return target
 
 

@@ -10,20 +10,19 @@ growing memory.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 import signal
 import sys
 import threading
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .compose import Composed
+from . import record
 from .errors import Problem, RenderError
-from .fonts import font_face_css
+from .fonts import font_dir, font_face_css
+from .models import Composed
 
 log = logging.getLogger(__name__)
 
@@ -43,21 +42,6 @@ def default_time_limit() -> float:
     except ValueError:
         return DEFAULT_TIME_LIMIT
     return value if value > 0 else DEFAULT_TIME_LIMIT
-
-
-@dataclass
-class Rendered:
-    """A rendered PDF and what happened on the way."""
-
-    pdf: bytes
-    pages: int
-    refused: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def sha256(self) -> str:
-        """Hex digest of the PDF bytes."""
-        return hashlib.sha256(self.pdf).hexdigest()
 
 
 def _make_fetcher_class():
@@ -81,6 +65,7 @@ def _make_fetcher_class():
                 log.warning("refused to load %s: only files inside the handout library "
                             "may be used", url[:200])
                 raise ValueError(f"refused: {url[:200]}")
+            record.read(path)
             with open(path, "rb") as handle:
                 data = handle.read(MAX_ASSET_BYTES + 1)
             if len(data) > MAX_ASSET_BYTES:
@@ -117,18 +102,33 @@ class _Timeout(BaseException):
     `except Exception` inside WeasyPrint can swallow it."""
 
 
-@contextmanager
-def _time_limit(seconds: float | None):
-    """Stop the enclosed render after `seconds` with a RenderError.
+_ACTIVE = threading.local()
 
-    SIGALRM reaches only the main thread, so renders elsewhere run unlimited:
-    build, batch workers and check render on their main thread, and `serve`
-    hands its renders to its main thread for this reason.
+
+@contextmanager
+def time_limit(seconds: float | None):
+    """Stop the enclosed work after `seconds` with a RenderError.
+
+    The pipeline puts one limit around everything that makes a document (loading,
+    markdown, layout, every spacing step, writing); a limit inside another adds
+    nothing, so the outer one holds. SIGALRM reaches only the main thread, so
+    work elsewhere runs unlimited: build, batch workers and check make documents
+    on their main thread, and `serve` hands its renders to its main thread.
     """
     if not seconds or threading.current_thread() is not threading.main_thread() \
-            or not hasattr(signal, "setitimer"):
+            or not hasattr(signal, "setitimer") or getattr(_ACTIVE, "on", False):
         yield
         return
+    _ACTIVE.on = True
+    try:
+        with _alarm(seconds):
+            yield
+    finally:
+        _ACTIVE.on = False
+
+
+@contextmanager
+def _alarm(seconds: float):
 
     fired = False
 
@@ -185,8 +185,6 @@ class Renderer:
 
         self._weasyprint = weasyprint
         self.version = f"weasyprint {weasyprint.__version__}"
-        from .fonts import font_dir  # noqa: PLC0415
-
         # Documents carry their own library's roots; these are the fallback.
         self.roots = list(roots or [font_dir()])
         self.time_limit = default_time_limit() if time_limit == "default" else time_limit
@@ -201,22 +199,30 @@ class Renderer:
     def _stylesheet(self, path: Path, fetcher):
         stat = path.stat()
         key = (str(path), stat.st_mtime_ns, stat.st_size)
-        sheet = self._css.get(key)
-        if sheet is None:
-            sheet = self._weasyprint.CSS(filename=str(path), font_config=self.font_config,
-                                         url_fetcher=fetcher)
-            self._css[key] = sheet
-        return sheet
+        cached = self._css.get(key)
+        if cached is None:
+            with record.recording() as reads:   # the sheet and anything it imports
+                record.read(path)
+                sheet = self._weasyprint.CSS(filename=str(path), font_config=self.font_config,
+                                             url_fetcher=fetcher)
+            cached = self._css[key] = (sheet, sorted(reads.files))
+        else:
+            for read in cached[1]:   # a document using a warm sheet still read its files
+                record.read(read)
+        return cached[0]
 
-    def render(self, composed: Composed, *, pdf_variant: str | None = "pdf/ua-1",
-               identifier: bytes | None = None, finisher=None):
+    def font_files(self) -> list[Path]:
+        """The font files every document uses (loaded once, when the renderer started)."""
+        return sorted(font_dir().glob("*.ttf"))
+
+    def render(self, composed: Composed, *, pdf_variant: str | None = "pdf/ua-1"):
         """Lay out `composed`; returns (weasyprint Document, fetcher, captured warnings)."""
         fetcher = self._fetcher_class(composed.roots or self.roots)
         capture = _Capture()
         wp_log = logging.getLogger("weasyprint")
         wp_log.addHandler(capture)
         try:
-            with _time_limit(self.time_limit):
+            with time_limit(self.time_limit):
                 html = self._weasyprint.HTML(string=composed.html, url_fetcher=fetcher,
                                              base_url=str((composed.roots or self.roots)[0]))
                 sheets = [self._fonts] + [self._stylesheet(p, fetcher)
@@ -237,7 +243,7 @@ class Renderer:
               identifier: bytes | None = None, finisher=None) -> bytes:
         """Serialise a laid-out document to PDF bytes (deterministically)."""
         try:
-            with _time_limit(self.time_limit):
+            with time_limit(self.time_limit):
                 return document.write_pdf(pdf_variant=pdf_variant, pdf_tags=True,
                                           pdf_identifier=identifier or False,
                                           finisher=finisher)

@@ -11,14 +11,13 @@ path from a request reaches the disk.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import itertools
 import json
 import logging
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +39,8 @@ class Rendered:
     pages: int
     texts: list[str]
     pngs: dict[tuple[int, int], bytes]
+    job: object = None                  # the pipeline Job it was made for (paper resolved)
+    inputs: dict = field(default_factory=dict)   # what it read (Output.inputs)
 
 
 class App:
@@ -56,7 +57,7 @@ class App:
         self._order = itertools.count()   # first come, first served within a priority
         self._loop_thread: int | None = None
         self.cache: dict[str, Rendered] = {}
-        self.latest: dict[tuple, str] = {}   # (kind, name, clinic, paper, variant) -> key
+        self.latest: dict[object, str] = {}   # Job -> key of its latest render
 
     def library(self) -> Library:
         """The library, opened afresh so new topics and clinics appear at once."""
@@ -102,49 +103,30 @@ class App:
 
     def _render(self, kind: str, name: str, clinic: str, paper: str,
                 variant: str) -> Rendered:
-        from .build import _identifier, render_leaflet  # noqa: PLC0415
-        from .compose import compose_booklet  # noqa: PLC0415
-        from .load import load_booklet, load_clinic, load_topic  # noqa: PLC0415
+        from .pipeline import Job, produce, unchanged  # noqa: PLC0415
 
-        library = self.library()
-        profile = load_clinic(library.clinic_folder(clinic), library)
-        paper = paper or profile.clinic.paper
+        booklet = kind == "booklet"
+        job = Job("booklet" if booklet else "leaflet", clinic, () if booklet else (name,), paper or None, variant,
+                  booklet=name if booklet else None)
         with self.lock:
-            if kind == "booklet":
-                spec = load_booklet(library.booklet_path(name))
-                topics = [load_topic(library.topic_path(s)) for s in spec.topics]
-                composed = compose_booklet(library, spec, name, topics, profile, paper, variant)
-                key = self._key(composed)
-                if key not in self.cache:
-                    document, _, _ = self.renderer.render(composed)
-                    self._store(key, document, composed)
-            else:
-                topic = load_topic(library.topic_path(name))
-                from .compose import compose_leaflet  # noqa: PLC0415
+            # The last render of this job is served again while every file it read
+            # is unchanged: an edited topic, template or logo shows at once.
+            known = self.cache.get(self.latest.get(job, ""))
+            if known is None or not unchanged(known.job, known.inputs):
+                output = produce(job, self.library(), self.renderer)
+                known = self._store(output)
+            self.latest[job] = known.key
+            return known
 
-                probe = compose_leaflet(library, topic, profile, paper, variant)
-                key = self._key(probe)
-                if key not in self.cache:
-                    composed, document, _, _ = render_leaflet(library, topic, profile, paper,
-                                                              variant, self.renderer)
-                    self._store(key, document, composed, _identifier(composed))
-            self.latest[(kind, name, clinic, paper, variant)] = key
-            return self.cache[key]
-
-    @staticmethod
-    def _key(composed) -> str:
-        digest = hashlib.sha256(composed.html.encode())
-        for sheet in composed.stylesheets:
-            digest.update(sheet.read_bytes())
-        return digest.hexdigest()[:24]
-
-    def _store(self, key, document, composed, identifier=None) -> None:
-        pdf = self.renderer.write(document, identifier=identifier)
-        texts = [" ".join(_page_text(page).split()) for page in document.pages]
-        self.cache[key] = Rendered(key, pdf, len(document.pages), texts, {})
+    def _store(self, output) -> Rendered:
+        texts = [" ".join(_page_text(page).split()) for page in output.document.pages]
+        key = output.sha256[:24]
+        self.cache[key] = Rendered(key, output.pdf, output.pages, texts, {}, output.job,
+                                   output.inputs)
         if len(self.cache) > 200:  # bounded: drop the oldest renders
             for old in list(self.cache)[:50]:
                 self.cache.pop(old, None)
+        return self.cache[key]
 
     def png(self, rendered: Rendered, number: int, width: int) -> bytes:
         """Page `number` (1-based) as a PNG at most `width` pixels wide, cached."""
@@ -390,7 +372,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def _params(self, query: dict):
-        from .build import check_choice  # noqa: PLC0415
+        from .pipeline import check_choice  # noqa: PLC0415
 
         kind = "booklet" if "booklet" in query else "leaflet"
         name = query.get("booklet") or query.get("topic") or ""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -16,6 +18,16 @@ DATA = Path(__file__).resolve().parent / "data"
 CLINICS = ["riverside-oncology", "lakeside-spine"]
 TOPICS = ["bone-metastases", "bone-protecting-injections", "injection-care-checklist",
           "vertebroplasty-kyphoplasty"]
+
+
+def pytest_configure(config):
+    """Every cache the suite fills (and every handouts it starts) uses a temporary root,
+    never the user's ~/.cache/handouts (test_cli checks)."""
+    os.environ["HANDOUTS_CACHE"] = tempfile.mkdtemp(prefix="handouts-test-cache-")
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(os.environ.get("HANDOUTS_CACHE", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

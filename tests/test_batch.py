@@ -16,12 +16,12 @@ import pytest
 from handouts.batch import load_manifest, plan, run_batch, shard
 from handouts.errors import ValidationError
 from handouts.library import Library
-from tests.conftest import ROOT, qpdf_check
+from tests.conftest import ROOT, qpdf_check, topic_text
 
 MANIFEST = """
 output = "out"
 clinics = ["*"]
-topics = ["injection-care-checklist", "bone-protecting-injections"]
+topics = ["alpha", "beta"]
 papers = ["a4", "letter"]
 
 [clinic.lakeside-spine]
@@ -35,20 +35,41 @@ papers = ["a5"]
 impose = true
 """
 
+# Small topics keep the batch tests fast; alpha's picture is a reference-style image,
+# which no guess from the text would find.
+ALPHA = topic_text("""
+    ## What is it?
+
+    A short topic with a picture, called for by reference.
+
+    ![A blue dot][dot]
+
+    [dot]: images/dot.svg "A dot"
+    """, title="Alpha", pages=1)
+BETA = topic_text("""
+    ## What should I do?
+
+    - [ ] Drink water
+    - [ ] Rest
+
+    Next check date: ____
+    """, title="Beta", pages=1).replace("pages: 1", "pages: 1\nlayout: checklist")
+DOT = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40">'
+       '<circle cx="20" cy="20" r="16" fill="{}"/></svg>')
+
 
 @pytest.fixture
 def lib(tmp_path) -> Library:
-    """A library with two clinics, two topics, a booklet and a manifest."""
+    """A library with two clinics, two small topics, a booklet and a manifest."""
     root = tmp_path / "lib"
-    for kind in ("clinics",):
-        shutil.copytree(ROOT / kind, root / kind)
-    (root / "content").mkdir()
-    for slug in ("injection-care-checklist", "bone-protecting-injections"):
-        shutil.copy(ROOT / "content" / f"{slug}.md", root / "content")
+    shutil.copytree(ROOT / "clinics", root / "clinics")
+    (root / "content" / "images").mkdir(parents=True)
+    (root / "content" / "alpha.md").write_text(ALPHA)
+    (root / "content" / "beta.md").write_text(BETA)
+    (root / "content" / "images" / "dot.svg").write_text(DOT.format("#004488"))
     (root / "booklets").mkdir()
     (root / "booklets" / "pack.toml").write_text(
-        'title = "Injection pack"\ntopics = ["bone-protecting-injections", '
-        '"injection-care-checklist"]\n')
+        'title = "A small pack"\ntopics = ["alpha", "beta"]\n')
     (root / "handouts.toml").write_text(MANIFEST)
     return Library(root)
 
@@ -59,16 +80,18 @@ def _cli(lib, *args, timeout=300):
 
 
 EXPECTED = {
-    "lakeside-spine/bone-protecting-injections-letter",
-    "lakeside-spine/bone-protecting-injections-letter-large",
-    "lakeside-spine/injection-care-checklist-letter",
-    "lakeside-spine/injection-care-checklist-letter-large",
-    "riverside-oncology/bone-protecting-injections-a4",
-    "riverside-oncology/bone-protecting-injections-letter",
-    "riverside-oncology/injection-care-checklist-a4",
-    "riverside-oncology/injection-care-checklist-letter",
+    "lakeside-spine/alpha-letter",
+    "lakeside-spine/alpha-letter-large",
+    "lakeside-spine/beta-letter",
+    "lakeside-spine/beta-letter-large",
+    "riverside-oncology/alpha-a4",
+    "riverside-oncology/alpha-letter",
+    "riverside-oncology/beta-a4",
+    "riverside-oncology/beta-letter",
     "riverside-oncology/booklet-pack-a5",
 }
+ALPHA_JOBS = {j for j in EXPECTED if "alpha" in j or "booklet" in j}
+BETA_JOBS = {j for j in EXPECTED if "beta" in j or "booklet" in j}
 
 
 def test_plan_defaults_exceptions_and_booklets(lib):
@@ -78,13 +101,13 @@ def test_plan_defaults_exceptions_and_booklets(lib):
 
 def test_papers_clinic_means_each_clinics_own_paper(lib):
     path = lib.root / "handouts.toml"
-    path.write_text('topics = ["injection-care-checklist"]\npapers = ["clinic", "a5"]\n'
+    path.write_text('topics = ["beta"]\npapers = ["clinic", "a5"]\n'
                     '[clinic.riverside-oncology]\npapers = ["clinic"]\n')
     jobs = plan(lib, load_manifest(path), path)
     assert {j.id for j in jobs} == {
-        "lakeside-spine/injection-care-checklist-letter",       # its clinic.toml: letter
-        "lakeside-spine/injection-care-checklist-a5",
-        "riverside-oncology/injection-care-checklist-a4",       # its clinic.toml: a4
+        "lakeside-spine/beta-letter",       # its clinic.toml: letter
+        "lakeside-spine/beta-a5",
+        "riverside-oncology/beta-a4",       # its clinic.toml: a4
     }
     path.write_text('bundled = ["templates", "styles", "clinics"]\n[clinic.nowhere]\n')
     with pytest.raises(ValidationError) as info:
@@ -95,11 +118,11 @@ def test_papers_clinic_means_each_clinics_own_paper(lib):
 def test_manifest_is_validated_up_front(lib):
     path = lib.root / "handouts.toml"
     path.write_text(MANIFEST.replace('papers = ["a4", "letter"]', 'papers = ["a3"]')
-                    .replace('"bone-protecting-injections"]', '"no-such-topic"]'))
+                    .replace('"beta"]', '"no-such-topic"]'))
     with pytest.raises(ValidationError) as info:
         plan(lib, load_manifest(path), path)
     assert any(p.field == "papers.0" for p in info.value.problems)
-    path.write_text(MANIFEST.replace('"bone-protecting-injections"]', '"no-such-topic"]'))
+    path.write_text(MANIFEST.replace('"beta"]', '"no-such-topic"]'))
     with pytest.raises(ValidationError, match="unknown topic 'no-such-topic'"):
         plan(lib, load_manifest(path), path)
 
@@ -113,28 +136,88 @@ def test_shards_partition_the_jobs(lib):
     assert [j.id for j in shard(jobs, 2, 3)] == backwards[::-1]
 
 
+def _built(summary) -> set[str]:
+    assert not summary.failed, [r.error for r in summary.failed]
+    return {r.job for r in summary.results if r.status == "built"}
+
+
 def test_build_then_nothing_then_exactly_the_touched_topic(lib):
     first = run_batch(lib, jobs=2)
-    assert {r.job for r in first.results} == EXPECTED
-    assert all(r.status == "built" for r in first.results), [r.error for r in first.failed]
+    assert {r.job for r in first.results} == EXPECTED == _built(first)
     out = lib.root / "out"
     manifest = json.loads((out / "build-manifest.json").read_text())
     assert set(manifest["jobs"]) == EXPECTED
     entry = manifest["jobs"]["riverside-oncology/booklet-pack-a5"]
     assert {o["file"] for o in entry["outputs"]} == {
         "riverside-oncology/booklet-pack-a5.pdf", "riverside-oncology/booklet-pack-a5-imposed.pdf"}
-    assert "content/injection-care-checklist.md" in entry["inputs"]
+    assert str(lib.root / "content" / "beta.md") in entry["inputs"]
 
     second = run_batch(lib, jobs=2)
     assert {r.status for r in second.results} == {"up-to-date"}
 
-    topic = lib.root / "content" / "injection-care-checklist.md"
-    topic.write_text(topic.read_text().replace("Dental check before you start",
-                                               "Dental check before you begin"))
-    third = run_batch(lib, jobs=1)
-    rebuilt = {r.job for r in third.results if r.status == "built"}
-    assert rebuilt == {j for j in EXPECTED if "checklist" in j or "booklet" in j}
-    assert not third.failed
+    topic = lib.root / "content" / "beta.md"
+    topic.write_text(topic.read_text().replace("Drink water", "Drink some water"))
+    assert _built(run_batch(lib, jobs=1)) == BETA_JOBS
+
+
+# Each case changes one input and must rebuild exactly the jobs that read it.
+def _change_image(lib):
+    (lib.root / "content" / "images" / "dot.svg").write_text(DOT.format("#884400"))
+    return ALPHA_JOBS
+
+
+def _override_with_image(lib):
+    """A library template override that only checklists use, showing an image."""
+    badge = lib.root / "content" / "images" / "badge.svg"
+    badge.write_text(DOT.format("#117733"))
+    (lib.root / "templates").mkdir()
+    (lib.root / "templates" / "checklist.html.j2").write_text(
+        '{% extends "!bundled/checklist.html.j2" %}{% block body %}'
+        f'<img class="badge" src="{badge.as_uri()}" alt="">{{{{ super() }}}}{{% endblock %}}')
+    return {j for j in EXPECTED if "beta" in j}   # booklets do not use the checklist page
+
+
+def _change_override_image(lib):
+    (lib.root / "content" / "images" / "badge.svg").write_text(DOT.format("#aa3377"))
+    return {j for j in EXPECTED if "beta" in j}
+
+
+def _edit_partial(lib):
+    partials = lib.root / "templates" / "partials"
+    partials.mkdir(parents=True)
+    bundled = (ROOT / "templates" / "partials" / "urgent.html.j2").read_text()
+    (partials / "urgent.html.j2").write_text(bundled.replace("</", "<!-- edited --></", 1))
+    return EXPECTED
+
+
+def _clinic_stylesheet(lib):
+    (lib.root / "clinics" / "lakeside-spine" / "style.css").write_text("h2 { color: #222; }")
+    return {j for j in EXPECTED if j.startswith("lakeside")}
+
+
+def _delete_output(lib):
+    (lib.root / "out" / "riverside-oncology" / "beta-a4.pdf").unlink()
+    return {"riverside-oncology/beta-a4"}
+
+
+def _edit_output(lib):
+    sheets = lib.root / "out" / "riverside-oncology" / "booklet-pack-a5-imposed.pdf"
+    sheets.write_bytes(sheets.read_bytes() + b"\n% edited by hand\n")
+    return {"riverside-oncology/booklet-pack-a5"}
+
+
+@pytest.mark.parametrize("change", [_change_image, _override_with_image, _edit_partial,
+                                    _clinic_stylesheet, _delete_output, _edit_output],
+                         ids=lambda f: f.__name__.strip("_"))
+def test_each_changed_input_rebuilds_exactly_the_jobs_that_read_it(lib, change):
+    assert _built(run_batch(lib, jobs=1)) == EXPECTED
+    assert _built(run_batch(lib, jobs=1, dry_run=True)) == set()
+    expected = change(lib)
+    assert _built(run_batch(lib, jobs=1)) == expected
+    if change is _override_with_image:   # then an image only that override uses
+        expected = _change_override_image(lib)
+        assert _built(run_batch(lib, jobs=1)) == expected
+    assert {r.status for r in run_batch(lib, jobs=1).results} == {"up-to-date"}
 
 
 def test_timestamps_alone_do_not_rebuild(lib):
@@ -156,17 +239,17 @@ def test_union_of_shards_is_the_full_build(lib, tmp_path):
 
 
 def test_broken_topic_fails_its_jobs_only_and_json_matches_disk(lib):
-    broken = lib.root / "content" / "bone-protecting-injections.md"
-    broken.write_text(broken.read_text().replace("pages: 2", "pages: two"))
+    broken = lib.root / "content" / "alpha.md"
+    broken.write_text(broken.read_text().replace("pages: 1", "pages: one"))
     result = _cli(lib, "--json", "--jobs", "2")
     assert result.returncode == 1
     summary = json.loads(result.stdout)
     by_job = {j["job"]: j for j in summary["jobs"]}
     assert set(by_job) == EXPECTED
     failed = {j for j, r in by_job.items() if r["status"] == "failed"}
-    assert failed == {j for j in EXPECTED if "bone-protecting" in j or "booklet" in j}
+    assert failed == ALPHA_JOBS
     for job in failed:
-        assert "bone-protecting-injections.md" in by_job[job]["error"]
+        assert "alpha.md" in by_job[job]["error"]
         assert "pages" in by_job[job]["error"]
     for entry in by_job.values():
         if entry["status"] == "built":

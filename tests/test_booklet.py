@@ -98,7 +98,7 @@ def _half_texts(path, page: int) -> tuple[str, str]:
 @pytest.fixture(scope="module")
 def numbered(renderer, tmp_path_factory):
     """Reading-order A5 PDFs with N pages saying PAGE-n, rendered by WeasyPrint."""
-    from handouts.compose import Composed
+    from handouts.models import Composed
 
     folder = tmp_path_factory.mktemp("numbered")
 

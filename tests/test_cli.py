@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -89,34 +90,43 @@ def test_broken_topic_in_a_library_fails_with_file_and_line(make_library):
     assert "broken.md:2" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_cache_info_and_clear_touch_only_the_cache(tmp_path):
+def test_the_suite_never_touches_the_users_cache():
+    from handouts import cache
+
+    root = cache.root().resolve()
+    assert not root.is_relative_to(Path("~/.cache").expanduser().resolve())
+    assert root.name.startswith("handouts-test-cache-")
+
+
+def test_cache_info_lists_every_cache_and_clear_empties_the_root(tmp_path, monkeypatch):
     import os
     import time
 
-    cache = tmp_path / "cache"
-    env = {**os.environ, "HANDOUTS_CACHE": str(cache)}
+    from handouts import cache
+
+    monkeypatch.setenv("HANDOUTS_CACHE", str(tmp_path / "cache"))
+    runner = CliRunner()
 
     def run(*args):
-        return subprocess.run([sys.executable, "-m", "handouts", *args], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
+        return runner.invoke(cli, ["--library", str(ROOT), *args], catch_exceptions=False)
 
-    assert run("list").returncode == 0          # fills the list cache
-    entries = sorted((cache / "list").iterdir())
-    assert entries, "handouts list should cache its rows"
-    stray = cache / "notes.txt"                  # something that is not a cache entry
-    stray.write_text("keep me")
+    assert run("list").exit_code == 0                         # list rows
+    assert run("build", "injection-care-checklist", "-c", "riverside-oncology",   # QR, layout
+               "--paper", "a5", "--out", str(tmp_path / "out")).exit_code == 0
     info = run("cache", "info")
-    assert info.returncode == 0 and str(cache) in info.stdout
-    assert f"{len(entries)} files" in info.stdout
+    assert info.exit_code == 0 and str(cache.root()) in info.output
+    for kind in cache.KINDS:
+        files = cache.entries((kind,))
+        assert files, f"the {kind} cache should have entries"
+        assert f"{kind:<7} {len(files):>6} files" in info.output
 
-    old = entries[0]
+    old = cache.entries(("list",))[0]
     week_ago = time.time() - 7 * 86400
     os.utime(old, (week_ago, week_ago))
     pruned = run("cache", "clear", "--older-than", "3")
-    assert pruned.returncode == 0 and "removed 1 cache files" in pruned.stdout
-    assert not old.exists() and all(e.exists() for e in entries[1:])
+    assert pruned.exit_code == 0 and "removed 1 cache files" in pruned.output
+    assert not old.exists() and cache.entries()
 
-    cleared = run("cache", "clear")
-    assert cleared.returncode == 0
-    assert not any((cache / "list").iterdir()) and stray.read_text() == "keep me"
-    assert run("cache", "clear", "--older-than", "-1").returncode == 2
+    assert run("cache", "clear").exit_code == 0
+    assert not cache.root().exists() or not any(cache.root().iterdir())
+    assert runner.invoke(cli, ["cache", "clear", "--older-than", "-1"]).exit_code == 2

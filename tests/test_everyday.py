@@ -136,17 +136,21 @@ def test_print_desk_downloads_go_ahead_of_background_thumbnails(tmp_path):
 
     background = ["bone-metastases", "vertebroplasty-kyphoplasty", "bone-protecting-injections"]
     threads = []
+    def queued(asked, waiting):   # until the request just made is in the queue
+        deadline = time.monotonic() + 30
+        while (app.renders.unfinished_tasks, app.renders.qsize()) != (asked, waiting) \
+                and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert app.renders.qsize() == waiting
+
     with app.lock:   # holds the loop inside its first render while the others queue up
-        for topic in background:
+        for index, topic in enumerate(background):
             threads.append(threading.Thread(target=ask, args=(topic, False)))
             threads[-1].start()
-            time.sleep(0.2)   # in this order
+            queued(index + 1, index)   # the first is taken out, into the render held
         threads.append(threading.Thread(target=ask, args=("injection-care-checklist", True)))
         threads[-1].start()
-        deadline = time.monotonic() + 10
-        while app.renders.qsize() < 3 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert app.renders.qsize() == 3
+        queued(4, 3)
     for thread in threads:
         thread.join(timeout=120)
     assert finished == ["bone-metastases", "injection-care-checklist",

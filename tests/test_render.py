@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from handouts.build import build
-from handouts.compose import Composed
+from handouts.models import Composed
 from tests.conftest import CLINICS, pdffonts, pdfinfo, pdftext, qpdf_check, topic_text
 
 SIZES = {"a4": (595, 842), "letter": (612, 792), "a5": (420, 595)}

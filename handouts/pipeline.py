@@ -1,0 +1,380 @@
+"""Pipeline: one Job in, one document out (load -> compose -> render -> finish).
+
+`produce` is the only code that composes and renders. Every command makes its
+documents through it: `build`, `booklet`, `batch`, `serve`, `check` and the
+benchmarks describe what they want as a frozen Job and get back an Output: the
+PDF bytes, its page count, the problems found on the way and every file the
+document actually read (recorded while it was made, see record.py), which is
+what incremental builds and the print desk's cache trust.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from functools import cache
+from typing import Literal
+
+from . import __version__, record
+from . import cache as caches
+from .compose import compose_booklet, compose_leaflet
+from .errors import BudgetError, HandoutsError, Problem, UsageError
+from .library import Library
+from .load import load_booklet, load_clinic, load_topic
+from .models import (
+    IMPOSE_SHEETS,
+    PAPERS,
+    VARIANTS,
+    BookletSpec,
+    ClinicProfile,
+    Composed,
+    PrintOptions,
+    Topic,
+)
+
+log = logging.getLogger(__name__)
+
+# Tighter spacing steps tried when a topic is over its page budget (CSS classes
+# density-1 to density-3); every step keeps body text at its minimum size.
+DENSITY_STEPS = 4
+KINDS = ("leaflet", "booklet")
+
+
+@dataclass(frozen=True)
+class Job:
+    """A frozen description of one output: what to make, for whom, on what paper."""
+
+    kind: Literal["leaflet", "booklet"]
+    clinic: str
+    topics: tuple[str, ...] = ()
+    paper: str | None = None          # None: the clinic's own paper
+    variant: str = "standard"
+    booklet: str | None = None        # a declared booklet (booklets/NAME.toml)
+    title: str | None = None          # a booklet of `topics` with this title
+    audience: str | None = None
+    impose: bool = False              # also saddle-stitch sheets (booklets)
+    options: PrintOptions = field(default_factory=PrintOptions)
+
+    @property
+    def slug(self) -> str:
+        """The topic, or the booklet's name (declared, or made from its title)."""
+        if self.kind == "leaflet":
+            return self.topics[0]
+        return self.booklet or re.sub(r"[^a-z0-9]+", "-", (self.title or "").lower()
+                                      ).strip("-")[:60] or "booklet"
+
+    @property
+    def id(self) -> str:
+        """The output's path without `.pdf`, relative to the output folder (paper set)."""
+        prefix = "booklet-" if self.kind == "booklet" else ""
+        large = "-large" if self.variant == "large" else ""
+        return f"{self.clinic}/{prefix}{self.slug}-{self.paper}{large}{self.options.suffix()}"
+
+    def outputs(self) -> list[str]:
+        """The files this job writes, relative to the output folder."""
+        return [f"{self.id}.pdf"] + ([f"{self.id}-imposed.pdf"] if self.impose else [])
+
+    def describe(self) -> str:
+        """A short phrase for messages: clinic, paper and variant."""
+        large = " large print" if self.variant == "large" else ""
+        return f"for clinic {self.clinic!r} on {(self.paper or '').upper()}{large}"
+
+
+@dataclass
+class Output:
+    """What produce() made of a Job."""
+
+    job: Job                          # with its paper resolved
+    pdf: bytes
+    pages: int
+    problems: list[Problem]           # warnings (errors are raised)
+    inputs: dict[str, str]            # every file read -> sha256 (or record.MISSING)
+    imposed: bytes | None = None      # saddle-stitch sheets, for `impose`
+    sheet_sides: int = 0
+    document: object = None           # WeasyPrint's laid-out document
+    composed: Composed | None = None
+    step: int = 0                     # the spacing step that fitted
+    review_by: dt.date | None = None  # the earliest next-review date of its topics
+
+    @property
+    def sha256(self) -> str:
+        """Hex digest of the PDF."""
+        return hashlib.sha256(self.pdf).hexdigest()
+
+    def files(self) -> dict[str, bytes]:
+        """Each output file (relative name) with its bytes."""
+        names = self.job.outputs()
+        return dict(zip(names, [self.pdf] + ([self.imposed] if self.imposed else []),
+                        strict=True))
+
+
+def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    """`value` if it is one of `choices`, else a UsageError listing them."""
+    if value not in choices:
+        raise UsageError(f"unknown {what} {value!r}; choose one of: {', '.join(choices)}")
+    return value
+
+
+@cache
+def versions() -> str:
+    """The versions of everything that shapes the bytes of a PDF, as one line."""
+    from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+    parts = [f"handouts {__version__}"]
+    for name in ("weasyprint", "pydyf", "pypdf", "fontpkg-atkinson-hyperlegible", "jinja2",
+                 "markdown", "nh3", "segno"):
+        try:
+            parts.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            parts.append(f"{name} ?")
+    return " ".join(parts)
+
+
+def fixed_inputs(job: Job) -> dict[str, str]:
+    """What shapes a document besides the files it reads: the job's options and the
+    versions of the packages that make it."""
+    return {"(job)": hashlib.sha256(repr(job).encode()).hexdigest(),
+            "(versions)": hashlib.sha256(versions().encode()).hexdigest()}
+
+
+def _review_state(review_by: dt.date | None, today: dt.date) -> str:
+    # The footer says REVIEW OVERDUE once the date passes: a change no file shows.
+    if review_by is None:
+        return "none"
+    return f"{review_by.isoformat()} {'overdue' if today > review_by else 'current'}"
+
+
+def unchanged(job: Job, inputs: dict, today: dt.date | None = None) -> bool:
+    """True when a document made from `inputs` (Output.inputs) would be made the same
+    today: every file it read has the same bytes, files it looked for are still
+    missing, and the job, the package versions and the review state are the same."""
+    if not isinstance(inputs, dict) or not inputs:
+        return False
+    today = today or dt.date.today()
+    current = fixed_inputs(job)
+    for key, sha in inputs.items():
+        if key == "(review)":
+            review = str(sha).split(" ")[0]
+            try:
+                now = _review_state(None if review == "none" else
+                                    dt.date.fromisoformat(review), today)
+            except ValueError:
+                return False
+        else:
+            now = current.get(key) or record.memo_sha256(key)
+        if now != sha:
+            return False
+    return "(job)" in inputs and "(review)" in inputs
+
+
+def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
+            today: dt.date | None = None) -> Output:
+    """Make the document `job` describes; raises HandoutsError for bad input.
+
+    One time limit (the renderer's) covers the whole document: loading, markdown,
+    every spacing step and writing.
+    """
+    from .render import Renderer, time_limit  # noqa: PLC0415 - WeasyPrint is heavy
+
+    check_choice(job.kind, KINDS, "kind")
+    check_choice(job.variant, VARIANTS, "variant")
+    renderer = renderer or Renderer(library.asset_roots())
+    today = today or dt.date.today()
+    with record.recording() as reads, time_limit(renderer.time_limit):
+        profile = load_clinic(library.clinic_folder(job.clinic), library)
+        job = replace(job, paper=check_choice(job.paper or profile.clinic.paper, PAPERS,
+                                              "paper size"))
+        if job.kind == "leaflet":
+            output = _leaflet(job, library, profile, renderer, today)
+        else:
+            output = _booklet(job, library, profile, renderer, today)
+        for path in renderer.font_files():
+            record.read(path)
+    output.inputs = reads.fingerprint(record.memo_sha256) | fixed_inputs(job)
+    output.inputs["(review)"] = _review_state(output.review_by, today)
+    if strict and output.problems:
+        raise HandoutsError(problems=[p.as_error() for p in output.problems])
+    return output
+
+
+def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
+             today: dt.date) -> Output:
+    if len(job.topics) != 1:
+        raise UsageError("a leaflet has exactly one topic")
+    topic = load_topic(library.topic_path(job.topics[0]))
+    problems = governance(topic, profile, today)
+    composed, document, step = _fit(job, library, topic, profile, renderer, today)
+    output = _finish(job, composed, document, renderer, problems, step)
+    output.review_by = topic.meta.next_review
+    return output
+
+
+def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, renderer,
+         today: dt.date):
+    """Compose and render within the page budget, trying tighter spacing steps.
+
+    The step that fitted is remembered (cache.py) under a hash of the document and
+    its stylesheets, so the next build of the same inputs lays out once; the result
+    is the same with or without the memo, which only skips steps known not to fit.
+    """
+    def compose(step):
+        return compose_leaflet(library, topic, profile, job.paper, job.variant, step, today,
+                               job.options)
+
+    first = compose(0)
+    key = _layout_key(first, renderer.version)
+    start = caches.remembered_step(key, DENSITY_STEPS)
+    for step in range(start, DENSITY_STEPS):
+        composed = first if step == 0 else compose(step)
+        document, fetcher, messages = renderer.render(composed,
+                                                      pdf_variant=job.options.pdf_variant)
+        composed.warnings += _render_problems(fetcher, messages, topic.path)
+        pages = len(document.pages)
+        if composed.budget is None or pages <= composed.budget:
+            if step:
+                log.info("%s fits %s page(s) with tighter spacing (step %d)", topic.slug,
+                         composed.budget, step)
+            if step != start:
+                caches.remember_step(key, step)
+            return composed, document, step
+    over = pages - composed.budget
+    raise BudgetError(
+        f"topic {topic.slug!r} overflows its budget of {composed.budget} page(s) "
+        f"{job.describe()}: {pages} pages, {over} page(s) over (the last page is "
+        f"{_page_fill(document):.0%} full)", file=topic.path, field="pages",
+        code="page-budget", hint="shorten the text, or raise `pages:` in the front matter")
+
+
+def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
+             today: dt.date) -> Output:
+    if job.impose and job.paper not in IMPOSE_SHEETS:
+        raise UsageError(f"--impose booklet needs A5 or half-letter pages, not {job.paper!r}",
+                         hint="add --paper a5 (on A4 sheets) or --paper half-letter "
+                              "(on Letter sheets)")
+    if job.impose and (job.options.bleed_mm or job.options.marks):
+        raise UsageError("--impose is for an office printer and --bleed/--marks for a print "
+                         "shop; choose one")
+    spec = booklet_spec(job, library)
+    topics = load_topics(library, spec.topics)
+    problems = [p for topic in topics for p in governance(topic, profile, today)]
+    for compact in (False, True):
+        composed = compose_booklet(library, spec, job.slug, topics, profile, job.paper,
+                                   job.variant, job.options, today, compact=compact)
+        document, fetcher, messages = renderer.render(composed,
+                                                      pdf_variant=job.options.pdf_variant)
+        composed.warnings += _render_problems(fetcher, messages, None)
+        back_pages = _back_cover_pages(document)
+        if back_pages <= 1:   # 0: an override template without the back cover
+            break
+    else:
+        raise BudgetError(
+            f"the back cover of booklet {job.slug!r} takes {back_pages} pages "
+            f"{job.describe()}, even set compactly; it must fit on one page",
+            file=profile.folder / "clinic.toml", field="address", code="page-budget",
+            hint="shorten the clinic's address, labels or e-mail address, or use a larger "
+                 "paper size")
+    output = _finish(job, composed, document, renderer, problems, 0)
+    output.review_by = min(topic.meta.next_review for topic in topics)
+    if job.impose:
+        from .finish import impose, saddle_stitch_order  # noqa: PLC0415
+
+        output.imposed = impose(output.pdf, IMPOSE_SHEETS[job.paper])
+        output.sheet_sides = len(saddle_stitch_order(output.pages)[1])
+    return output
+
+
+def _finish(job, composed, document, renderer, problems, step) -> Output:
+    pdf = renderer.write(document, identifier=_identifier(composed),
+                         pdf_variant=job.options.pdf_variant)
+    return Output(job=job, pdf=pdf, pages=len(document.pages),
+                  problems=problems + composed.warnings, inputs={}, document=document,
+                  composed=composed, step=step)
+
+
+def booklet_spec(job: Job, library: Library) -> BookletSpec:
+    """The booklet a job asks for: declared (title and audience may be overridden), or
+    made of the job's topics and title."""
+    if job.booklet:
+        spec = load_booklet(library.booklet_path(job.booklet))
+        update = {k: v for k, v in (("title", job.title), ("audience", job.audience)) if v}
+        return spec.model_copy(update=update) if update else spec
+    if not job.title:
+        raise UsageError("give the booklet a --title (or use --name for a declared one)")
+    if not job.topics:
+        raise UsageError("name the booklet's topics", hint="see `handouts list`")
+    return BookletSpec(title=job.title, topics=list(job.topics),
+                       **({"audience": job.audience} if job.audience else {}))
+
+
+def load_topics(library: Library, slugs: list[str] | tuple[str, ...]) -> list[Topic]:
+    """Load the named topics, reporting every broken one at once."""
+    if not slugs:
+        raise UsageError("name at least one topic", hint="see `handouts list`")
+    paths = [library.topic_path(slug) for slug in slugs]
+    topics, problems = [], []
+    for path in paths:
+        try:
+            topics.append(load_topic(path))
+        except HandoutsError as error:
+            problems.extend(error.problems)
+    if problems:
+        raise HandoutsError(problems=problems)
+    return topics
+
+
+def governance(topic: Topic, profile: ClinicProfile, today: dt.date) -> list[Problem]:
+    """A warning for a topic past its review date; an error if the clinic refuses those."""
+    if not topic.overdue(today):
+        return []
+    problem = overdue_problem(topic)
+    if profile.clinic.refuse_overdue:
+        raise HandoutsError(problem.message + f"; clinic {profile.slug!r} refuses to print "
+                            "overdue topics", file=topic.path, field="next_review",
+                            hint=problem.hint, code="review-overdue")
+    return [problem]
+
+
+def overdue_problem(topic: Topic) -> Problem:
+    """The review-overdue problem of a topic (its severity comes from errors.SEVERITY)."""
+    return Problem(f"review overdue since {topic.meta.next_review.isoformat()}",
+                   file=topic.path, field="next_review", code="review-overdue",
+                   hint="review the text, then update last_reviewed and next_review")
+
+
+def _render_problems(fetcher, messages: list[str], source) -> list[Problem]:
+    refused = [Problem(f"resource {url[:120]!r} refused: only files inside the handout "
+                       "library may be used", file=source, code="refused-resource")
+               for url in dict.fromkeys(fetcher.refused)]
+    return refused + [Problem(m, file=source, code="render") for m in messages
+                      if "refused" not in m]
+
+
+def _identifier(composed: Composed) -> bytes:
+    # A stable PDF /ID from the document itself keeps output byte-identical.
+    return hashlib.md5(composed.html.encode(), usedforsecurity=False).hexdigest().encode()
+
+
+def _layout_key(composed: Composed, engine: str) -> str:
+    digest = hashlib.sha256(f"{engine}\n{composed.html}".encode())
+    for sheet in composed.stylesheets:
+        digest.update(sheet.read_bytes())
+    return digest.hexdigest()[:40]
+
+
+def _page_fill(document) -> float:
+    """How full the last page is (0-1), to say by how much a topic overflowed."""
+    page = document.pages[-1]._page_box   # WeasyPrint has no public page geometry
+    root = page.children[0]
+    used = root.position_y + root.margin_height() - page.content_box_y()
+    return max(0.0, min(1.0, used / (page.height or 1)))
+
+
+def _back_cover_pages(document) -> int:
+    """How many pages the booklet's back cover (the `#contact` section) takes."""
+    for index, page in enumerate(document.pages):
+        if "contact" in page.anchors:
+            return len(document.pages) - index
+    return 0

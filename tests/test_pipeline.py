@@ -1,0 +1,143 @@
+"""The pipeline: one Job in, one document out, with every file it read; the layers."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import shutil
+from pathlib import Path
+
+import pytest
+
+from handouts import record
+from handouts.errors import HandoutsError
+from handouts.library import Library
+from handouts.pipeline import Job, produce, unchanged
+from tests.conftest import ROOT, pdftext, topic_text
+
+PACKAGE = ROOT / "handouts"
+
+# The package's modules from the bottom layer up: a module may import only modules
+# listed before it. The stages read in order: load -> compose -> render -> finish.
+LAYERS = [
+    "errors", "models", "engine", "fonts", "readability", "record", "finish", "cache",
+    "library", "svg", "load", "markup", "qr", "compose", "render", "images", "pipeline",
+    "build", "batch", "check", "inventory", "scaffold", "serve", "cli", "__main__",
+]
+
+
+def _imports(path: Path) -> list[tuple[str, list[str], int]]:
+    """(module imported from the package, names imported, line) for every import."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            names = [a.name for a in node.names]
+            if node.module:
+                found.append((node.module, names, node.lineno))
+            else:   # from . import record, cache
+                found += [(name, [], node.lineno) for name in names]
+    return found
+
+
+def test_every_module_is_in_a_layer():
+    modules = {p.stem for p in PACKAGE.glob("*.py")} - {"__init__"}
+    assert modules <= set(LAYERS), f"add {sorted(modules - set(LAYERS))} to LAYERS"
+
+
+def test_stages_import_downward_only_and_use_no_private_names():
+    rank = {name: index for index, name in enumerate(LAYERS)}
+    wrong = []
+    for path in sorted(PACKAGE.glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        for module, names, line in _imports(path):
+            if module == "__init__" or module not in rank:
+                continue
+            if rank[module] >= rank[path.stem]:
+                wrong.append(f"{path.name}:{line} imports {module} (a layer above or beside)")
+            wrong += [f"{path.name}:{line} uses {module}.{name} (private)" for name in names
+                      if name.startswith("_") and not name.startswith("__")]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_a_leaflet_job_records_every_file_it_read(library, renderer):
+    output = produce(Job("leaflet", "riverside-oncology", ("vertebroplasty-kyphoplasty",)),
+                     library, renderer)
+    read = {Path(p).name for p, sha in output.inputs.items() if sha != record.MISSING}
+    assert {"vertebroplasty-kyphoplasty.md", "clinic.toml", "logo.svg", "leaflet.html.j2",
+            "base.html.j2", "urgent.html.j2", "footer.html.j2", "base.css", "paper-a4.css",
+            "vertebra-fracture.svg", "kyphoplasty.svg",
+            "AtkinsonHyperlegible-Regular.ttf"} <= read
+    assert output.job.paper == "a4" and output.pages <= 4
+    assert output.inputs["(job)"] and output.inputs["(versions)"]
+    assert unchanged(output.job, output.inputs)
+
+
+def test_an_output_is_stale_when_its_review_date_passes(library, renderer):
+    job = Job("leaflet", "lakeside-spine", ("injection-care-checklist",), "letter")
+    output = produce(job, library, renderer)
+    assert unchanged(job, output.inputs, dt.date.today())
+    assert not unchanged(job, output.inputs, output.review_by + dt.timedelta(days=1))
+
+
+def _library_with_override(tmp_path: Path) -> Library:
+    root = tmp_path / "lib"
+    (root / "content" / "images").mkdir(parents=True)
+    (root / "clinics").mkdir()
+    shutil.copytree(ROOT / "clinics" / "lakeside-spine", root / "clinics" / "lakeside-spine")
+    (root / "content" / "dots.md").write_text(topic_text("""
+        ## Where is it?
+
+        ![A dot][dot]
+
+        [dot]: images/dot.svg "A dot"
+        """))
+    (root / "content" / "images" / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">'
+        '<circle cx="10" cy="10" r="8" fill="#004488"/></svg>')
+    return Library(root)
+
+
+def test_a_reference_style_image_and_a_new_override_template_are_inputs(tmp_path, renderer):
+    library = _library_with_override(tmp_path)
+    job = Job("leaflet", "lakeside-spine", ("dots",))
+    output = produce(job, library, renderer)
+    image = str(library.root / "content" / "images" / "dot.svg")
+    assert output.inputs[image] != record.MISSING
+    override = str(library.root / "templates" / "partials" / "footer.html.j2")
+    assert output.inputs[override] == record.MISSING   # looked for, not there
+    (library.root / "templates" / "partials").mkdir(parents=True)
+    Path(override).write_text('{% extends "!bundled/partials/footer.html.j2" %}')
+    assert not unchanged(job, output.inputs)
+
+
+def test_a_broken_topic_is_a_handouts_error_naming_it(make_library, renderer):
+    library = make_library({"broken": "---\ntitle: [unclosed\n---\nBody\n"})
+    with pytest.raises(HandoutsError) as caught:
+        produce(Job("leaflet", "riverside-oncology", ("broken",)), library, renderer)
+    assert caught.value.problems[0].file.name == "broken.md"
+
+
+def test_a_booklet_job_makes_one_document_with_its_sheets(library, renderer):
+    job = Job("booklet", "riverside-oncology", (), "a5", booklet="spine-procedure-pack",
+              impose=True)
+    output = produce(job, library, renderer)
+    assert output.job.outputs() == [
+        "riverside-oncology/booklet-spine-procedure-pack-a5.pdf",
+        "riverside-oncology/booklet-spine-procedure-pack-a5-imposed.pdf"]
+    assert output.sheet_sides == 2 * -(-output.pages // 4)
+    assert list(output.files()) == output.job.outputs()
+
+
+def test_output_names_come_from_the_job():
+    job = Job("leaflet", "c", ("t",), "half-letter", "large")
+    assert job.outputs() == ["c/t-half-letter-large.pdf"]
+    booklet = Job("booklet", "c", ("a", "b"), "a4", title="Hip & knee care")
+    assert booklet.outputs() == ["c/booklet-hip-knee-care-a4.pdf"]
+
+
+def test_produce_text_reads_back(library, renderer, tmp_path):
+    output = produce(Job("leaflet", "lakeside-spine", ("bone-metastases",)), library, renderer)
+    target = tmp_path / "x.pdf"
+    target.write_bytes(output.pdf)
+    assert "Bone metastases" in pdftext(target)
