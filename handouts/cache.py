@@ -90,20 +90,3 @@ def clear(older_than_days: float | None = None) -> tuple[int, int]:
         with contextlib.suppress(OSError):
             root().rmdir()   # only if nothing else lives there
     return files, size
-
-
-# --- the layout memo ---------------------------------------------------------------------
-
-def remembered_step(key: str, steps: int) -> int:
-    """The spacing step that fitted last time for this layout key (0 if unknown)."""
-    data = read("layout", key, 16)
-    try:
-        value = int(data or b"0")
-    except ValueError:
-        return 0
-    return value if 0 <= value < steps else 0
-
-
-def remember_step(key: str, step: int) -> None:
-    """Record the spacing step that fitted for this layout key."""
-    write("layout", key, str(step).encode())

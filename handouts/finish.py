@@ -23,11 +23,32 @@ def write_atomic(path: Path, data: bytes) -> None:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
+        _hold_for_tests(path)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+_PDF_WRITES = [0]
+
+
+def _hold_for_tests(path: Path) -> None:
+    """HANDOUTS_TEST_HOLD=N:MARKER stops the Nth PDF write of this process between its
+    temporary file and the rename: it creates MARKER and waits there to be killed, so
+    kill-and-resume tests stop a build at a chosen point, not wherever a sleep lands."""
+    hold = os.environ.get("HANDOUTS_TEST_HOLD")
+    if not hold or path.suffix != ".pdf":
+        return
+    count, _, marker = hold.partition(":")
+    _PDF_WRITES[0] += 1
+    if _PDF_WRITES[0] == int(count):
+        import time  # noqa: PLC0415
+
+        Path(marker).touch()
+        while True:
+            time.sleep(60)
 
 
 def clean_stale_parts(folder: Path, max_age: float = 900) -> int:

@@ -216,9 +216,10 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
          today: dt.date):
     """Compose and render within the page budget, trying tighter spacing steps.
 
-    The step that fitted is remembered (cache.py) under a hash of the document and
-    its stylesheets, so the next build of the same inputs lays out once; the result
-    is the same with or without the memo, which only skips steps known not to fit.
+    The step that fitted (or that none did, with the page count) is remembered in the
+    layout cache under a hash of the document and its stylesheets, so the next build
+    of the same inputs lays out once; the result is the same with or without the
+    memo, which only skips steps known not to fit.
     """
     def compose(step):
         return compose_leaflet(library, topic, profile, job.paper, job.variant, step, today,
@@ -226,7 +227,11 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
 
     first = compose(0)
     key = _layout_key(first, renderer.version)
-    start = caches.remembered_step(key, DENSITY_STEPS)
+    memo = (caches.read("layout", key, 64) or b"").decode("ascii", "replace").split()
+    if memo[:1] == ["over"] and len(memo) == 3:   # known not to fit at any step
+        raise _over_budget(job, topic, first.budget, int(memo[1]), float(memo[2]))
+    start = int(memo[0]) if memo and memo[0].isdigit() and int(memo[0]) < DENSITY_STEPS \
+        else 0
     for step in range(start, DENSITY_STEPS):
         composed = first if step == 0 else compose(step)
         document, fetcher, messages = renderer.render(composed,
@@ -238,14 +243,19 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
                 log.info("%s fits %s page(s) with tighter spacing (step %d)", topic.slug,
                          composed.budget, step)
             if step != start:
-                caches.remember_step(key, step)
+                caches.write("layout", key, str(step).encode())
             return composed, document, step
-    over = pages - composed.budget
-    raise BudgetError(
-        f"topic {topic.slug!r} overflows its budget of {composed.budget} page(s) "
-        f"{job.describe()}: {pages} pages, {over} page(s) over (the last page is "
-        f"{_page_fill(document):.0%} full)", file=topic.path, field="pages",
-        code="page-budget", hint="shorten the text, or raise `pages:` in the front matter")
+    fill = _page_fill(document)
+    caches.write("layout", key, f"over {pages} {fill:.4f}".encode())
+    raise _over_budget(job, topic, composed.budget, pages, fill)
+
+
+def _over_budget(job: Job, topic: Topic, budget: int, pages: int, fill: float) -> BudgetError:
+    return BudgetError(
+        f"topic {topic.slug!r} overflows its budget of {budget} page(s) {job.describe()}: "
+        f"{pages} pages, {pages - budget} page(s) over (the last page is {fill:.0%} full)",
+        file=topic.path, field="pages", code="page-budget",
+        hint="shorten the text, or raise `pages:` in the front matter")
 
 
 def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,

@@ -260,26 +260,32 @@ def test_broken_topic_fails_its_jobs_only_and_json_matches_disk(lib):
     assert "failed: " in result.stderr and "Traceback" not in result.stderr
 
 
-def test_killed_batch_leaves_no_partial_pdf_and_resumes(lib):
+def test_killed_batch_leaves_no_partial_pdf_and_resumes(lib, tmp_path):
+    marker = tmp_path / "held"
+    # The fourth PDF write stops between its temporary file and the rename.
     process = subprocess.Popen([sys.executable, "-m", "handouts", "--library", str(lib.root),
                                 "batch", "--jobs", "1"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL)
-    state = lib.root / "out" / "build-manifest.json"
-    deadline = time.time() + 120
-    while time.time() < deadline and not state.exists():
-        time.sleep(0.05)
-    time.sleep(0.3)  # somewhere inside the next render
+                               stderr=subprocess.DEVNULL,
+                               env={**os.environ, "HANDOUTS_TEST_HOLD": f"4:{marker}"})
+    deadline = time.monotonic() + 120
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), "the batch never reached its fourth write"
     process.send_signal(signal.SIGKILL)
     process.wait()
-    pdfs = list((lib.root / "out").rglob("*.pdf"))
-    assert 0 < len(pdfs) < len(EXPECTED) + 1
+    out = lib.root / "out"
+    pdfs = list(out.rglob("*.pdf"))
+    assert len(pdfs) == 3 and len(list(out.rglob("*.part"))) == 1
     for pdf in pdfs:
         assert qpdf_check(pdf).returncode == 0, pdf
+    recorded = json.loads((out / "build-manifest.json").read_text())["jobs"]
+    assert {f"{job}.pdf" for job in recorded} == {
+        str(p.relative_to(out)) for p in pdfs}   # every finished job, and only those
     summary = run_batch(lib, jobs=1)
-    assert not summary.failed
-    assert {r.status for r in summary.results} <= {"built", "up-to-date"}
-    assert not list((lib.root / "out").rglob("*.part"))
-    assert len(list((lib.root / "out").rglob("*.pdf"))) == len(EXPECTED) + 1
+    assert {r.job for r in summary.results if r.status == "up-to-date"} == set(recorded)
+    assert _built(summary) == EXPECTED - set(recorded)
+    assert not list(out.rglob("*.part"))
+    assert len(list(out.rglob("*.pdf"))) == len(EXPECTED) + 1
 
 
 def test_dry_run_builds_nothing(lib):
