@@ -131,7 +131,7 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
     return problems
 
 
-def _body_size(pdf: bytes) -> float:
+def body_size(pdf: bytes) -> float:
     """The font size (pt) most characters are set in."""
     from io import BytesIO  # noqa: PLC0415
 
@@ -166,7 +166,7 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
                     report.problems.extend(p for p in output.problems
                                            if p.code == "refused-resource")
                     if variant == "standard" and paper == papers[0]:
-                        size = _body_size(output.pdf)
+                        size = body_size(output.pdf)
                         if size < MIN_BODY_PT[variant]:
                             report.problems.append(Problem(
                                 f"body text is {size:g} pt for clinic {profile.slug!r}; "

@@ -16,6 +16,7 @@ import logging
 import re
 from dataclasses import dataclass, field, replace
 from functools import cache
+from pathlib import Path
 from typing import Literal
 
 from . import __version__, record
@@ -363,8 +364,16 @@ def _render_problems(fetcher, messages: list[str], source) -> list[Problem]:
 
 
 def _identifier(composed: Composed) -> bytes:
-    # A stable PDF /ID from the document itself keeps output byte-identical.
-    return hashlib.md5(composed.html.encode(), usedforsecurity=False).hexdigest().encode()
+    """A stable PDF /ID from the document itself, so output is byte-identical; the
+    folders it was built from are left out, so the same library copied elsewhere (or
+    another cache root) gives the same bytes."""
+    html = composed.html
+    # Named by their place in the list (layer by layer, kind by kind), longest first
+    # so that no folder is replaced inside another.
+    named = {Path(root).as_uri(): f"root{index}:" for index, root in enumerate(composed.roots)}
+    for uri in sorted(named, key=len, reverse=True):
+        html = html.replace(uri, named[uri])
+    return hashlib.md5(html.encode(), usedforsecurity=False).hexdigest().encode()
 
 
 def _layout_key(composed: Composed, engine: str) -> str:

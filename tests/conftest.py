@@ -77,6 +77,21 @@ def pdffonts(path: Path) -> list[dict[str, str]]:
     return fonts
 
 
+def half_texts(path, page: int) -> tuple[str, str]:
+    """Text on the left and right half of one imposed sheet side."""
+    from pypdf import PdfReader
+
+    width, height = (float(x) for x in PdfReader(path).pages[page - 1].mediabox[2:])
+    halves = []
+    for x in (0, int(width / 2)):
+        halves.append(subprocess.run(
+            ["pdftotext", "-f", str(page), "-l", str(page), "-x", str(x), "-y", "0",
+             "-W", str(int(width / 2)), "-H", str(int(height)), str(path), "-"],
+            capture_output=True, text=True, check=True).stdout)
+    return halves[0], halves[1]
+
+
+
 def qpdf_check(path: Path) -> subprocess.CompletedProcess:
     """`qpdf --check` on a PDF."""
     return subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)

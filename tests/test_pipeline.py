@@ -141,3 +141,16 @@ def test_produce_text_reads_back(library, renderer, tmp_path):
     target = tmp_path / "x.pdf"
     target.write_bytes(output.pdf)
     assert "Bone metastases" in pdftext(target)
+
+
+def test_the_same_library_in_two_places_gives_the_same_bytes(tmp_path, renderer, monkeypatch):
+    pdfs = []
+    for place in ("one", "two"):
+        root = tmp_path / place / "lib"
+        shutil.copytree(ROOT / "clinics" / "riverside-oncology",   # it has a QR code
+                        root / "clinics" / "riverside-oncology")
+        shutil.copytree(ROOT / "content", root / "content")
+        monkeypatch.setenv("HANDOUTS_CACHE", str(tmp_path / place / "cache"))
+        job = Job("leaflet", "riverside-oncology", ("injection-care-checklist",))
+        pdfs.append(produce(job, Library(root), renderer).pdf)
+    assert pdfs[0] == pdfs[1]
