@@ -24,7 +24,7 @@ from . import cache as caches
 from .compose import compose_booklet, compose_leaflet
 from .errors import BudgetError, HandoutsError, Problem, UsageError
 from .library import Library
-from .load import load_booklet, load_clinic, load_topic
+from .load import load_booklet, load_clinic, load_topic, load_topics
 from .models import (
     IMPOSE_SHEETS,
     PAPERS,
@@ -269,7 +269,7 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
         raise UsageError("--impose is for an office printer and --bleed/--marks for a print "
                          "shop; choose one")
     spec = booklet_spec(job, library)
-    topics = load_topics(library, spec.topics)
+    topics = load_topics(library, spec.topics)   # every broken topic reported at once
     problems = [p for topic in topics for p in governance(topic, profile, today)]
     for compact in (False, True):
         composed = compose_booklet(library, spec, job.slug, topics, profile, job.paper,
@@ -318,22 +318,6 @@ def booklet_spec(job: Job, library: Library) -> BookletSpec:
         raise UsageError("name the booklet's topics", hint="see `handouts list`")
     return BookletSpec(title=job.title, topics=list(job.topics),
                        **({"audience": job.audience} if job.audience else {}))
-
-
-def load_topics(library: Library, slugs: list[str] | tuple[str, ...]) -> list[Topic]:
-    """Load the named topics, reporting every broken one at once."""
-    if not slugs:
-        raise UsageError("name at least one topic", hint="see `handouts list`")
-    paths = [library.topic_path(slug) for slug in slugs]
-    topics, problems = [], []
-    for path in paths:
-        try:
-            topics.append(load_topic(path))
-        except HandoutsError as error:
-            problems.extend(error.problems)
-    if problems:
-        raise HandoutsError(problems=problems)
-    return topics
 
 
 def governance(topic: Topic, profile: ClinicProfile, today: dt.date) -> list[Problem]:
