@@ -16,7 +16,7 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Annotated, Literal, get_args
 
@@ -291,7 +291,8 @@ class BatchSummary:
 def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int | None = None,
               shard_spec: str | None = None, force: bool = False, dry_run: bool = False,
               out: Path | None = None, on_result=None, on_plan=None,
-              time_limit: float | None | str = "default") -> BatchSummary:
+              time_limit: float | None | str = "default",
+              lang: str | None = None) -> BatchSummary:
     """Run the manifest's jobs; returns every job's result (failures included).
 
     `time_limit`: seconds per document ("default": HANDOUTS_TIME_LIMIT, else 60).
@@ -302,6 +303,8 @@ def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int 
                          "the library", hint="see the README for the format")
     manifest = load_manifest(Path(manifest_path))
     all_jobs = plan(library, manifest, Path(manifest_path))
+    if lang:   # --lang: every job in that edition
+        all_jobs = [replace(job, lang=lang) for job in all_jobs]
     index, count = parse_shard(shard_spec)
     selected = shard(all_jobs, index, count)
     base = Path(manifest_path).resolve().parent

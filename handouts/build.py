@@ -70,7 +70,8 @@ def build(topics: list[str], clinic: str, paper: str | None = None,
           variant: str = "standard", out: Path | str | None = None,
           library: Library | None = None, renderer=None, strict: bool = False,
           today: dt.date | None = None, on_result=None,
-          options: PrintOptions = PrintOptions()) -> list[BuildResult]:
+          options: PrintOptions = PrintOptions(),
+          lang: str | None = None) -> list[BuildResult]:
     """Build one leaflet per topic for one clinic.
 
     A topic that fails does not stop the others: all are attempted, then every
@@ -91,7 +92,7 @@ def build(topics: list[str], clinic: str, paper: str | None = None,
     results, errors = [], []
     for slug in topics:
         started = time.perf_counter()
-        job = Job("leaflet", clinic, (slug,), paper, variant, options=options)
+        job = Job("leaflet", clinic, (slug,), paper, variant, options=options, lang=lang)
         try:
             [result] = write_output(produce(job, library, renderer, strict=strict,
                                             today=today), out, started)
@@ -114,7 +115,7 @@ def build_booklet(topics: list[str] | None = None, clinic: str = "", *,
                   variant: str = "standard", out: Path | str | None = None,
                   library: Library | None = None, renderer=None, impose: bool = False,
                   options: PrintOptions = PrintOptions(), strict: bool = False,
-                  today: dt.date | None = None) -> list[BuildResult]:
+                  today: dt.date | None = None, lang: str | None = None) -> list[BuildResult]:
     """Build a booklet (declared `name`, or `topics` with a `title`) as one PDF.
 
     With `impose`, an A5 or half-Letter booklet is also written as saddle-stitch
@@ -123,7 +124,7 @@ def build_booklet(topics: list[str] | None = None, clinic: str = "", *,
     started = time.perf_counter()
     library = library or Library.open()
     job = Job("booklet", clinic, tuple(topics or ()), paper, variant, booklet=name,
-              title=title, audience=audience, impose=impose, options=options)
+              title=title, audience=audience, impose=impose, options=options, lang=lang)
     output = produce(job, library, renderer or _renderer(library), strict=strict, today=today)
     return write_output(output, Path(out) if out else library.output, started)
 

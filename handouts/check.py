@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compose import mix
+from .editions import load_edition, load_terms
 from .errors import HandoutsError, Problem
 from .library import Library
-from .load import load_booklet, load_clinic, load_topic
+from .load import load_booklet, load_clinic
 from .markup import render_body
 from .models import ClinicProfile, Topic
-from .pipeline import Job, overdue_problem, produce
+from .pipeline import Job, edition_problems, overdue_problem, produce
 from .readability import measure
 
 DEFAULT_GRADE = 8.0
@@ -152,7 +153,7 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
     from .render import Renderer  # noqa: PLC0415
 
     renderer = Renderer(library.asset_roots())
-    for topic in topics:
+    for topic in {t.slug: t for t in topics}.values():   # each clinic prints its edition
         for profile in clinics:
             for paper in papers:
                 for variant in variants:
@@ -184,16 +185,16 @@ def check_library(library: Library, topics: list[str] | None = None,
     """Check the library (or the named topics and clinics); never raises for content."""
     today = today or dt.date.today()
     report = CheckReport()
-    loaded_topics: list[Topic] = []
-    for slug in topics or list(library.topics()):
-        try:
-            loaded_topics.append(load_topic(library.topic_path(slug)))
-        except HandoutsError as error:
-            report.problems.extend(error.problems)
     loaded_clinics: list[ClinicProfile] = []
     for slug in clinics or list(library.clinics()):
         try:
             loaded_clinics.append(load_clinic(library.clinic_folder(slug), library))
+        except HandoutsError as error:
+            report.problems.extend(error.problems)
+    loaded_topics: list[Topic] = []
+    for slug in topics or list(library.topics()):
+        try:
+            loaded_topics += _editions(library, slug, loaded_clinics, report)
         except HandoutsError as error:
             report.problems.extend(error.problems)
     for path in library.booklets().values():
@@ -217,7 +218,8 @@ def check_library(library: Library, topics: list[str] | None = None,
     for profile in loaded_clinics:
         report.problems.extend(_contrast_problems(profile))
     for topic in loaded_topics:
-        report.problems.extend(topic_problems(library, topic, loaded_clinics, grade, today))
+        readers = [c for c in loaded_clinics if c.clinic.language == topic.meta.language]
+        report.problems.extend(topic_problems(library, topic, readers, grade, today))
     if render and loaded_topics and loaded_clinics:
         # Page budgets need real layout: one warm renderer for every combination.
         clean = [t for t in loaded_topics
@@ -227,6 +229,25 @@ def check_library(library: Library, topics: list[str] | None = None,
         _render_problems(library, clean, loaded_clinics, papers, variants, today, report)
     report.problems = _dedupe([p.as_error() if strict else p for p in report.problems])
     return report
+
+
+def _editions(library: Library, slug: str, clinics: list[ClinicProfile],
+              report: CheckReport) -> list[Topic]:
+    """The topic in each edition the clinics read (its own if there are no clinics), with
+    `language` set to the edition's; stale derived editions are reported."""
+    terms = load_terms(library)
+    languages = sorted({c.clinic.language for c in clinics}) or [None]
+    found = []
+    for language in languages:
+        try:
+            topic, edition = load_edition(library, slug, language, terms)
+        except HandoutsError as error:
+            report.problems.extend(error.problems)
+            continue
+        found.append(topic.model_copy(update={"meta": topic.meta.model_copy(
+            update={"language": edition.language})}))
+        report.problems.extend(edition_problems([edition]))
+    return found
 
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:

@@ -50,8 +50,14 @@ def _after(result, png: bool, open_: bool) -> None:
         click.launch(str(result.path))
 
 
+LANG_OPTION = click.option(
+    "--lang", metavar="LANGUAGE", help="The edition to print, e.g. en-US or es (default: the "
+    "clinic's language); the output name carries it.")
+
+
 def _print_flags(function):
-    """--bleed, --marks and --pdfa, shared by build and booklet."""
+    """--bleed, --marks, --pdfa and --lang, shared by build and booklet."""
+    function = LANG_OPTION(function)
     function = click.option("--pdfa", is_flag=True, help="PDF/A-2a (tagged) for archiving "
                             "instead of PDF/UA-1.")(function)
     function = click.option("--marks", is_flag=True, help="Crop marks, for a print shop.")(function)
@@ -153,7 +159,7 @@ def _pick_clinic(state: State, clinic: str | None) -> str:
 @_output_flags
 @click.pass_obj
 def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as_json,
-          bleed, marks, pdfa, png, open_):
+          bleed, marks, pdfa, lang, png, open_):
     """Build one PDF leaflet per TOPIC for one clinic.
 
     Output: OUT/CLINIC/TOPIC-PAPER.pdf (TOPIC-PAPER-large.pdf for large print).
@@ -174,7 +180,7 @@ def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as
     results = run(list(topics), _pick_clinic(state, clinic), paper=paper and paper.lower(),
                   variant="large" if large_print else "standard", out=out,
                   library=state.library(), strict=strict, on_result=show,
-                  options=_print_options(bleed, marks, pdfa))
+                  options=_print_options(bleed, marks, pdfa), lang=lang)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
     return 0
@@ -199,7 +205,7 @@ def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as
 @_output_flags
 @click.pass_obj
 def booklet(state, topics, name, title, audience, clinic, paper, large_print, impose, out,
-            strict, list_booklets, as_json, bleed, marks, pdfa, png, open_):
+            strict, list_booklets, as_json, bleed, marks, pdfa, lang, png, open_):
     """Build a booklet: cover, contents, each topic on a right-hand page, back cover.
 
     Either --name NAME (declared in booklets/NAME.toml) or TOPIC... --title "...".
@@ -222,7 +228,7 @@ def booklet(state, topics, name, title, audience, clinic, paper, large_print, im
                             audience=audience, paper=paper and paper.lower(),
                             variant="large" if large_print else "standard", out=out,
                             library=state.library(), impose=bool(impose), strict=strict,
-                            options=_print_options(bleed, marks, pdfa))
+                            options=_print_options(bleed, marks, pdfa), lang=lang)
     for result in results:
         _report(result.warnings)
         if not as_json and not state.quiet:
@@ -244,8 +250,9 @@ def booklet(state, topics, name, title, audience, clinic, paper, large_print, im
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               help="Output folder (default: the manifest's `output`).")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON summary on stdout.")
+@LANG_OPTION
 @click.pass_obj
-def batch(state, manifest, jobs, shard, force, dry_run, out, as_json):
+def batch(state, manifest, jobs, shard, force, dry_run, out, as_json, lang):
     """Build everything a manifest asks for, in parallel, skipping what is up to date.
 
     MANIFEST defaults to handouts.toml in the library. Exit code 1 if any job failed.
@@ -255,7 +262,7 @@ def batch(state, manifest, jobs, shard, force, dry_run, out, as_json):
     progress = _Progress(enabled=not state.quiet, as_json=as_json)
     summary = run_batch(state.library(), manifest, jobs=jobs, shard_spec=shard, force=force,
                         dry_run=dry_run, out=out, on_result=progress.update,
-                        on_plan=progress.start)
+                        on_plan=progress.start, lang=lang)
     progress.finish()
     counts = summary.counts()
     if as_json:
@@ -496,7 +503,7 @@ def list_topics(state, as_json):
         _table(rows, [("slug", "TOPIC"), ("title", "TITLE"), ("version", "VER"),
                       ("last_reviewed", "REVIEWED"), ("next_review", "NEXT REVIEW"),
                       ("pages", "PAGES"), ("grade", "GRADE"), ("smog", "SMOG"),
-                      ("checks", "CHECKS")])
+                      ("editions", "EDITIONS"), ("checks", "CHECKS")])
         _report(problems)
     return EXIT_PROBLEMS if problems else 0
 

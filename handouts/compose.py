@@ -181,10 +181,10 @@ def topic_section(library: Library, topic: Topic, profile: ClinicProfile,
     return body, urgent, result
 
 
-def _context(library, profile, paper, variant, topics, today):
+def _context(library, profile, paper, variant, topics, today, language):
     clinic = profile.clinic
     return {
-        "clinic": clinic, "clinic_slug": profile.slug,
+        "clinic": clinic, "clinic_slug": profile.slug, "lang": language or clinic.language,
         "logo_url": profile.logo_path.resolve().as_uri(),
         "brand_css": Markup(brand_css(profile)), "paper": paper, "variant": variant,
         "created": source_date(topics), "generator": f"handouts {__version__}",
@@ -195,14 +195,17 @@ def _context(library, profile, paper, variant, topics, today):
 def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
                     variant: str = "standard", density: int = 0,
                     today: dt.date | None = None,
-                    options: PrintOptions = PrintOptions()) -> Composed:
-    """One topic as a branded leaflet (or checklist) for one clinic and paper."""
+                    options: PrintOptions = PrintOptions(),
+                    language: str | None = None) -> Composed:
+    """One topic as a branded leaflet (or checklist) for one clinic and paper.
+
+    `language` is the edition's (the PDF's /Lang); the clinic's when not given."""
     today = today or dt.date.today()
     body, urgent, result = topic_section(library, topic, profile)
     sheets = stylesheets(library, "leaflet", topic.meta.layout, paper, variant, profile)
     columns = topic.meta.columns if not PAPER_SIZES[paper].small and variant == "standard" \
         else 1
-    context = _context(library, profile, paper, variant, [topic], today)
+    context = _context(library, profile, paper, variant, [topic], today, language)
     context.update(topic=topic.meta, slug=topic.slug, body=body, urgent=urgent, columns=columns,
                    density=density, overdue=topic.overdue(today))
     if options.bleed_mm or options.marks:
@@ -244,7 +247,8 @@ def print_css(options: PrintOptions) -> str:
 def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
                     profile: ClinicProfile, paper: str, variant: str = "standard",
                     options: PrintOptions = PrintOptions(),
-                    today: dt.date | None = None, compact: bool = False) -> Composed:
+                    today: dt.date | None = None, compact: bool = False,
+                    language: str | None = None) -> Composed:
     """Several topics as one booklet document: cover, contents, topics, back cover.
 
     `compact` sets the back cover tighter, for when it would not fit on one page.
@@ -260,7 +264,7 @@ def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
         bodies[topic.slug] = result
     sheets = stylesheets(library, "booklet", "leaflet", paper, variant, profile)
     sheets.insert(1, library.find("styles", "leaflet.css"))
-    context = _context(library, profile, paper, variant, topics, today)
+    context = _context(library, profile, paper, variant, topics, today, language)
     cover = profile.clinic.colours.primary
     extra = f"@page cover {{ background: {cover}; }} {print_css(options)}"
     context.update(booklet=spec, sections=sections, compact=compact,

@@ -26,6 +26,7 @@ SEVERITY = {
     "refused-resource": "warning",   # the fetcher refused a file; the page prints without it
     "render": "warning",             # WeasyPrint's own warnings (a missing glyph, odd CSS)
     "missing-alt": "error",          # PDF/UA needs alt text on every figure
+    "stale-edition": "warning",      # its source changed since it was adapted
 }
 
 

@@ -24,7 +24,7 @@ from .errors import HandoutsError, Problem
 from .library import Library
 
 DEFAULT_GRADE = 8.0
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 
 
 def reading_level(topic, library: Library):
@@ -60,9 +60,9 @@ def _library_fingerprint(library: Library, clinics: dict[str, Path]) -> bytes:
 def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
     """A topic's row, computed (loads, measures and checks it); raises HandoutsError."""
     from .check import topic_problems  # noqa: PLC0415
-    from .load import load_clinic, load_topic  # noqa: PLC0415
+    from .load import load_clinic  # noqa: PLC0415
 
-    topic = load_topic(path)
+    topic, states, stale = _editions(library, path.stem)
     level = reading_level(topic, library)
     profiles = []
     for folder in clinics.values():
@@ -71,15 +71,34 @@ def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
         except HandoutsError:
             continue  # a broken profile is `handouts clinics`'s and `check`'s to report
     # Far in the past, so that review-overdue (worked out afresh) is never cached.
-    problems = topic_problems(library, topic, profiles, DEFAULT_GRADE, dt.date.min)
+    problems = topic_problems(library, topic, profiles, DEFAULT_GRADE, dt.date.min) + stale
     meta = topic.meta
     return {
         "title": meta.title, "version": meta.version, "layout": meta.layout,
         "last_reviewed": meta.last_reviewed.isoformat(),
         "next_review": meta.next_review.isoformat(), "pages": meta.pages,
         "grade": round(level.fk_grade, 1), "smog": round(level.smog, 1),
-        "words": level.words, "problems": [p.as_dict() for p in problems],
+        "words": level.words, "editions": states,
+        "problems": [p.as_dict() for p in problems],
     }
+
+
+def _editions(library: Library, slug: str):
+    """The topic in its own language, and each edition with its state, e.g.
+    "en-GB en-US es(stale)": the regions its terms cover and its derived editions."""
+    from .editions import editions, load_edition, load_terms, stale_problem  # noqa: PLC0415
+
+    terms = load_terms(library)
+    topic, own = load_edition(library, slug, None, terms)
+    primary = own.language.split("-")[0]
+    names = {own.language} | {lang for wording in terms.values() for lang in wording
+                              if lang.split("-")[0] == primary}
+    states, stale = sorted(names), []
+    for language in editions(library, slug):
+        _, edition = load_edition(library, slug, language, terms)
+        states.append(f"{language}(stale)" if edition.stale else language)
+        stale += [stale_problem(edition)] if edition.stale else []
+    return topic, " ".join(states), stale
 
 
 def _checks(problems: list[dict]) -> str:

@@ -151,7 +151,9 @@ class Library:
         found: dict[str, Path] = {}
         for folder in self.dirs("content"):
             for path in sorted(folder.glob("*.md")):
-                if not path.name.startswith(("_", ".")) and path.name.lower() != "readme.md":
+                # <slug>.<language>.md is an edition of <slug> (editions.py), not a topic
+                if not path.name.startswith(("_", ".")) and path.name.lower() != "readme.md" \
+                        and "." not in path.stem:
                     found.setdefault(path.stem, path)
         return dict(sorted(found.items()))
 

@@ -93,6 +93,9 @@ class Source(Strict):
     url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s\"'<>]+$",
                                           max_length=300)] | None = None
     year: Annotated[int, Field(ge=1900, le=2100)] | None = None
+    # Only in these editions (e.g. ["en-US"]); all when absent.
+    editions: Annotated[list[Annotated[str, StringConstraints(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]], Field(min_length=1)] | None = None
 
 
 class Urgent(Strict):
@@ -101,6 +104,13 @@ class Urgent(Strict):
     heading: Text = "Get help now"
     intro: Text | None = None
     signs: Annotated[list[Text], Field(min_length=1, max_length=8)]
+
+
+class AdaptedFrom(Strict):
+    """The edition (language) and version a derived edition was adapted from."""
+
+    language: Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+    version: Annotated[str, StringConstraints(pattern=r"^\d+(\.\d+){0,2}$")]
 
 
 class TopicMeta(Strict):
@@ -122,6 +132,10 @@ class TopicMeta(Strict):
     urgent: Urgent
     sources: Annotated[list[Source], Field(min_length=1)]
     keywords: list[Text] = []
+    # The language this file is written in (en-GB when absent); see editions.py.
+    language: Annotated[str, StringConstraints(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] | None = None
+    adapted_from: AdaptedFrom | None = None
 
     def budget(self, paper: str = "a4", variant: str = "standard") -> int:
         """The page budget: `pages` is for A4 and Letter; large print defaults to twice

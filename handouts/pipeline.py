@@ -22,9 +22,10 @@ from typing import Literal
 from . import __version__, record
 from . import cache as caches
 from .compose import compose_booklet, compose_leaflet
+from .editions import Edition, load_edition, load_terms, stale_problem
 from .errors import BudgetError, HandoutsError, Problem, UsageError
 from .library import Library
-from .load import load_booklet, load_clinic, load_topic, load_topics
+from .load import load_booklet, load_clinic
 from .models import (
     IMPOSE_SHEETS,
     PAPERS,
@@ -58,6 +59,7 @@ class Job:
     audience: str | None = None
     impose: bool = False              # also saddle-stitch sheets (booklets)
     options: PrintOptions = field(default_factory=PrintOptions)
+    lang: str | None = None           # the edition; None: the clinic's language
 
     @property
     def slug(self) -> str:
@@ -72,7 +74,9 @@ class Job:
         """The output's path without `.pdf`, relative to the output folder (paper set)."""
         prefix = "booklet-" if self.kind == "booklet" else ""
         large = "-large" if self.variant == "large" else ""
-        return f"{self.clinic}/{prefix}{self.slug}-{self.paper}{large}{self.options.suffix()}"
+        lang = f"-{self.lang}" if self.lang else ""
+        return (f"{self.clinic}/{prefix}{self.slug}-{self.paper}{large}{lang}"
+                f"{self.options.suffix()}")
 
     def outputs(self) -> list[str]:
         """The files this job writes, relative to the output folder."""
@@ -205,8 +209,8 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
              today: dt.date) -> Output:
     if len(job.topics) != 1:
         raise UsageError("a leaflet has exactly one topic")
-    topic = load_topic(library.topic_path(job.topics[0]))
-    problems = governance(topic, profile, today)
+    topic, edition = load_edition(library, job.topics[0], _language(job, profile))
+    problems = governance(topic, profile, today) + edition_problems([edition])
     composed, document, step = _fit(job, library, topic, profile, renderer, today)
     output = _finish(job, composed, document, renderer, problems, step)
     output.review_by = topic.meta.next_review
@@ -224,7 +228,7 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
     """
     def compose(step):
         return compose_leaflet(library, topic, profile, job.paper, job.variant, step, today,
-                               job.options)
+                               job.options, _language(job, profile))
 
     first = compose(0)
     key = _layout_key(first, renderer.version)
@@ -269,11 +273,13 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
         raise UsageError("--impose is for an office printer and --bleed/--marks for a print "
                          "shop; choose one")
     spec = booklet_spec(job, library)
-    topics = load_topics(library, spec.topics)   # every broken topic reported at once
+    topics, found = _booklet_topics(library, spec.topics, _language(job, profile))
     problems = [p for topic in topics for p in governance(topic, profile, today)]
+    problems += edition_problems(found)
     for compact in (False, True):
         composed = compose_booklet(library, spec, job.slug, topics, profile, job.paper,
-                                   job.variant, job.options, today, compact=compact)
+                                   job.variant, job.options, today, compact=compact,
+                                   language=_language(job, profile))
         document, fetcher, messages = renderer.render(composed,
                                                       pdf_variant=job.options.pdf_variant)
         composed.warnings += _render_problems(fetcher, messages, None)
@@ -318,6 +324,32 @@ def booklet_spec(job: Job, library: Library) -> BookletSpec:
         raise UsageError("name the booklet's topics", hint="see `handouts list`")
     return BookletSpec(title=job.title, topics=list(job.topics),
                        **({"audience": job.audience} if job.audience else {}))
+
+
+def _language(job: Job, profile: ClinicProfile) -> str:
+    return job.lang or profile.clinic.language
+
+
+def _booklet_topics(library: Library, slugs, language: str):
+    """Every topic of a booklet in one edition; every broken one reported at once."""
+    topics, found, problems = [], [], []
+    terms = load_terms(library)
+    for slug in slugs:
+        try:
+            topic, edition = load_edition(library, slug, language, terms)
+        except HandoutsError as error:
+            problems.extend(error.problems)
+            continue
+        topics.append(topic)
+        found.append(edition)
+    if problems:
+        raise HandoutsError(problems=problems)
+    return topics, found
+
+
+def edition_problems(found: list[Edition]) -> list[Problem]:
+    """A problem for each derived edition whose source has moved on."""
+    return [stale_problem(edition) for edition in found if edition.stale]
 
 
 def governance(topic: Topic, profile: ClinicProfile, today: dt.date) -> list[Problem]:

@@ -21,7 +21,7 @@ PACKAGE = ROOT / "handouts"
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
     "errors", "models", "engine", "fonts", "readability", "record", "finish", "cache",
-    "library", "svg", "load", "markup", "qr", "compose", "render", "images", "pipeline",
+    "library", "svg", "load", "editions", "markup", "qr", "compose", "render", "images", "pipeline",
     "build", "batch", "check", "inventory", "scaffold", "serve", "cli", "__main__",
 ]
 

@@ -1,0 +1,232 @@
+"""Editions: one topic in the reader's region and language.
+
+A topic is written once, in its own language (`language:` in the front matter,
+en-GB by default). Where the regions of that language differ by a word or a phrase
+(paracetamol / acetaminophen, A&E / the emergency room), the text says
+`{{ term.KEY }}` (or `{{ Term.KEY }}` for a capitalised first letter) and the
+library's `content/terms.toml` gives each edition's wording; sources may carry
+`editions: [...]` to print in some editions only. So the en-GB and en-US editions
+are one file, and nothing has to be kept in step by hand.
+
+Where the words differ by more than terms (a translation, or a regional edition
+that is rewritten), the edition is its own file beside the topic,
+`content/<slug>.<language>.md`, whose front matter says what it was adapted from:
+`adapted_from: {language: en-GB, version: "2.0"}`. When the source's version moves
+on, the edition is stale: `check`, `list` and `build` say so (an error with
+`--strict`).
+
+Which edition a document prints: the job's language (`--lang`), else the clinic's.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+from pydantic import ValidationError as PydanticError
+
+from . import record
+from .errors import Problem, UsageError, ValidationError
+from .library import Library
+from .load import load_topic, read_text
+from .models import Strict, Text, Topic
+
+TERMS_FILE = "terms.toml"
+DEFAULT_LANGUAGE = "en-GB"
+_TERM = re.compile(r"\{\{\s*(?P<case>[Tt])erm\.(?P<key>[A-Za-z0-9_]*)\s*\}\}")
+_KEY = re.compile(r"[a-z0-9_]{1,60}")
+
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
+
+
+class Terms(Strict):
+    """`content/terms.toml`: each key's wording per edition language."""
+
+    terms: Annotated[dict[str, dict[Language, Text]], Field(max_length=2000)] = {}
+
+
+@dataclass(frozen=True)
+class Edition:
+    """One edition of a topic: which file, in which language, and how current."""
+
+    slug: str
+    language: str
+    path: Path
+    derived: bool = False          # its own file (adapted or translated)
+    source_version: str | None = None   # the version it was adapted from
+    current_version: str | None = None  # the source's version now
+
+    @property
+    def stale(self) -> bool:
+        """True when the source has moved on since this edition was adapted."""
+        return self.derived and self.source_version != self.current_version
+
+
+def load_terms(library: Library) -> dict[str, dict[str, str]]:
+    """Every term of every layer's terms.toml; a library's wording wins over the bundled."""
+    merged: dict[str, dict[str, str]] = {}
+    for folder in reversed(library.search_dirs("content")):
+        path = folder / TERMS_FILE
+        if not path.is_file():
+            record.missed(path)
+            continue
+        data = load_terms_file(path)
+        for key, wording in data.items():
+            merged.setdefault(key, {}).update(wording)
+    return merged
+
+
+def load_terms_file(path: Path) -> dict[str, dict[str, str]]:
+    """Read and validate one terms file (tables of language = wording)."""
+    import tomllib  # noqa: PLC0415
+
+    text = read_text(path, 256 * 1024)
+    try:
+        raw = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        raise ValidationError(f"not valid TOML: {error}", file=path,
+                              hint="each term is a table: [key] then en-GB = \"...\"") from None
+    problems = [Problem(f"term key {key!r} must be lower-case letters, digits and "
+                        "underscores", file=path, field=key, code="invalid")
+                for key in raw if not _KEY.fullmatch(key)]
+    try:
+        model = Terms.model_validate({"terms": raw})
+    except PydanticError as error:
+        problems += [Problem(e["msg"].removeprefix("Value error, "), file=path,
+                             field=".".join(str(p) for p in e["loc"][1:]),
+                             code=e["type"]) for e in error.errors(include_url=False)]
+        raise ValidationError(problems=problems) from None
+    if problems:
+        raise ValidationError(problems=problems)
+    return model.terms
+
+
+def editions(library: Library, slug: str) -> dict[str, Path]:
+    """The derived editions of a topic (`<slug>.<language>.md`), by language."""
+    found: dict[str, Path] = {}
+    for folder in library.dirs("content"):
+        for path in sorted(folder.glob(f"{slug}.*.md")):
+            language = path.name[len(slug) + 1:-3]
+            if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", language):
+                found.setdefault(language, path)
+    return found
+
+
+def topic_language(topic: Topic) -> str:
+    """The language a topic file is written in."""
+    return topic.meta.language or DEFAULT_LANGUAGE
+
+
+def load_edition(library: Library, slug: str, language: str | None = None,
+                 terms: dict | None = None) -> tuple[Topic, Edition]:
+    """The topic `slug` as printed for `language` (default: the topic's own).
+
+    A derived edition file wins; else the topic itself, if it is written in the same
+    language (its regions told apart by terms). Anything else is a UsageError naming
+    the editions there are.
+    """
+    base_path = library.topic_path(slug)
+    derived = editions(library, slug)
+    if language and language in derived:
+        base = load_topic(base_path)
+        topic = load_topic(derived[language])
+        source = topic.meta.adapted_from
+        edition = Edition(slug, language, derived[language], True,
+                          source.version if source else None, base.meta.version)
+    else:
+        topic = load_topic(base_path)
+        own = topic_language(topic)
+        language = language or own
+        if _primary(language) != _primary(own):
+            have = ", ".join(sorted({own, *derived, *_regions(topic, terms, library)}))
+            raise UsageError(f"topic {slug!r} has no {language} edition",
+                             hint=f"editions: {have}; add content/{slug}.{language}.md "
+                                  f"with adapted_from, or choose another --lang")
+        edition = Edition(slug, language, base_path)
+    return localise(topic, language, library if terms is None else terms), edition
+
+
+def localise(topic: Topic, language: str, terms) -> Topic:
+    """The topic with its terms in `language`'s wording and only that edition's sources.
+
+    `terms` is the terms table, or the Library to read it from when a topic uses any.
+    """
+    uses_terms = _TERM.search(topic.body) or _TERM.search(topic.meta.model_dump_json())
+    sources = [s for s in topic.meta.sources if not s.editions or language in s.editions]
+    if not uses_terms and len(sources) == len(topic.meta.sources):
+        return topic
+    table = terms if isinstance(terms, dict) else (load_terms(terms) if uses_terms else {})
+    problems: list[Problem] = []
+
+    def fill(value: str, field: str | None = None, line: int | None = None) -> str:
+        def one(match: re.Match) -> str:
+            key = match.group("key")
+            wording = table.get(key, {})
+            word = wording.get(language) or wording.get(_fallback(language, wording))
+            if word is None:
+                where = line if line is not None else _line_in_file(topic, match.group(0))
+                problems.append(Problem(
+                    f"term {key!r} has no {language} wording" if key in table else
+                    f"unknown term {key!r}", file=topic.path, line=where, field=field,
+                    code="unknown-term",
+                    hint=f"add [{key}] with {language} = \"...\" to content/{TERMS_FILE}"))
+                return match.group(0)
+            return word[:1].upper() + word[1:] if match.group("case") == "T" else word
+        return _TERM.sub(one, value)
+
+    body = "\n".join(fill(row, line=topic.body_line + n)
+                     for n, row in enumerate(topic.body.split("\n")))
+    meta = _fill_strings(topic.meta.model_dump(), fill)
+    meta["sources"] = [s for s in meta["sources"]
+                       if not s.get("editions") or language in s["editions"]]
+    if problems:
+        raise ValidationError(problems=problems)
+    return topic.model_copy(update={"meta": type(topic.meta).model_validate(meta),
+                                    "body": body})
+
+
+def _fill_strings(value, fill, field: str = ""):
+    if isinstance(value, str):
+        return fill(value, field or None)
+    if isinstance(value, dict):
+        return {k: _fill_strings(v, fill, f"{field}.{k}".lstrip(".")) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fill_strings(v, fill, f"{field}.{i}") for i, v in enumerate(value)]
+    return value
+
+
+def _line_in_file(topic: Topic, snippet: str) -> int | None:
+    try:
+        text = topic.path.read_text("utf-8", errors="replace")
+    except OSError:
+        return None
+    index = text.find(snippet)
+    return text.count("\n", 0, index) + 1 if index >= 0 else None
+
+
+def _primary(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
+def _fallback(language: str, wording: dict[str, str]) -> str | None:
+    """Another edition of the same language with this wording (en -> en-GB)."""
+    return next((k for k in sorted(wording) if _primary(k) == _primary(language)), None)
+
+
+def _regions(topic: Topic, terms, library: Library) -> set[str]:
+    table = terms if isinstance(terms, dict) else {}
+    return {lang for wording in table.values() for lang in wording
+            if _primary(lang) == _primary(topic_language(topic))}
+
+
+def stale_problem(edition: Edition) -> Problem:
+    """The problem of a derived edition whose source has moved on."""
+    return Problem(f"the {edition.language} edition was adapted from version "
+                   f"{edition.source_version} of the topic, which is now at version "
+                   f"{edition.current_version}", file=edition.path, field="adapted_from",
+                   code="stale-edition",
+                   hint="bring the edition up to date, then set adapted_from.version to "
+                        f"\"{edition.current_version}\"")
