@@ -28,6 +28,7 @@ class BuildResult:
     seconds: float
     status: str = "built"          # built / up-to-date / failed
     warnings: list[Problem] = field(default_factory=list)
+    sheets: bool = False           # print sheets (an imposed booklet, cards): `pages` are sides
 
     def as_dict(self) -> dict:
         """JSON-friendly form."""
@@ -62,7 +63,7 @@ def write_output(output: Output, out: Path, started: float) -> list[BuildResult]
             name=name.removesuffix(".pdf"), path=path,
             pages=output.pages if index == 0 else output.sheet_sides,
             sha256=sha256(data).hexdigest(), seconds=time.perf_counter() - started,
-            warnings=output.problems if index == 0 else []))
+            warnings=output.problems if index == 0 else [], sheets=index > 0))
     return results
 
 
@@ -94,14 +95,15 @@ def build(topics: list[str], clinic: str, paper: str | None = None,
         started = time.perf_counter()
         job = Job("leaflet", clinic, (slug,), paper, variant, options=options, lang=lang)
         try:
-            [result] = write_output(produce(job, library, renderer, strict=strict,
-                                            today=today), out, started)
+            written = write_output(produce(job, library, renderer, strict=strict,
+                                           today=today), out, started)
         except HandoutsError as error:
             errors.append(error)
             continue
-        results.append(result)
-        if on_result:
-            on_result(result)
+        results += written   # a card topic writes the card and its print sheets
+        for result in written:
+            if on_result:
+                on_result(result)
     if len(errors) == 1:
         raise errors[0]
     if errors:

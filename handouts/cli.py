@@ -41,7 +41,7 @@ def _output_flags(function):
 
 
 def _after(result, png: bool, open_: bool) -> None:
-    if png and not result.name.endswith("-imposed"):
+    if png and not result.sheets:
         from .images import write_pngs  # noqa: PLC0415
 
         for path in write_pngs(result.path):
@@ -169,8 +169,9 @@ def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as
     def show(result):
         _report(result.warnings)
         if not as_json and not state.quiet:
+            unit = "sheet side" if result.sheets else "page"
             click.echo(f"wrote {_show(result.path)} ({result.pages} "
-                       f"page{'s' if result.pages != 1 else ''})")
+                       f"{unit}{'s' if result.pages != 1 else ''})")
         _after(result, png, open_)
 
     if all_topics:
@@ -233,7 +234,7 @@ def booklet(state, topics, name, title, audience, clinic, paper, large_print, im
         _report(result.warnings)
         if not as_json and not state.quiet:
             click.echo(f"wrote {_show(result.path)} ({result.pages} "
-                       f"{'sheet sides' if result.name.endswith('-imposed') else 'pages'})")
+                       f"{'sheet sides' if result.sheets else 'pages'})")
         _after(result, png, open_ and result is results[0])
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -23,7 +24,7 @@ from .errors import ValidationError
 from .fonts import font_face_css
 from .library import Library
 from .markup import URGENT_MARKER, MarkupResult, render_body
-from .models import PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
+from .models import CARD_MM, PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
 from .qr import qr_svg, topic_url
 
 
@@ -133,17 +134,19 @@ def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: s
         names.append("small-page.css")
     if variant == "large":
         names.append("large-print.css")
-    sheets = []
-    for name in names:
-        path = library.find("styles", name)   # recorded, with the layers it passed over
-        if path is None:
-            raise ValidationError(f"stylesheet styles/{name} not found in the library or "
-                                  "the bundled defaults", hint="reinstall handouts or "
-                                  "restore the file")
-        sheets.append(path)
+    sheets = [_style(library, name) for name in names]
     if profile.stylesheet:
         sheets.append(profile.stylesheet)
     return sheets
+
+
+def _style(library: Library, name: str) -> Path:
+    path = library.find("styles", name)   # recorded, with the layers it passed over
+    if path is None:
+        raise ValidationError(f"stylesheet styles/{name} not found in the library or "
+                              "the bundled defaults", hint="reinstall handouts or "
+                              "restore the file")
+    return path
 
 
 def sign_columns(signs: list[str]) -> list[list[str]]:
@@ -221,6 +224,77 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
     return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="leaflet",
                     budget=topic.meta.budget(paper, variant), warnings=list(result.problems),
                     bodies={topic.slug: result}, roots=roots)
+
+
+def card_sheet(paper: str) -> dict:
+    """Where each card and crop mark goes on a sheet of `paper` (millimetres).
+
+    The cards are centred, touching one another, so one cut separates two cards;
+    each back sits behind its front when the sheet is printed on both sides with
+    a long-edge flip (its column mirrored). Crop marks sit 2 mm outside the cards.
+    """
+    size = PAPER_SIZES[paper]
+    columns, rows = size.cards
+    width, height = CARD_MM
+    sheet_w, sheet_h = size.width / 72 * 25.4, size.height / 72 * 25.4
+    left, top = (sheet_w - columns * width) / 2, (sheet_h - rows * height) / 2
+    front = [{"x": round(left + c * width, 2), "y": round(top + r * height, 2), "card": (c, r)}
+             for r in range(rows) for c in range(columns)]
+    back = [{"x": round(left + (columns - 1 - c) * width, 2), "y": round(top + r * height, 2),
+             "card": (c, r)} for r in range(rows) for c in range(columns)]
+    offset, length, thick = 2.0, 5.0, 0.25
+    marks = []
+    for c in range(columns + 1):   # vertical cuts: marks above and below the cards
+        x = round(left + c * width - thick / 2, 2)
+        marks += [{"x": x, "y": round(top - offset - length, 2), "w": thick, "h": length},
+                  {"x": x, "y": round(top + rows * height + offset, 2), "w": thick,
+                   "h": length}]
+    for r in range(rows + 1):      # horizontal cuts: marks left and right
+        y = round(top + r * height - thick / 2, 2)
+        marks += [{"x": round(left - offset - length, 2), "y": y, "w": length, "h": thick},
+                  {"x": round(left + columns * width + offset, 2), "y": y, "w": length,
+                   "h": thick}]
+    return {"paper": paper, "sides": [{"name": "front", "slots": front},
+                                      {"name": "back", "slots": back}], "marks": marks}
+
+
+def compose_card(library: Library, topic: Topic, profile: ClinicProfile,
+                 today: dt.date | None = None, language: str | None = None,
+                 sheet_paper: str | None = None) -> Composed:
+    """A wallet card: its `## Front` and `## Back` sections, and the clinic's numbers on
+    the back; with `sheet_paper`, sheets of cards for printing on both sides."""
+    today = today or dt.date.today()
+    sides = _card_sides(topic)
+    front, back = (render_body(topic.model_copy(update={"body": text, "body_line": line}),
+                               profile, library.dirs("content")) for text, line in sides)
+    names = ["base.css", "card.css"] + ([f"card-sheet-{sheet_paper}.css"] if sheet_paper
+                                        else [])
+    sheets = [_style(library, name) for name in names]
+    if profile.stylesheet:
+        sheets.append(profile.stylesheet)
+    context = _context(library, profile, sheet_paper or "card", "standard", [topic], today,
+                       language)
+    context.update(topic=topic.meta, slug=topic.slug, front_html=Markup(front.html),
+                   back_html=Markup(back.html),
+                   sheet=card_sheet(sheet_paper) if sheet_paper else None)
+    html = environment(library).get_template("card.html.j2").render(context)
+    return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="card",
+                    budget=None if sheet_paper else 2,
+                    warnings=list(front.problems) + list(back.problems),
+                    bodies={topic.slug: front}, roots=library.asset_roots())
+
+
+def _card_sides(topic: Topic) -> list[tuple[str, int]]:
+    """The text under `## Front` and under `## Back`, each with the line it starts on."""
+    lines = topic.body.split("\n")
+    heads = [i for i, row in enumerate(lines) if re.fullmatch(r"##\s+(Front|Back)\s*", row)]
+    names = [lines[i].split()[1] for i in heads]
+    if names != ["Front", "Back"]:
+        raise ValidationError("a card has two sections, `## Front` then `## Back`",
+                              file=topic.path, line=topic.body_line, field="layout",
+                              hint="put the words for each side of the card under them")
+    return [("\n".join(lines[start + 1:end]), topic.body_line + start + 1)
+            for start, end in ((heads[0], heads[1]), (heads[1], len(lines)))]
 
 
 @dataclass

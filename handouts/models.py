@@ -28,12 +28,13 @@ class PaperSize:
     height: float
     small: bool = False       # one column, small-page.css, a one-page topic is a card
     sheet: str | None = None  # the paper two of these pages are imposed on, side by side
+    cards: tuple[int, int] | None = None   # wallet cards per sheet: columns, rows
 
 
 # Every fact about paper sizes. A new paper is a row here and its stylesheet.
 PAPER_SIZES = {
-    "a4": PaperSize("A4", 595.28, 841.89),
-    "letter": PaperSize("Letter", 612.0, 792.0),
+    "a4": PaperSize("A4", 595.28, 841.89, cards=(2, 5)),
+    "letter": PaperSize("Letter", 612.0, 792.0, cards=(2, 4)),
     "a5": PaperSize("A5", 419.53, 595.28, small=True, sheet="a4"),
     "half-letter": PaperSize("Half Letter", 396.0, 612.0, small=True, sheet="letter"),
 }
@@ -41,6 +42,8 @@ PAPERS = tuple(PAPER_SIZES)
 Paper = Literal[PAPERS]
 # Sheets a booklet page size is imposed on (two pages side by side, landscape).
 IMPOSE_SHEETS = {name: size.sheet for name, size in PAPER_SIZES.items() if size.sheet}
+# The wallet card (85 x 55 mm, front and back); its print sheets use `cards` above.
+CARD_MM = (85.0, 55.0)
 VARIANTS = ("standard", "large")
 Variant = Literal[VARIANTS]
 
@@ -120,7 +123,7 @@ class TopicMeta(Strict):
     subtitle: Text = "Information for patients and carers"
     summary: Text
     main_message: LongText
-    layout: Literal["leaflet", "checklist"] = "leaflet"
+    layout: Literal["leaflet", "checklist", "card"] = "leaflet"
     pages: Annotated[int, Field(ge=1, le=40)]
     pages_large: Annotated[int, Field(ge=1, le=80)] | None = None  # default: twice `pages`
     columns: Literal[1, 2] = 1
@@ -142,6 +145,8 @@ class TopicMeta(Strict):
         that. A5 and half Letter have half the area, and a masthead and footer on more
         pages: a one-page topic must fit both sides of one card (2 pages), a longer
         one may take twice its pages plus one."""
+        if self.layout == "card":
+            return 2   # front and back, whatever the paper
         pages = (self.pages_large or self.pages * 2) if variant == "large" else self.pages
         if PAPER_SIZES[paper].small:
             return 2 if pages == 1 else pages * 2 + 1

@@ -21,13 +21,14 @@ from typing import Literal
 
 from . import __version__, record
 from . import cache as caches
-from .compose import compose_booklet, compose_leaflet
+from .compose import compose_booklet, compose_card, compose_leaflet
 from .editions import Edition, load_edition, load_terms, stale_problem
 from .errors import BudgetError, HandoutsError, Problem, UsageError
 from .library import Library
 from .load import load_booklet, load_clinic
 from .models import (
     IMPOSE_SHEETS,
+    PAPER_SIZES,
     PAPERS,
     VARIANTS,
     BookletSpec,
@@ -42,14 +43,14 @@ log = logging.getLogger(__name__)
 # Tighter spacing steps tried when a topic is over its page budget (CSS classes
 # density-1 to density-3); every step keeps body text at its minimum size.
 DENSITY_STEPS = 4
-KINDS = ("leaflet", "booklet")
+KINDS = ("leaflet", "booklet", "card")
 
 
 @dataclass(frozen=True)
 class Job:
     """A frozen description of one output: what to make, for whom, on what paper."""
 
-    kind: Literal["leaflet", "booklet"]
+    kind: Literal["leaflet", "booklet", "card"]   # a leaflet job of a card topic makes a card
     clinic: str
     topics: tuple[str, ...] = ()
     paper: str | None = None          # None: the clinic's own paper
@@ -64,7 +65,7 @@ class Job:
     @property
     def slug(self) -> str:
         """The topic, or the booklet's name (declared, or made from its title)."""
-        if self.kind == "leaflet":
+        if self.kind != "booklet":
             return self.topics[0]
         return self.booklet or re.sub(r"[^a-z0-9]+", "-", (self.title or "").lower()
                                       ).strip("-")[:60] or "booklet"
@@ -80,6 +81,10 @@ class Job:
 
     def outputs(self) -> list[str]:
         """The files this job writes, relative to the output folder."""
+        if self.kind == "card":   # the card itself, and sheets of cards on the paper
+            lang = f"-{self.lang}" if self.lang else ""
+            return [f"{self.clinic}/{self.slug}{lang}.pdf",
+                    f"{self.clinic}/{self.slug}-sheets-{card_paper(self.paper)}{lang}.pdf"]
         return [f"{self.id}.pdf"] + ([f"{self.id}-imposed.pdf"] if self.impose else [])
 
     def describe(self) -> str:
@@ -97,7 +102,7 @@ class Output:
     pages: int
     problems: list[Problem]           # warnings (errors are raised)
     inputs: dict[str, str]            # every file read -> sha256 (or record.MISSING)
-    imposed: bytes | None = None      # saddle-stitch sheets, for `impose`
+    sheets: bytes | None = None       # print sheets: an imposed booklet, or cards
     sheet_sides: int = 0
     document: object = None           # WeasyPrint's laid-out document
     composed: Composed | None = None
@@ -112,7 +117,7 @@ class Output:
     def files(self) -> dict[str, bytes]:
         """Each output file (relative name) with its bytes."""
         names = self.job.outputs()
-        return dict(zip(names, [self.pdf] + ([self.imposed] if self.imposed else []),
+        return dict(zip(names, [self.pdf] + ([self.sheets] if self.sheets else []),
                         strict=True))
 
 
@@ -188,17 +193,18 @@ def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
     check_choice(job.variant, VARIANTS, "variant")
     renderer = renderer or Renderer(library.asset_roots())
     today = today or dt.date.today()
+    requested = job
     with record.recording() as reads, time_limit(renderer.time_limit):
         profile = load_clinic(library.clinic_folder(job.clinic), library)
         job = replace(job, paper=check_choice(job.paper or profile.clinic.paper, PAPERS,
                                               "paper size"))
-        if job.kind == "leaflet":
-            output = _leaflet(job, library, profile, renderer, today)
-        else:
+        if job.kind == "booklet":
             output = _booklet(job, library, profile, renderer, today)
+        else:   # a leaflet, or a card (the topic's layout decides)
+            output = _leaflet(job, library, profile, renderer, today)
         for path in renderer.font_files():
             record.read(path)
-    output.inputs = reads.fingerprint(record.memo_sha256) | fixed_inputs(job)
+    output.inputs = reads.fingerprint(record.memo_sha256) | fixed_inputs(requested)
     output.inputs["(review)"] = _review_state(output.review_by, today)
     if strict and output.problems:
         raise HandoutsError(problems=[p.as_error() for p in output.problems])
@@ -211,6 +217,9 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
         raise UsageError("a leaflet has exactly one topic")
     topic, edition = load_edition(library, job.topics[0], _language(job, profile))
     problems = governance(topic, profile, today) + edition_problems([edition])
+    if topic.meta.layout == "card":
+        return _card(replace(job, kind="card"), library, topic, profile, renderer, today,
+                     problems)
     composed, document, step = _fit(job, library, topic, profile, renderer, today)
     output = _finish(job, composed, document, renderer, problems, step)
     output.review_by = topic.meta.next_review
@@ -263,6 +272,39 @@ def _over_budget(job: Job, topic: Topic, budget: int, pages: int, fill: float) -
         hint="shorten the text, or raise `pages:` in the front matter")
 
 
+def card_paper(paper: str | None) -> str:
+    """The paper a card's print sheets use: the job's, or the one its pages impose on."""
+    size = PAPER_SIZES.get(paper or "a4", PAPER_SIZES["a4"])
+    return paper if size.cards else size.sheet or "a4"
+
+
+def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, renderer,
+          today: dt.date, problems: list[Problem]) -> Output:
+    """A wallet card: two 85 x 55 mm pages, and sheets of cards with crop marks."""
+    language = _language(job, profile)
+    if job.variant == "large":
+        problems = problems + [Problem(
+            "a wallet card has one size: the large-print version is the standard card",
+            file=topic.path, field="layout", code="card-variant",
+            hint="give large-print readers the topic's leaflet as well")]
+    composed = compose_card(library, topic, profile, today, language)
+    document, fetcher, messages = renderer.render(composed, pdf_variant=job.options.pdf_variant)
+    composed.warnings += _render_problems(fetcher, messages, topic.path)
+    if len(document.pages) != 2:
+        raise BudgetError(f"the card {topic.slug!r} takes {len(document.pages)} pages "
+                          f"{job.describe()}; it has a front and a back", file=topic.path,
+                          field="pages", code="page-budget",
+                          hint="shorten the text under `## Front` or `## Back`")
+    output = _finish(job, composed, document, renderer, problems, 0)
+    sheet = compose_card(library, topic, profile, today, language, card_paper(job.paper))
+    sheet_document, _, _ = renderer.render(sheet, pdf_variant=job.options.pdf_variant)
+    output.sheets = renderer.write(sheet_document, identifier=_identifier(sheet),
+                                   pdf_variant=job.options.pdf_variant)
+    output.sheet_sides = len(sheet_document.pages)
+    output.review_by = topic.meta.next_review
+    return output
+
+
 def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
              today: dt.date) -> Output:
     if job.impose and job.paper not in IMPOSE_SHEETS:
@@ -298,7 +340,7 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
     if job.impose:
         from .finish import impose, saddle_stitch_order  # noqa: PLC0415
 
-        output.imposed = impose(output.pdf, IMPOSE_SHEETS[job.paper])
+        output.sheets = impose(output.pdf, IMPOSE_SHEETS[job.paper])
         output.sheet_sides = len(saddle_stitch_order(output.pages)[1])
     return output
 

@@ -154,3 +154,70 @@ def test_the_same_library_in_two_places_gives_the_same_bytes(tmp_path, renderer,
         job = Job("leaflet", "riverside-oncology", ("injection-care-checklist",))
         pdfs.append(produce(job, Library(root), renderer).pdf)
     assert pdfs[0] == pdfs[1]
+
+
+CARD = topic_text("""
+    ## Front
+
+    Show this card to your dentist before any dental treatment.
+
+    ## Back
+
+    Name: ____
+
+    Start date: ____
+    """, title="Jaw care reminder").replace("pages: 2", "pages: 2\nlayout: card")
+
+
+def _words(pdf: Path, page: int) -> list[tuple[str, float, float]]:
+    """Each word on a page with the centre of its box, in millimetres from the top left."""
+    import re
+    import subprocess
+
+    out = subprocess.run(["pdftotext", "-bbox", "-f", str(page), "-l", str(page), str(pdf),
+                          "-"], capture_output=True, text=True, check=True).stdout
+    found = []
+    for x0, y0, x1, y1, word in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)',
+            out):
+        found.append((word, (float(x0) + float(x1)) / 2 * 25.4 / 72,
+                      (float(y0) + float(y1)) / 2 * 25.4 / 72))
+    return found
+
+
+@pytest.mark.parametrize("clinic, paper, cards", [("riverside-oncology", "a4", 10),
+                                                  ("lakeside-spine", "letter", 8)])
+def test_a_card_and_its_sheets_with_each_back_behind_its_front(make_library, renderer,
+                                                               tmp_path, clinic, paper, cards):
+    from pypdf import PdfReader
+
+    from handouts.compose import card_sheet
+
+    library = make_library({"jaw-card": CARD}, clinics=[clinic])
+    output = produce(Job("leaflet", clinic, ("jaw-card",)), library, renderer)
+    assert output.job.kind == "card" and output.job.outputs() == [
+        f"{clinic}/jaw-card.pdf", f"{clinic}/jaw-card-sheets-{paper}.pdf"]
+    card, sheets = tmp_path / "card.pdf", tmp_path / "sheets.pdf"
+    card.write_bytes(output.pdf)
+    sheets.write_bytes(output.sheets)
+    pages = PdfReader(card).pages
+    assert len(pages) == 2
+    for page in pages:   # 85 x 55 mm
+        assert (round(float(page.mediabox.width) * 25.4 / 72),
+                round(float(page.mediabox.height) * 25.4 / 72)) == (85, 55)
+    phone = library.clinic_folder(clinic).joinpath("clinic.toml").read_text().split(
+        'urgent_phone = "')[1].split('"')[0]
+    layout = card_sheet(paper)
+    for page, side, word in ((1, layout["sides"][0], "dentist"),
+                             (2, layout["sides"][1], phone.split()[-1])):
+        where = [(x, y) for w, x, y in _words(sheets, page) if word in w]
+        assert len(where) == len(side["slots"]) == cards
+        for slot in side["slots"]:
+            assert any(slot["x"] + 5 <= x <= slot["x"] + 80 and slot["y"] + 5 <= y <= slot["y"] + 50
+                       for x, y in where), (page, slot)
+    fronts = {s["card"]: s for s in layout["sides"][0]["slots"]}
+    width = {"a4": 210, "letter": 215.9}[paper]
+    for back in layout["sides"][1]["slots"]:   # long-edge flip: mirrored left to right
+        front = fronts[back["card"]]
+        assert back["y"] == front["y"]
+        assert abs((back["x"] + 85) - (width - front["x"])) < 0.05
