@@ -199,11 +199,36 @@ def parse_shard(value: str | None) -> tuple[int, int]:
 _WORKER: dict = {}
 
 
-def _worker_init(time_limit: float | None | str) -> None:
+def _worker_init(time_limit: float | None | str, parent: int | None = None) -> None:
     from .render import Renderer  # noqa: PLC0415
 
     _WORKER["renderer"] = Renderer(time_limit=time_limit)
+    if parent is not None:
+        import signal  # noqa: PLC0415
+
+        # Ctrl-C reaches the whole process group: the batch decides, and a worker
+        # finishes the job it has (the batch records it) rather than dying mid-way.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _exit_with(parent)
     _WORKER["libraries"] = {}
+
+
+def _exit_with(parent: int) -> None:
+    """End this worker when the batch that started it is gone (even after kill -9), so no
+    worker, forkserver or resource tracker is left holding the caller's pipes."""
+    import threading  # noqa: PLC0415
+
+    def watch():
+        while True:
+            time.sleep(0.5)
+            try:
+                os.kill(parent, 0)
+            except ProcessLookupError:
+                os._exit(1)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="handouts-parent-watch", daemon=True).start()
 
 
 def run_job(job: Job, root: str | None, out: str) -> JobResult:
@@ -359,24 +384,49 @@ def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int 
 
 
 def _run_pool(pending, workers, root, out, time_limit, record) -> None:
+    """Run jobs on worker processes, at most one queued per worker beyond those running.
+
+    Handing out jobs a few at a time means that Ctrl-C stops the batch quickly: no
+    more jobs start, the ones running finish and are recorded, then the interrupt
+    goes on (the CLI exits 130).
+    """
     import multiprocessing  # noqa: PLC0415
-    from concurrent.futures import ProcessPoolExecutor, as_completed  # noqa: PLC0415
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # noqa: PLC0415
     from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
     # forkserver: workers start clean (no parent state) and max_tasks_per_child works.
     # The server imports WeasyPrint once, so each (recycled) worker starts warm.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["handouts.engine", "handouts.render", "handouts.build"])
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
-                             initargs=(time_limit,),
-                             max_tasks_per_child=RECYCLE_AFTER) as pool:
-        futures = {pool.submit(run_job, job, root, out): job for job in pending}
-        for future in as_completed(futures):
-            job = futures[future]
-            try:
-                result = future.result()
-            except BrokenProcessPool as error:
-                result = JobResult(job.id, "failed", error=f"worker process died: {error}")
-            except Exception as error:   # recorded as this job's failure; the rest go on
-                result = JobResult(job.id, "failed", error=f"{type(error).__name__}: {error}")
-            record(job, result)
+    context.set_forkserver_preload(["handouts.engine", "handouts.render", "handouts.pipeline"])
+    queue = list(reversed(pending))
+    running: dict = {}
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+                               initargs=(time_limit, os.getpid()),
+                               max_tasks_per_child=RECYCLE_AFTER)
+    try:
+        while queue or running:
+            while queue and len(running) < 2 * workers:
+                job = queue.pop()
+                running[pool.submit(run_job, job, root, out)] = job
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                job = running.pop(future)
+                record(job, _result_of(future, job, BrokenProcessPool))
+    except KeyboardInterrupt:
+        for future in running:
+            future.cancel()   # queued, not started: never runs
+        for future, job in running.items():
+            if not future.cancelled():
+                record(job, _result_of(future, job, BrokenProcessPool))
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _result_of(future, job: Job, broken) -> JobResult:
+    try:
+        return future.result()
+    except broken as error:
+        return JobResult(job.id, "failed", error=f"worker process died: {error}")
+    except Exception as error:   # recorded as this job's failure; the rest go on
+        return JobResult(job.id, "failed", error=f"{type(error).__name__}: {error}")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .compose import mix
-from .editions import load_edition, load_terms
+from .editions import editions, load_edition, load_terms
 from .errors import HandoutsError, Problem
 from .library import Library
 from .load import load_booklet, load_clinic
@@ -236,17 +236,20 @@ def _editions(library: Library, slug: str, clinics: list[ClinicProfile],
     """The topic in each edition the clinics read (its own if there are no clinics), with
     `language` set to the edition's; stale derived editions are reported."""
     terms = load_terms(library)
-    languages = sorted({c.clinic.language for c in clinics}) or [None]
+    read = sorted({c.clinic.language for c in clinics}) or [None]
+    derived = [lang for lang in editions(library, slug) if lang not in read]
     found = []
-    for language in languages:
+    for language in read + derived:
         try:
             topic, edition = load_edition(library, slug, language, terms)
         except HandoutsError as error:
             report.problems.extend(error.problems)
             continue
+        report.problems.extend(edition_problems([edition]))
+        if language in derived:
+            continue   # no clinic reads it: its state is all that is checked
         found.append(topic.model_copy(update={"meta": topic.meta.model_copy(
             update={"language": edition.language})}))
-        report.problems.extend(edition_problems([edition]))
     return found
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from io import BytesIO
 from pathlib import Path
+
+# PDFium is not thread-safe: two threads rendering at once corrupt each other's state
+# (errors on valid PDFs, then segmentation faults). Every use goes through this lock.
+_PDFIUM = threading.Lock()
 
 
 def pdf_to_pngs(pdf: bytes, dpi: float = 96, first: int = 1, last: int | None = None,
@@ -11,6 +16,11 @@ def pdf_to_pngs(pdf: bytes, dpi: float = 96, first: int = 1, last: int | None = 
     """PNG bytes of pages `first`..`last` (1-based) of a PDF."""
     import pypdfium2 as pdfium  # noqa: PLC0415 - only when images are asked for
 
+    with _PDFIUM:
+        return _render_pages(pdfium, pdf, dpi, first, last, max_width)
+
+
+def _render_pages(pdfium, pdf, dpi, first, last, max_width) -> list[bytes]:
     document = pdfium.PdfDocument(pdf)
     try:
         pages = []

@@ -39,7 +39,6 @@ class Rendered:
     pages: int
     texts: list[str]
     pngs: dict[tuple[int, int], bytes]
-    job: object = None                  # the pipeline Job it was made for (paper resolved)
     inputs: dict = field(default_factory=dict)   # what it read (Output.inputs)
 
 
@@ -112,17 +111,15 @@ class App:
             # The last render of this job is served again while every file it read
             # is unchanged: an edited topic, template or logo shows at once.
             known = self.cache.get(self.latest.get(job, ""))
-            if known is None or not unchanged(known.job, known.inputs):
-                output = produce(job, self.library(), self.renderer)
-                known = self._store(output)
+            if known is None or not unchanged(job, known.inputs):
+                known = self._store(produce(job, self.library(), self.renderer))
             self.latest[job] = known.key
             return known
 
     def _store(self, output) -> Rendered:
         texts = [" ".join(_page_text(page).split()) for page in output.document.pages]
         key = output.sha256[:24]
-        self.cache[key] = Rendered(key, output.pdf, output.pages, texts, {}, output.job,
-                                   output.inputs)
+        self.cache[key] = Rendered(key, output.pdf, output.pages, texts, {}, output.inputs)
         if len(self.cache) > 200:  # bounded: drop the oldest renders
             for old in list(self.cache)[:50]:
                 self.cache.pop(old, None)
@@ -194,7 +191,8 @@ def _options(values, selected) -> str:
 
 def print_desk(app: App, clinic: str | None, paper: str | None, large: bool) -> str:
     """The print desk: every topic as a card for one clinic and paper."""
-    from .load import load_booklet, load_clinic, load_topic  # noqa: PLC0415
+    from .editions import load_edition, load_terms  # noqa: PLC0415
+    from .load import load_booklet, load_clinic  # noqa: PLC0415
 
     library = app.library()
     clinics = library.clinics()
@@ -207,16 +205,23 @@ def print_desk(app: App, clinic: str | None, paper: str | None, large: bool) -> 
         except HandoutsError:
             names[slug] = f"{slug} (invalid profile)"
     paper = paper if paper in PAPERS else None
-    if clinic and not paper:
+    language = None
+    if clinic:
         try:
-            paper = load_clinic(clinics[clinic]).clinic.paper
+            profile = load_clinic(clinics[clinic]).clinic
+            paper, language = paper or profile.paper, profile.language
         except HandoutsError:
-            paper = "a4"
+            paper = paper or "a4"
     variant = "large" if large else "standard"
     cards, problems = [], []
-    for slug, path in library.topics().items():
-        try:
-            meta = load_topic(path).meta
+    try:
+        terms = load_terms(library)
+    except HandoutsError as error:
+        problems.extend(error.problems)
+        terms = {}
+    for slug in library.topics():
+        try:   # a broken topic is an error on the page; the other topics are served
+            meta = load_edition(library, slug, language, terms)[0].meta
         except HandoutsError as error:
             problems.extend(error.problems)
             continue
@@ -328,9 +333,14 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, format, *args):   # the standard library's signature
         log.debug("%s %s", self.address_string(), format % args)
 
+    timeout = 30   # seconds a slow client may hold its connection idle
+
     def do_GET(self):   # the standard library's name
         if not self._host_ok():
             return self._send(HTTPStatus.FORBIDDEN, b"forbidden host", "text/plain")
+        if not self._same_site():
+            return self._send(HTTPStatus.FORBIDDEN, b"requests from other sites are refused",
+                              "text/plain")
         url = urlsplit(self.path)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         routes = {"/": self._desk, "/pdf": self._pdf, "/thumb.png": self._thumb,
@@ -356,6 +366,18 @@ class Handler(BaseHTTPRequestHandler):
         # Refuse other Host names (DNS rebinding): only loopback names reach the app.
         host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
         return host in ("127.0.0.1", "localhost", "::1", self.server.server_address[0])
+
+    def _same_site(self) -> bool:
+        # Any page a nurse has open could otherwise queue renders here with <img> tags.
+        site = self.headers.get("Sec-Fetch-Site")
+        if site and site not in ("same-origin", "none"):
+            return False
+        here = self.headers.get("Host") or ""
+        for name in ("Origin", "Referer"):
+            value = self.headers.get(name)
+            if value is not None and urlsplit(value).netloc != here:
+                return False
+        return True
 
     def _send(self, status, body: bytes, content_type: str, headers: dict | None = None):
         self.send_response(status)
@@ -448,13 +470,41 @@ def _error_json(problems: list[Problem]) -> dict:
             "message": first.message, "text": "\n".join(str(p) for p in problems)}
 
 
+class _Server(ThreadingHTTPServer):
+    """A threading server with a cap on the connections served at once."""
+
+    daemon_threads = True
+    MAX_CONNECTIONS = 32
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
+
+    def process_request(self, request, client_address):   # socketserver's name
+        if not self.slots.acquire(blocking=False):
+            try:   # too many at once: a short answer instead of another thread
+                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
+                                b"Connection: close\r\nRetry-After: 2\r\n\r\n")
+            except OSError:
+                pass
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):   # socketserver's name
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+
 def serve(library_path: Path | None, host: str = "127.0.0.1", port: int = 8000,
           clinic: str | None = None, ready=None) -> None:
     """Run the server until interrupted; `ready(url)` is called once it listens."""
     Library.open(library_path)  # a bad --library fails before the server starts
     app = App(library_path, clinic)
     handler = type("BoundHandler", (Handler,), {"app": app})
-    server = ThreadingHTTPServer((host, port), handler)
+    server = _Server((host, port), handler)
     server.daemon_threads = True
     url = f"http://{host}:{server.server_address[1]}/"
     if ready:

@@ -292,3 +292,49 @@ def test_dry_run_builds_nothing(lib):
     result = _cli(lib, "--dry-run")
     assert result.returncode == 0 and "9 would-build" in result.stdout
     assert not list((lib.root / "out").rglob("*.pdf"))
+
+
+def _start(lib, *args):
+    return subprocess.Popen([sys.executable, "-m", "handouts", "--library", str(lib.root),
+                             "batch", *args], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, start_new_session=True)
+
+
+def _until(condition, seconds=120):
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return condition()
+
+
+def test_ctrl_c_stops_handing_out_jobs_and_records_every_finished_one(lib):
+    state = lib.root / "out" / "build-manifest.json"
+    process = _start(lib, "--jobs", "2")
+    assert _until(state.exists), "no job finished"
+    os.killpg(process.pid, signal.SIGINT)   # as a terminal's Ctrl-C does
+    _, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    out = lib.root / "out"
+    recorded = json.loads(state.read_text())["jobs"]
+    on_disk = {str(p.relative_to(out))[:-4] for p in out.rglob("*.pdf")}
+    assert {o["file"][:-4] for e in recorded.values() for o in e["outputs"]} == on_disk
+    assert 0 < len(recorded) < len(EXPECTED)
+    assert not list(out.rglob("*.part"))
+
+
+def test_workers_end_when_the_batch_is_killed(lib):
+    state = lib.root / "out" / "build-manifest.json"
+    process = _start(lib, "--jobs", "2")
+    assert _until(state.exists), "no job finished"
+    process.kill()
+    process.wait()
+    process.stderr.close()
+
+    def group_gone():
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    assert _until(group_gone, 20), "a worker, forkserver or tracker outlived the batch"

@@ -161,3 +161,33 @@ def test_list_shows_each_topics_checks_and_lists_from_a_cache(make_library, tmp_
     third = _list(lib.root, cache)
     line = next(x for x in third.stdout.splitlines() if x.startswith("bad "))
     assert line.rstrip().endswith("ok")
+
+
+def test_a_derived_edition_goes_stale_when_its_source_moves_on(make_library):
+    from click.testing import CliRunner
+
+    from handouts.cli import cli
+
+    source = topic_text("## What is it?\n\nA short and plain text.\n")
+    spanish = topic_text("## ¿Qué es?\n\nUn texto corto y sencillo.\n").replace(
+        "pages: 2", 'pages: 2\nlanguage: es\nadapted_from: {language: en-GB, version: "1.0"}')
+    lib = make_library({"plain": source, "plain.es": spanish})
+    runner = CliRunner()
+
+    def check(*args):   # the command's return value is the exit code main() gives
+        return runner.invoke(cli, ["--library", str(lib.root), "check", "plain", "--no-render",
+                                   "--json", *args], standalone_mode=False)
+
+    first = check()
+    assert first.return_value == 0, first.output
+    assert not [p for p in json.loads(first.output)["problems"] if p["code"] == "stale-edition"]
+    (lib.root / "content" / "plain.md").write_text(source.replace('version: "1.0"',
+                                                                  'version: "1.1"'))
+    stale = json.loads(check().output)["problems"]
+    [problem] = [p for p in stale if p["code"] == "stale-edition"]
+    assert problem["file"] == "content/plain.es.md" and problem["severity"] == "warning"
+    assert "version 1.0" in problem["message"] and "1.1" in problem["message"]
+    assert check("--strict").return_value == 1
+    listing = runner.invoke(cli, ["--library", str(lib.root), "list", "--json"])
+    [row] = [r for r in json.loads(listing.output)["topics"] if r["slug"] == "plain"]
+    assert "es(stale)" in row["editions"]

@@ -61,8 +61,8 @@ def test_stages_import_downward_only_and_use_no_private_names():
 
 
 def test_a_leaflet_job_records_every_file_it_read(library, renderer):
-    output = produce(Job("leaflet", "riverside-oncology", ("vertebroplasty-kyphoplasty",)),
-                     library, renderer)
+    job = Job("leaflet", "riverside-oncology", ("vertebroplasty-kyphoplasty",))
+    output = produce(job, library, renderer)
     read = {Path(p).name for p, sha in output.inputs.items() if sha != record.MISSING}
     assert {"vertebroplasty-kyphoplasty.md", "clinic.toml", "logo.svg", "leaflet.html.j2",
             "base.html.j2", "urgent.html.j2", "footer.html.j2", "base.css", "paper-a4.css",
@@ -70,7 +70,7 @@ def test_a_leaflet_job_records_every_file_it_read(library, renderer):
             "AtkinsonHyperlegible-Regular.ttf"} <= read
     assert output.job.paper == "a4" and output.pages <= 4
     assert output.inputs["(job)"] and output.inputs["(versions)"]
-    assert unchanged(output.job, output.inputs)
+    assert unchanged(job, output.inputs)   # the job as asked for, its paper not resolved
 
 
 def test_an_output_is_stale_when_its_review_date_passes(library, renderer):
