@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import gc
 import hashlib
+import os
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from handouts.build import build
 from handouts.compose import compose_leaflet
 from handouts.errors import HandoutsError, RenderError
+from handouts.finish import write_atomic
 from handouts.load import load_clinic, load_topic
 from handouts.markup import render_body
 from handouts.render import Renderer, _time_limit, _Timeout
@@ -214,3 +217,18 @@ def test_binary_topic_and_fake_png_logo(make_library, content):
     (lib.root / "content" / "bin.md").write_bytes(content)
     with pytest.raises(HandoutsError):
         load_topic(lib.root / "content" / "bin.md")
+
+
+# --- written files honour the umask ---------------------------------------------------------
+
+def test_written_files_honour_the_umask(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "shared.pdf", b"%PDF-")
+        os.umask(0o077)
+        write_atomic(tmp_path / "private.pdf", b"%PDF-")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "shared.pdf").stat().st_mode) == 0o644
+    assert stat.S_IMODE((tmp_path / "private.pdf").stat().st_mode) == 0o600
+    assert not list(tmp_path.glob(".*.part"))
