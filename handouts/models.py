@@ -28,6 +28,9 @@ _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _PHONE = re.compile(r"\+?[0-9(][0-9 ().\-]{1,22}[0-9]")
 _LANG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z]{2,4})?")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# markup marks where the urgent box and clinic fields go with U+E000/U+E001; text
+# from a file that carried such characters could forge or break those markers.
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
 def _hex_colour(value: str) -> str:
@@ -61,6 +64,16 @@ class Strict(BaseModel):
     """Base: strict types, unknown keys are errors, frozen once loaded."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_private_use(cls, value):
+        texts = [value] if isinstance(value, str) else [
+            v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+        if any(_PRIVATE_USE.search(text) for text in texts):
+            raise ValueError("contains a private-use character (U+E000 to U+F8FF), which has "
+                             "no meaning in a leaflet; retype the text")
+        return value
 
 
 # --- topics ---------------------------------------------------------------------------

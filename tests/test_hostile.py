@@ -219,6 +219,21 @@ def test_binary_topic_and_fake_png_logo(make_library, content):
         load_topic(lib.root / "content" / "bin.md")
 
 
+# --- clinic values escaped for where they land; markers unforgeable -------------------------
+
+
+def test_a_forged_urgent_marker_in_a_clinic_field_is_refused(make_library):
+    folder = make_library().clinic_folder("riverside-oncology")
+    toml = folder / "clinic.toml"
+    toml.write_text(toml.read_text().replace('urgent_label = "', 'urgent_label = "'
+                                             '\ue000URGENT_HELP\ue001'))
+    with pytest.raises(HandoutsError) as info:
+        load_clinic(folder)
+    [problem] = info.value.problems
+    assert problem.file == toml and problem.field == "urgent_label" and problem.line
+    assert "private-use" in problem.message
+
+
 # --- written files honour the umask ---------------------------------------------------------
 
 def test_written_files_honour_the_umask(tmp_path):

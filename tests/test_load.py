@@ -158,3 +158,16 @@ def test_unknown_topic_and_clinic_suggest_the_closest(library):
     assert "injection-care-checklist" in str(info.value)
     with pytest.raises(UsageError, match="did you mean 'lakeside-spine'"):
         library.clinic_folder("lakeside")
+
+
+# --- one mistyped value: a HandoutsError with file and line, never a raw exception ------
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda t: t.replace("title: Test topic", "title: Test \ue000URGENT_HELP\ue001"), "title"),
+    (lambda t: t.replace("- A test warning sign", "- A sign \ue001"), "urgent.signs"),
+])
+def test_private_use_characters_in_front_matter_are_refused(tmp_path, edit, field):
+    path = tmp_path / "t.md"
+    path.write_text(edit(topic_text("Hello")))
+    [problem] = _error(path).problems
+    assert problem.field == field and "private-use" in problem.message and problem.line
