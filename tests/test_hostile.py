@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gc
 import hashlib
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 import tomllib
+from html.parser import HTMLParser
 
 import pytest
 import yaml
@@ -219,7 +221,56 @@ def test_binary_topic_and_fake_png_logo(make_library, content):
         load_topic(lib.root / "content" / "bin.md")
 
 
+# --- a hang fails its test instead of stopping the suite ----------------------------------
+
+@contextlib.contextmanager
+def finishes_within(seconds: float):
+    """Fail the test, instead of hanging the suite, if the block runs past `seconds`.
+
+    A bound against hangs (a FIFO open that waits for a writer, /dev/zero read whole),
+    not a benchmark: it is far above the milliseconds these take.
+    """
+    def stop(signum, frame):
+        raise TimeoutError(f"still running after {seconds} s: this input hangs the loader")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 # --- clinic values escaped for where they land; markers unforgeable -------------------------
+
+def test_a_clinic_name_with_a_quote_cannot_add_attributes(make_library):
+    lib = make_library()
+    (lib.root / "content" / "images" / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4"><circle r="2"/></svg>')
+    path = lib.root / "content" / "t.md"
+    path.write_text(topic_text('![Map to {{ clinic.name }}](images/dot.svg "{{ clinic.name }}")'
+                               "\n\nIcon ![{{ clinic.name }}](images/dot.svg) inline.\n"))
+    profile = load_clinic(lib.clinic_folder("riverside-oncology"))
+    evil = 'Clinic" style="position:fixed;top:0;height:100%'
+    profile = profile.model_copy(update={"clinic": profile.clinic.model_copy(
+        update={"name": evil})})
+    html = render_body(load_topic(path), profile, lib.dirs("content")).html
+    attributes = _attributes(html)
+    assert not [a for a in attributes if a[1] == "style"]
+    assert ("img", "alt", f"Map to {evil}") in attributes and ("img", "alt", evil) in attributes
+
+
+def _attributes(html: str) -> list[tuple[str, str, str]]:
+    """(tag, attribute, value) for every attribute, as a browser would parse them."""
+    found = []
+
+    class Collect(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            found.extend((tag, name, value) for name, value in attrs)
+
+    Collect().feed(html)
+    return found
 
 
 def test_a_forged_urgent_marker_in_a_clinic_field_is_refused(make_library):
@@ -232,6 +283,38 @@ def test_a_forged_urgent_marker_in_a_clinic_field_is_refused(make_library):
     [problem] = info.value.problems
     assert problem.file == toml and problem.field == "urgent_label" and problem.line
     assert "private-use" in problem.message
+
+
+# --- autolinks pass; raw HTML is refused even split over lines ------------------------------
+
+def test_email_and_web_autolinks_become_links(make_library):
+    lib = make_library({"t": topic_text(
+        "Write to <nurse@example.org> or see <https://example.org/help?a=1&b=2>.\n")})
+    html = render_body(load_topic(lib.topic_path("t")), None, lib.dirs("content")).html
+    assert '<a href="mailto:nurse@example.org">nurse@example.org</a>' in html
+    assert '<a href="https://example.org/help?a=1&amp;b=2">' in html
+
+
+@pytest.mark.parametrize("body, tag", [
+    ("Text <img\nsrc=x onerror=alert(1)> here.\n", "<img src=x onerror=alert(1)>"),
+    ('Text <span\nclass="x">words</span>.\n', '<span class="x">'),
+])
+def test_a_raw_html_tag_split_over_lines_is_refused_with_its_line(make_library, body, tag):
+    lib = make_library({"t": topic_text(body)})
+    topic = load_topic(lib.topic_path("t"))
+    with pytest.raises(HandoutsError) as info:
+        render_body(topic, None, lib.dirs("content"))
+    problem = info.value.problems[0]
+    assert problem.file == topic.path and problem.line == topic.body_line + 1
+    assert repr(tag) in problem.message
+
+
+def test_an_unclosed_placeholder_and_many_tags_take_linear_time(make_library):
+    body = "{{ " * 20000 + "\n\n" + "<a " * 20000 + "\n\n" + "<b>x " * 2000 + "\n"
+    lib = make_library({"t": topic_text(body)})
+    with finishes_within(20), pytest.raises(HandoutsError) as info:
+        render_body(load_topic(lib.topic_path("t")), None, lib.dirs("content"))
+    assert len(info.value.problems) >= 2000
 
 
 # --- written files honour the umask ---------------------------------------------------------
