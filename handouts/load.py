@@ -2,20 +2,23 @@
 
 Every input is untrusted. Reading never raises anything but a HandoutsError, and a
 schema error names the file, the line and the field, with every problem at once.
+Files are read only if they are regular files inside the library (read_file).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import stat
 import tomllib
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError as PydanticError
 
-from .errors import Problem, ValidationError
+from .errors import HandoutsError, Problem, UnsafeResourceError, ValidationError
 from .library import Library
 from .models import BookletSpec, Clinic, ClinicProfile, Topic, TopicMeta
 
@@ -28,16 +31,69 @@ _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 
 # --- reading files safely ---------------------------------------------------------------
 
-def read_text(path: Path, limit: int) -> str:
-    """A small UTF-8 text file's contents, or a ValidationError saying why not."""
+def _within(real: str, folder: Path) -> bool:
+    root = os.path.realpath(folder)
+    return os.path.commonpath([real, root]) == root
+
+
+def read_file(path: Path, limit: int, roots: Iterable[Path] | None = None,
+              field: str | None = None) -> bytes:
+    """At most `limit` bytes of a regular file inside one of `roots` (default: its folder).
+
+    Symlinks are resolved and the target checked before anything is opened. The
+    file is opened without blocking (a FIFO would wait for a writer forever) and
+    refused unless fstat says it is a regular file; the limit holds while reading,
+    so /dev/zero or a sparse 4 GB file is never read whole.
+    """
+    real = os.path.realpath(path)
+    if not any(_within(real, root) for root in (roots or [path.parent])):
+        raise UnsafeResourceError("file is outside the library (a link to somewhere else?)",
+                                  file=path, field=field, code="unsafe-resource",
+                                  hint="copy the file into the library instead of linking it")
     try:
-        size = path.stat().st_size
-        if size > limit:
-            raise ValidationError(f"file is {size // 1024} KB, more than the {limit // 1024} KB "
-                                  "limit", file=path, hint="split it or remove pasted data")
-        data = path.read_bytes()
+        # O_NOFOLLOW: if the checked path became a link since, refuse it.
+        handle = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY
+                         | os.O_CLOEXEC)
     except OSError as error:
-        raise ValidationError(f"cannot read file: {error.strerror}", file=path) from None
+        raise ValidationError(f"cannot read file: {error.strerror}", file=path,
+                              field=field) from None
+    try:
+        info = os.fstat(handle)
+        if not stat.S_ISREG(info.st_mode):
+            raise ValidationError("not a regular file (a folder, pipe or device)", file=path,
+                                  field=field, hint="use a plain file")
+        if info.st_size > limit:
+            raise _too_big(path, info.st_size, limit, field)
+        data = _read_at_most(handle, limit + 1)
+    except OSError as error:
+        raise ValidationError(f"cannot read file: {error.strerror}", file=path,
+                              field=field) from None
+    finally:
+        os.close(handle)
+    if len(data) > limit:   # it grew after fstat
+        raise _too_big(path, len(data), limit, field)
+    return data
+
+
+def _read_at_most(handle: int, size: int) -> bytes:
+    chunks, left = [], size
+    while left > 0:
+        chunk = os.read(handle, min(left, 1 << 16))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    return b"".join(chunks)
+
+
+def _too_big(path: Path, size: int, limit: int, field: str | None) -> ValidationError:
+    return ValidationError(f"file is {size // 1024} KB, more than the {limit // 1024} KB limit",
+                           file=path, field=field, hint="split it or remove pasted data")
+
+
+def read_text(path: Path, limit: int, roots: Iterable[Path] | None = None) -> str:
+    """A small UTF-8 text file's contents (see read_file), or a ValidationError saying why not."""
+    data = read_file(path, limit, roots)
     if b"\x00" in data:
         raise ValidationError("this is a binary file, not text", file=path,
                               hint="save it as plain UTF-8 text")
@@ -133,9 +189,9 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
     return match.group(1), text[match.end():], text[: match.end()].count("\n") + 1
 
 
-def load_topic(path: Path) -> Topic:
-    """Read and validate one topic file."""
-    text = read_text(path, MAX_TOPIC_BYTES)
+def load_topic(path: Path, roots: Iterable[Path] | None = None) -> Topic:
+    """Read and validate one topic file (inside `roots`, default: its own folder)."""
+    text = read_text(path, MAX_TOPIC_BYTES, roots)
     front, body, body_line = split_front_matter(text, path)
     try:
         data = yaml.load(front, Loader=_UniqueKeyLoader)   # a SafeLoader subclass
@@ -169,8 +225,8 @@ def load_topics(library: Library, slugs: list[str] | None = None) -> list[Topic]
     topics, problems = [], []
     for path in paths:
         try:
-            topics.append(load_topic(path))
-        except ValidationError as error:
+            topics.append(load_topic(path, library.dirs("content")))
+        except HandoutsError as error:
             problems.extend(error.problems)
     if problems:
         raise ValidationError(problems=problems)
@@ -189,12 +245,12 @@ def _toml_line(text: str, loc: tuple) -> int | None:
     return None
 
 
-def load_toml_model(path: Path, model):
-    """Read a small TOML file and validate it against a pydantic `model`.
+def load_toml_model(path: Path, model, roots: Iterable[Path] | None = None):
+    """Read a small TOML file (inside `roots`, default: its folder) and validate it.
 
     Every schema problem is reported at once, each with the line of its key.
     """
-    text = read_text(path, MAX_PROFILE_BYTES)
+    text = read_text(path, MAX_PROFILE_BYTES, roots)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -212,22 +268,20 @@ def load_toml_model(path: Path, model):
 
 
 def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
-    """Read and validate `folder/clinic.toml`, its logo and optional `style.css`."""
+    """Read and validate `folder/clinic.toml`, its logo and optional `style.css`.
+
+    Every file must be inside the clinic's folder, links resolved.
+    """
     path = folder / "clinic.toml"
-    clinic = load_toml_model(path, Clinic)
+    clinic = load_toml_model(path, Clinic, [folder])
     logo = _check_logo(folder, clinic.logo, path)
     style = folder / "style.css"
     stylesheet = None
-    if style.exists():
-        check_clinic_css(style)
+    if os.path.lexists(style):   # not exists(): a broken link is reported, not skipped
+        check_clinic_css(style, [folder])
         stylesheet = style
     return ClinicProfile(slug=folder.name, folder=folder, clinic=clinic, logo_path=logo,
                          stylesheet=stylesheet)
-
-
-def _inside(path: Path, folder: Path) -> bool:
-    real = os.path.realpath(path)
-    return os.path.commonpath([real, os.path.realpath(folder)]) == os.path.realpath(folder)
 
 
 _SVG_EXTERNAL = re.compile(
@@ -248,22 +302,17 @@ def check_svg(data: bytes, path: Path, field: str | None = None) -> None:
 
 def _check_logo(folder: Path, name: str, profile: Path) -> Path:
     logo = folder / name
-    if not logo.exists():
+    if not os.path.lexists(logo):
         raise ValidationError(f"logo file {name!r} not found in {folder}", file=profile,
                               line=None, field="logo",
                               hint="put the logo beside clinic.toml or fix the name")
-    if not _inside(logo, folder):
-        raise ValidationError("logo points outside the clinic folder (symlink)",
-                              file=profile, field="logo")
-    if logo.suffix.lower() not in LOGO_TYPES:
+    suffix = logo.suffix.lower()
+    if suffix not in LOGO_TYPES:
         raise ValidationError(f"logo must be SVG, PNG or JPEG, not {logo.suffix!r}",
                               file=profile, field="logo")
-    data = logo.read_bytes()[: MAX_LOGO_BYTES + 1]
-    if len(data) > MAX_LOGO_BYTES:
-        raise ValidationError("logo is larger than 2 MB", file=logo, field="logo")
+    data = read_file(logo, MAX_LOGO_BYTES, [folder], field="logo")
     signatures = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
                   ".jpeg": (b"\xff\xd8\xff",)}
-    suffix = logo.suffix.lower()
     if suffix == ".svg":
         if b"<svg" not in data[:4096]:
             raise ValidationError("logo is not an SVG image", file=logo, field="logo")
@@ -278,9 +327,9 @@ _CSS_FORBIDDEN = re.compile(r"url\s*\(|@import|image-set|\\|expression\s*\(|"
                             r"attr\s*\(|@font-face|</", re.I)
 
 
-def check_clinic_css(path: Path) -> None:
+def check_clinic_css(path: Path, roots: Iterable[Path] | None = None) -> None:
     """A clinic's stylesheet override may style, never load anything or escape."""
-    text = read_text(path, MAX_PROFILE_BYTES)
+    text = read_text(path, MAX_PROFILE_BYTES, roots)
     for number, line in enumerate(text.splitlines(), 1):
         match = _CSS_FORBIDDEN.search(line)
         if match:
@@ -298,13 +347,13 @@ def load_clinics(library: Library, slugs: list[str] | None = None) -> list[Clini
     for folder in folders:
         try:
             clinics.append(load_clinic(folder, library))
-        except ValidationError as error:
+        except HandoutsError as error:
             problems.extend(error.problems)
     if problems:
         raise ValidationError(problems=problems)
     return clinics
 
 
-def load_booklet(path: Path) -> BookletSpec:
+def load_booklet(path: Path, roots: Iterable[Path] | None = None) -> BookletSpec:
     """Read and validate a booklet declaration (`booklets/<slug>.toml`)."""
-    return load_toml_model(path, BookletSpec)
+    return load_toml_model(path, BookletSpec, roots)

@@ -14,6 +14,7 @@ import sys
 import time
 import tomllib
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 import yaml
@@ -22,9 +23,9 @@ from hypothesis import strategies as st
 
 from handouts.build import build
 from handouts.compose import compose_leaflet
-from handouts.errors import HandoutsError, RenderError
+from handouts.errors import HandoutsError, RenderError, UnsafeResourceError, ValidationError
 from handouts.finish import write_atomic
-from handouts.load import load_clinic, load_topic
+from handouts.load import load_clinic, load_topic, read_file
 from handouts.markup import render_body
 from handouts.render import Renderer, _time_limit, _Timeout
 from tests.conftest import ROOT, topic_text
@@ -240,6 +241,88 @@ def finishes_within(seconds: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+# --- files that are not what they seem: refused before reading, and quickly ---------------
+
+def _fifo(path: Path) -> None:
+    path.unlink(missing_ok=True)
+    os.mkfifo(path)
+
+
+def _link_to_fifo(path: Path) -> None:
+    _fifo(path.parent / f"{path.name}.fifo")
+    path.unlink(missing_ok=True)
+    path.symlink_to(path.parent / f"{path.name}.fifo")
+
+
+def _link_to(target: Path):
+    def make(path: Path) -> None:
+        path.unlink(missing_ok=True)
+        path.symlink_to(target)
+    return make
+
+
+def _sparse_4gb(path: Path) -> None:
+    with path.open("wb") as handle:
+        handle.truncate(4 * 1024 ** 3)   # a hole: costs no disk, but reads as 4 GB
+
+
+OUTSIDE = ROOT / "README.md"     # a readable file outside the scratch library
+
+
+@pytest.mark.parametrize("make", [_fifo, _link_to_fifo, _link_to(Path("/dev/zero")),
+                                  _link_to(OUTSIDE), Path.mkdir],
+                         ids=["fifo", "link-to-fifo", "link-to-dev-zero", "link-outside",
+                              "folder"])
+def test_a_topic_that_is_not_a_regular_file_in_the_library_is_refused(make_library, make):
+    lib = make_library()
+    path = lib.root / "content" / "t.md"
+    make(path)
+    with finishes_within(10), pytest.raises(HandoutsError) as info:
+        load_topic(path)
+    [problem] = info.value.problems
+    assert problem.file == path
+
+
+@pytest.mark.parametrize("name", ["clinic.toml", "style.css", "logo.svg"])
+@pytest.mark.parametrize("make", [_fifo, _link_to_fifo, _link_to(OUTSIDE)],
+                         ids=["fifo", "link-to-fifo", "link-outside"])
+def test_a_clinic_file_that_is_not_a_regular_file_in_its_folder_is_refused(
+        make_library, name, make):
+    folder = make_library().clinic_folder("riverside-oncology")
+    make(folder / name)
+    with finishes_within(10), pytest.raises(HandoutsError) as info:
+        load_clinic(folder)
+    [problem] = info.value.problems
+    assert problem.file == folder / name
+    assert problem.field == ("logo" if name == "logo.svg" else None)
+    outside = make is not _fifo and make is not _link_to_fifo
+    assert isinstance(info.value, UnsafeResourceError) == outside
+
+
+def test_a_sparse_4_gb_logo_is_refused_without_reading_it(make_library):
+    folder = make_library().clinic_folder("riverside-oncology")
+    (folder / "logo.svg").unlink()
+    _sparse_4gb(folder / "logo.svg")
+    with finishes_within(10), pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    [problem] = info.value.problems
+    assert problem.file == folder / "logo.svg" and problem.field == "logo"
+    assert "limit" in problem.message
+
+
+def test_read_file_refuses_a_device_even_inside_its_roots():
+    with finishes_within(10), pytest.raises(ValidationError, match="not a regular file"):
+        read_file(Path("/dev/zero"), 1024, [Path("/dev")])
+
+
+def test_read_file_stops_at_its_limit_while_reading(tmp_path):
+    path = tmp_path / "grows.md"
+    path.write_bytes(b"x" * 100)
+    assert read_file(path, 100) == b"x" * 100
+    with pytest.raises(ValidationError, match="limit"):
+        read_file(path, 99)
 
 
 # --- clinic values escaped for where they land; markers unforgeable -------------------------

@@ -171,3 +171,14 @@ def test_private_use_characters_in_front_matter_are_refused(tmp_path, edit, fiel
     path.write_text(edit(topic_text("Hello")))
     [problem] = _error(path).problems
     assert problem.field == field and "private-use" in problem.message and problem.line
+
+
+def test_a_logo_that_is_a_folder(make_library):
+    folder = _clinic(make_library)
+    (folder / "logo.svg").unlink()
+    (folder / "logo.svg").mkdir()
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    [problem] = info.value.problems
+    assert problem.field == "logo" and "not a regular file" in problem.message
+    assert problem.file == folder / "logo.svg"
