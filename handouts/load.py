@@ -21,6 +21,7 @@ from pydantic import ValidationError as PydanticError
 from .errors import HandoutsError, Problem, UnsafeResourceError, ValidationError
 from .library import Library
 from .models import BookletSpec, Clinic, ClinicProfile, Topic, TopicMeta
+from .svg import check_svg
 
 MAX_TOPIC_BYTES = 512 * 1024       # a leaflet is a few KB; 50 MB is an accident or an attack
 MAX_PROFILE_BYTES = 64 * 1024
@@ -284,22 +285,6 @@ def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
                          stylesheet=stylesheet)
 
 
-_SVG_EXTERNAL = re.compile(
-    rb"<\s*(script|foreignObject|image|use|iframe|object|embed)\b|"
-    rb"(?:xlink:)?href\s*=\s*[\"'](?!#)|url\(\s*[\"']?(?!#)|@import|<!ENTITY|<!DOCTYPE",
-    re.I)
-
-
-def check_svg(data: bytes, path: Path, field: str | None = None) -> None:
-    """Refuse SVGs that could load other files, run script or expand entities."""
-    match = _SVG_EXTERNAL.search(data)
-    if match:
-        found = match.group(0).decode("utf-8", "replace")
-        raise ValidationError(f"SVG refers to outside content ({found!r})", file=path,
-                              field=field, hint="use a self-contained SVG: no <image>, "
-                                                "external href, url(), scripts or DOCTYPE")
-
-
 def _check_logo(folder: Path, name: str, profile: Path) -> Path:
     logo = folder / name
     if not os.path.lexists(logo):
@@ -314,8 +299,6 @@ def _check_logo(folder: Path, name: str, profile: Path) -> Path:
     signatures = {".png": (b"\x89PNG\r\n\x1a\n",), ".jpg": (b"\xff\xd8\xff",),
                   ".jpeg": (b"\xff\xd8\xff",)}
     if suffix == ".svg":
-        if b"<svg" not in data[:4096]:
-            raise ValidationError("logo is not an SVG image", file=logo, field="logo")
         check_svg(data, logo, "logo")
     elif not data.startswith(signatures[suffix]):
         raise ValidationError(f"logo is not a {suffix[1:].upper()} image", file=logo,

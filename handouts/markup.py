@@ -23,6 +23,7 @@ from markdown.util import AMP_SUBSTITUTE
 
 from .errors import Problem, UnsafeResourceError, ValidationError
 from .models import ClinicProfile, Topic
+from .svg import check_svg_file
 
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
 _FILL_IN = re.compile(r"^(?P<label>[^\n:_]{1,60}):[ \t]*_{3,}[ \t]*$")
@@ -186,8 +187,7 @@ class _State:
                 return None
             if os.path.isfile(candidate):
                 if candidate.lower().endswith(".svg"):
-                    from .load import check_svg  # noqa: PLC0415
-                    check_svg(Path(candidate).read_bytes(), Path(candidate))
+                    check_svg_file(Path(candidate))
                 return Path(candidate).as_uri()
         self.problems.append(Problem(f"image {src!r} not found", file=self.topic.path,
                                      code="missing-image",

@@ -6,7 +6,11 @@ import pytest
 
 from handouts.errors import HandoutsError, UsageError, ValidationError
 from handouts.load import load_clinic, load_topic
-from tests.conftest import CLINICS, TOPICS, topic_text
+from handouts.markup import render_body
+from handouts.svg import check_svg
+from tests.conftest import CLINICS, DATA, ROOT, TOPICS, topic_text
+
+HOSTILE = DATA / "hostile"   # small named inputs the red-team report used
 
 
 def test_shipped_topics_and_clinics_load(library):
@@ -182,3 +186,37 @@ def test_a_logo_that_is_a_folder(make_library):
     [problem] = info.value.problems
     assert problem.field == "logo" and "not a regular file" in problem.message
     assert problem.file == folder / "logo.svg"
+
+
+# --- SVG ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, line, expected", [
+    ("utf16-doctype.svg", 2, "DOCTYPE"),
+    ("namespaced-use.svg", 4, "<use>"),
+    ("billion-laughs.svg", 2, "DOCTYPE"),
+    ("external-href.svg", 3, "href='https://tracker.example/pixel'"),
+])
+def test_hostile_svgs_are_refused_whatever_their_encoding_or_prefix(make_library, name, line,
+                                                                   expected):
+    folder = _clinic(make_library, logo=(HOSTILE / name).read_bytes())
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    [problem] = info.value.problems
+    assert problem.file == folder / "logo.svg" and problem.field == "logo"
+    assert problem.line == line and expected in problem.message
+
+
+def test_shipped_svgs_pass(library):
+    shipped = sorted((ROOT / "content" / "images").glob("*.svg")) + sorted(
+        (ROOT / "clinics").glob("*/logo.svg"))
+    assert len(shipped) >= 5
+    for path in shipped:
+        check_svg(path.read_bytes(), path)
+
+
+def test_a_topic_image_is_checked_by_the_same_svg_parser(make_library):
+    library = make_library({"t": topic_text("![A picture](images/x.svg)\n")})
+    (library.root / "content" / "images" / "x.svg").write_bytes(
+        (HOSTILE / "namespaced-use.svg").read_bytes())
+    with pytest.raises(HandoutsError, match="<use>"):
+        render_body(load_topic(library.topic_path("t")), None, library.dirs("content"))
