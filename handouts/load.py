@@ -116,9 +116,21 @@ class _UniqueKeyLoader(_BaseLoader):
     """SafeLoader that refuses duplicate keys instead of keeping the last one."""
 
 
+class _Refused(Exception):
+    """A front-matter value YAML can parse but we will not build; has the YAML mark."""
+
+    def __init__(self, message: str, mark, hint: str):
+        super().__init__(message)
+        self.mark, self.hint = mark, hint
+
+
 def _construct_mapping(loader, node, deep=False):
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
+        if not isinstance(key_node, yaml.ScalarNode):
+            # `? [a, b]` or `{[a]: 1}`: a list as a key, which no topic key is.
+            raise _Refused("a key must be a word, not a list or a set of keys",
+                           key_node.start_mark, "write `key: value`")
         key = loader.construct_object(key_node, deep=deep)
         if key in seen:
             raise yaml.constructor.ConstructorError(
@@ -128,29 +140,77 @@ def _construct_mapping(loader, node, deep=False):
     return yaml.constructor.SafeConstructor.construct_mapping(loader, node, deep)
 
 
+def _guarded(construct, describe, hint: str):
+    """A constructor that turns Python's ValueError (2026-02-30, a 5,000-digit number)
+    into a refusal with the value's line, instead of a traceback."""
+
+    def build(loader, node):
+        try:
+            return construct(loader, node)
+        except ValueError as error:
+            raise _Refused(describe(node.value, error), node.start_mark, hint) from None
+
+    return build
+
+
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
                                  _construct_mapping)
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:timestamp", _guarded(
+    yaml.constructor.SafeConstructor.construct_yaml_timestamp,
+    lambda value, error: f"{value[:40]!r} is not a real date ({error})",
+    "write the date as YYYY-MM-DD, e.g. 2026-02-28"))
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _guarded(
+    yaml.constructor.SafeConstructor.construct_yaml_int,
+    lambda value, error: f"a number {len(value)} digits long is too long to read",
+    "numbers in front matter are small: pages, years"))
+
+MAX_YAML_DEPTH = 8   # the deepest front matter, sources -> a source -> its keys, is 3
+
+
+def _refuse_yaml_tricks(front: str) -> None:
+    """Refuse anchors, aliases and deep nesting before anything is built.
+
+    One pass over the parser's events, so linear in the text: ten lines of nested
+    aliases would otherwise expand (and be walked) exponentially, and topics never
+    need them.
+    """
+    depth = 0
+    for event in yaml.parse(front, Loader=_BaseLoader):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise _Refused("YAML anchors and aliases (&name, *name) are not allowed",
+                           event.start_mark, "write each value out in full")
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_YAML_DEPTH:
+                raise _Refused(f"lists or keys nested more than {MAX_YAML_DEPTH} deep",
+                               event.start_mark, "check the brackets and indentation")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def _yaml_lines(text: str) -> dict[tuple, int]:
-    """Map each key path in a YAML document to its 1-based line."""
+    """Map each key path in a YAML document to its 1-based line.
+
+    Only called on front matter that loaded, so without aliases or deep nesting:
+    the walk visits each node once.
+    """
     lines: dict[tuple, int] = {}
-
-    def walk(node, path):
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                sub = (*path, key.value)
-                lines[sub] = key.start_mark.line + 1
-                walk(value, sub)
-        elif isinstance(node, yaml.SequenceNode):
-            for index, item in enumerate(node.value):
-                lines[(*path, index)] = item.start_mark.line + 1
-                walk(item, (*path, index))
-
     try:
-        walk(yaml.compose(text, Loader=_BaseLoader), ())
+        stack = [(yaml.compose(text, Loader=_BaseLoader), ())]
     except yaml.YAMLError:
-        pass
+        return lines
+    while stack:
+        node, path = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            children = [((*path, key.value), key, value) for key, value in node.value
+                        if isinstance(key, yaml.ScalarNode)]
+        elif isinstance(node, yaml.SequenceNode):
+            children = [((*path, index), item, item) for index, item in enumerate(node.value)]
+        else:
+            continue
+        for sub, where, child in children:
+            lines[sub] = where.start_mark.line + 1
+            stack.append((child, sub))
     return lines
 
 
@@ -180,6 +240,31 @@ def _schema_problems(error: PydanticError, file: Path, lines: dict[tuple, int],
 
 # --- topics -----------------------------------------------------------------------------
 
+def _parse_front_matter(front: str, path: Path) -> Any:
+    """The front matter's YAML as Python data, or a ValidationError with its line."""
+    try:
+        _refuse_yaml_tricks(front)
+        return yaml.load(front, Loader=_UniqueKeyLoader)   # a SafeLoader subclass
+    except _Refused as error:
+        raise ValidationError(f"front matter: {error}", file=path,
+                              line=error.mark.line + 2, hint=error.hint) from None
+    except yaml.YAMLError as error:
+        # The context mark points at what was left open (a bracket, a quote),
+        # which is where the author has to look; the problem mark is often the end.
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+        line = mark.line + 2 if mark else None  # +1 for 1-based, +1 for the `---` line
+        problem = getattr(error, "problem", None) or str(error)
+        raise ValidationError(f"front matter is not valid YAML: {problem}", file=path,
+                              line=line, hint="check indentation and quote values "
+                                              "that contain a colon") from None
+    except (ValueError, TypeError, RecursionError) as error:
+        # Last line of defence: a value PyYAML's constructors choke on in a way not
+        # foreseen above is still the author's to fix, not a traceback.
+        raise ValidationError(f"front matter has a value that cannot be read ({error})",
+                              file=path, hint="check the values' types and quotes") from None
+
+
+
 def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
     """(front matter, body, line where the body starts)."""
     match = _FRONT.match(text)
@@ -194,17 +279,7 @@ def load_topic(path: Path, roots: Iterable[Path] | None = None) -> Topic:
     """Read and validate one topic file (inside `roots`, default: its own folder)."""
     text = read_text(path, MAX_TOPIC_BYTES, roots)
     front, body, body_line = split_front_matter(text, path)
-    try:
-        data = yaml.load(front, Loader=_UniqueKeyLoader)   # a SafeLoader subclass
-    except yaml.YAMLError as error:
-        # The context mark points at what was left open (a bracket, a quote),
-        # which is where the author has to look; the problem mark is often the end.
-        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
-        line = mark.line + 2 if mark else None  # +1 for 1-based, +1 for the `---` line
-        problem = getattr(error, "problem", None) or str(error)
-        raise ValidationError(f"front matter is not valid YAML: {problem}", file=path,
-                              line=line, hint="check indentation and quote values "
-                                              "that contain a colon") from None
+    data = _parse_front_matter(front, path)
     if not isinstance(data, dict):
         raise ValidationError("front matter must be a set of `key: value` lines",
                               file=path, line=2)
@@ -239,11 +314,48 @@ def load_topics(library: Library, slugs: list[str] | None = None) -> list[Topic]
 def _toml_line(text: str, loc: tuple) -> int | None:
     """Best-effort line of a key in a TOML file (tomllib keeps no positions)."""
     for key in reversed([p for p in loc if isinstance(p, str)]):
-        match = re.search(rf"^\s*{re.escape(key)}\s*=", text, re.M) or \
-            re.search(rf"^\s*\[{re.escape(key)}\]", text, re.M)
+        # [ \t]*, not \s*: \s* also eats newlines, quadratic on a file of blank lines.
+        match = re.search(rf"^[ \t]*{re.escape(key)}[ \t]*=", text, re.M) or \
+            re.search(rf"^[ \t]*\[{re.escape(key)}\]", text, re.M)
         if match:
             return text[: match.start()].count("\n") + 1
     return None
+
+
+MAX_TOML_DEPTH = 50   # for the error's line only: tomllib itself recurses until Python stops it
+
+
+def _nesting_line(text: str) -> int | None:
+    """The line where brackets first nest more than MAX_TOML_DEPTH deep (strings ignored)."""
+    depth = 0
+    for line, row in enumerate(text.splitlines(), 1):
+        for char in row:
+            depth += (char in "[{") - (char in "]}")
+            if depth > MAX_TOML_DEPTH:
+                return line
+    return None
+
+
+def parse_toml(text: str, path: Path) -> dict:
+    """A TOML document as a dict, or a ValidationError with the line where possible."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise ValidationError(f"not valid TOML: {str(error).split(' (at')[0]}", file=path,
+                              line=int(match.group(1)) if match else None,
+                              hint="check quotes and `key = value` syntax") from None
+    except RecursionError:
+        raise ValidationError("lists or tables are nested too deeply", file=path,
+                              line=_nesting_line(text),
+                              hint="check the brackets: profiles nest two levels") from None
+    except ValueError as error:
+        # tomllib passes on int()'s refusal of a number over 4,300 digits.
+        match = re.search(r"[0-9][0-9_]{1000}", text)
+        line = text[: match.start()].count("\n") + 1 if match else None
+        reason = str(error).split(":")[0]   # int()'s advice to raise the limit is not ours
+        raise ValidationError(f"a value cannot be read ({reason})", file=path, line=line,
+                              hint="numbers in these files are short") from None
 
 
 def load_toml_model(path: Path, model, roots: Iterable[Path] | None = None):
@@ -252,13 +364,7 @@ def load_toml_model(path: Path, model, roots: Iterable[Path] | None = None):
     Every schema problem is reported at once, each with the line of its key.
     """
     text = read_text(path, MAX_PROFILE_BYTES, roots)
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        match = re.search(r"line (\d+)", str(error))
-        raise ValidationError(f"not valid TOML: {str(error).split(' (at')[0]}", file=path,
-                              line=int(match.group(1)) if match else None,
-                              hint="check quotes and `key = value` syntax") from None
+    data = parse_toml(text, path)
     try:
         return model.model_validate(data)
     except PydanticError as error:

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from handouts.build import build
+from handouts.cli import main
 from handouts.compose import compose_leaflet
 from handouts.errors import HandoutsError, RenderError, UnsafeResourceError, ValidationError
 from handouts.finish import write_atomic
@@ -413,3 +414,91 @@ def test_written_files_honour_the_umask(tmp_path):
     assert stat.S_IMODE((tmp_path / "shared.pdf").stat().st_mode) == 0o644
     assert stat.S_IMODE((tmp_path / "private.pdf").stat().st_mode) == 0o600
     assert not list(tmp_path.glob(".*.part"))
+
+
+# --- the CLI: one mistyped value is exit 1 with file and line, never a traceback ------------
+
+def test_one_mistyped_date_is_exit_1_with_its_line(make_library, capsys):
+    lib = make_library({"t": topic_text("Hello.").replace("last_reviewed: 2026-11-01",
+                                                          "last_reviewed: 2026-02-30")})
+    code = main(["--library", str(lib.root), "check", "t", "-c", "riverside-oncology",
+                 "--no-render"])
+    err = capsys.readouterr().err
+    assert code == 1 and "t.md:7" in err and "not a real date" in err
+    assert "Traceback" not in err and "internal error" not in err
+
+
+# --- raw YAML and TOML text, mutated ----------------------------------------------------------
+
+NASTY_YAML = [
+    "!!python/object/apply:os.system ['true']", "!!python/name:os.system", "!!binary aGVsbG8=",
+    "!!binary '%%%'", "!!set {a, b}", "!!omap [a: 1]", "!!timestamp nope", "!!int x",
+    "!!float 1e999", "&a [1, 2]", "*a", "&x value", "[" * 60 + "]" * 60, "{a: " * 30 + "1" +
+    "}" * 30, "2026-02-30", "2026-13-01", "0000-01-01", "9999-12-31", "2026-01-01 25:00:00",
+    "9" * 5000, "-" + "9" * 4400, "0x" + "f" * 5000, "0b" + "1" * 5000, "1:2:3:4:5", "1_000",
+    "0o17", ".nan", ".inf", "~", "null", "yes", "'\ue000URGENT_HELP\ue001'", '"\\ue001"',
+    '"\\x00"', "{? [a]: 1}", "? [x]\n: 1", "{[a]: 1}", "{a: 1, a: 2}", "<<: {a: 1}",
+    "|\n  block text", ">-\n  folded", "- x\n- y", "!<tag:yaml.org,2002:str> x", "\t",
+    "%YAML 1.1", "---", "...", "'unclosed", "[unclosed", "@reserved", "`reserved",
+    "!!str", "!custom x",
+]
+NASTY_TOML = [
+    "9" * 5000, "-" + "9" * 4400, "0x" + "f" * 5000, "[" * 3000 + "]" * 3000,
+    "[1, " * 3000 + "]" * 3000, "{a = " * 300 + "1" + "}" * 300, "2026-02-30", "2026-13-01",
+    "1979-05-27T07:32:00Z", "07:32:00", "inf", "nan", "1e999", "true", '"\\ue000URGENT_HELP'
+    '\\ue001"', "'\ue001'", '"\\u0000"', "'''multi\nline'''", '"""a\nb"""', "[1, 'a']", "{}",
+    "[]", '"#fff"', '"#000; } body { x: url(y) }"', "[[x]]", "[x]", "= 1", '"unclosed',
+]
+
+
+def _mutated(lines: list[str], edits) -> str:
+    """`lines` with each (line, how, text) edit: a value, a key or a whole new line."""
+    lines = list(lines)
+    for index, how, text in edits:
+        index %= len(lines)
+        key, sep, _ = lines[index].partition(":" if ":" in lines[index] else "=")
+        if how == "value" and sep:
+            lines[index] = f"{key}{sep} {text}"
+        elif how == "key" and sep:
+            lines[index] = f"{text}{sep}{lines[index][len(key) + 1:]}"
+        else:
+            lines.insert(index, text)
+    return "\n".join(lines) + "\n"
+
+
+def _edits(nasty: list[str]):
+    return st.lists(st.tuples(st.integers(0, 40), st.sampled_from(["value", "key", "line"]),
+                              st.one_of(st.sampled_from(nasty), st.text(max_size=12))),
+                    min_size=1, max_size=3)
+
+
+RAW_SETTINGS = settings(max_examples=50, deadline=None, derandomize=True,
+                        suppress_health_check=[HealthCheck.too_slow,
+                                               HealthCheck.function_scoped_fixture])
+
+
+@RAW_SETTINGS
+@given(_edits(NASTY_YAML))
+def test_any_mutated_front_matter_text_loads_or_is_a_handouts_error(tmp_path_factory, edits):
+    front = topic_text("Body").split("---\n")[1].splitlines()
+    path = tmp_path_factory.mktemp("raw") / "t.md"
+    path.write_text("---\n" + _mutated(front, edits) + "---\nBody\n")
+    try:
+        with finishes_within(10):
+            load_topic(path)
+    except HandoutsError as error:
+        assert error.problems and all(p.file == path for p in error.problems)
+
+
+@RAW_SETTINGS
+@given(_edits(NASTY_TOML))
+def test_any_mutated_clinic_toml_text_loads_or_is_a_handouts_error(make_library, edits):
+    folder = make_library().clinic_folder("riverside-oncology")
+    toml = folder / "clinic.toml"
+    original = (ROOT / "clinics" / "riverside-oncology" / "clinic.toml").read_text()
+    toml.write_text(_mutated(original.splitlines(), edits))
+    try:
+        with finishes_within(10):
+            load_clinic(folder)
+    except HandoutsError as error:
+        assert error.problems and all(p.file == toml for p in error.problems)

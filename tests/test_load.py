@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from handouts.errors import HandoutsError, UsageError, ValidationError
-from handouts.load import load_clinic, load_topic
+from handouts.load import load_booklet, load_clinic, load_topic
 from handouts.markup import render_body
 from handouts.svg import check_svg
 from tests.conftest import CLINICS, DATA, ROOT, TOPICS, topic_text
@@ -166,6 +166,45 @@ def test_unknown_topic_and_clinic_suggest_the_closest(library):
 
 # --- one mistyped value: a HandoutsError with file and line, never a raw exception ------
 
+def _front(replace: str, by: str) -> str:
+    text = topic_text("Hello")
+    assert replace in text
+    return text.replace(replace, by, 1)
+
+
+@pytest.mark.parametrize("text, line, expected", [
+    (_front("last_reviewed: 2026-11-01", "last_reviewed: 2026-02-30"), 7, "not a real date"),
+    (_front("last_reviewed: 2026-11-01", "last_reviewed: 2026-13-01"), 7, "not a real date"),
+    (_front("pages: 2", "pages: " + "9" * 5000), 5, "5000 digits long"),
+    (_front("pages: 2", "pages: 2\n? [a, b]\n: 1"), 6, "a key must be a word"),
+    (_front("pages: 2", "pages: 2\n{a: 1}: 2"), 6, "a key must be a word"),
+    (_front("pages: 2", "pages: 2\nkeywords: " + "[" * 5000 + "]" * 5000), 6, "nested"),
+    (_front("pages: 2", "pages: 2\nkeywords:\n" + "".join(
+        " " * n + "-\n" for n in range(0, 40, 2)) + " " * 40 + "- x"), 14, "nested"),
+])
+def test_a_mistyped_front_matter_value_is_a_validation_error_with_its_line(
+        tmp_path, text, line, expected):
+    path = tmp_path / "t.md"
+    path.write_text(text)
+    error = _error(path)
+    assert isinstance(error, ValidationError)
+    [problem] = error.problems
+    assert problem.file == path and problem.line == line and expected in problem.message
+
+
+def test_yaml_anchors_and_aliases_are_refused_before_anything_is_built(tmp_path):
+    """Ten lines of nested aliases would expand to 9**9 items (and the line finder
+    walked them all): refused at the first anchor, in time linear in the text."""
+    path = tmp_path / "t.md"
+    path.write_text(_front("pages: 2\n", "pages: 2\n" + (HOSTILE / "alias-bomb.yaml").read_text()))
+    [problem] = _error(path).problems
+    assert "anchors and aliases" in problem.message
+    assert problem.file == path and problem.line == 6
+    path.write_text(_front("owner: Test nurse", "owner: &who Test nurse").replace(
+        "reviewer: Test doctor", "reviewer: *who"))
+    assert _error(path).problems[0].line == 9
+
+
 @pytest.mark.parametrize("edit, field", [
     (lambda t: t.replace("title: Test topic", "title: Test \ue000URGENT_HELP\ue001"), "title"),
     (lambda t: t.replace("- A test warning sign", "- A sign \ue001"), "urgent.signs"),
@@ -175,6 +214,44 @@ def test_private_use_characters_in_front_matter_are_refused(tmp_path, edit, fiel
     path.write_text(edit(topic_text("Hello")))
     [problem] = _error(path).problems
     assert problem.field == field and "private-use" in problem.message and problem.line
+
+
+TOML_BREAKERS = {
+    "a 5,000-digit number": ("bogus = " + "9" * 5000, "cannot be read"),
+    "deep nesting": ("bogus = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+    "nesting with values": ("bogus = " + "[1, " * 3000 + "]" * 3000, "nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("breaker", TOML_BREAKERS)
+def test_a_toml_value_python_cannot_read_is_a_validation_error_with_its_line(
+        make_library, breaker):
+    value, expected = TOML_BREAKERS[breaker]
+    library = make_library()
+    folder = library.clinic_folder("riverside-oncology")
+    booklet = library.root / "booklets" / "b.toml"
+    booklet.parent.mkdir()
+    booklet.write_text('title = "A booklet"\n' + value + '\ntopics = ["a"]\n')
+    (folder / "clinic.toml").write_text((folder / "clinic.toml").read_text() + value + "\n")
+    profile_lines = (folder / "clinic.toml").read_text().count("\n")
+    for read, path, line in [(lambda: load_clinic(folder), folder / "clinic.toml", profile_lines),
+                             (lambda: load_booklet(booklet), booklet, 2)]:
+        with pytest.raises(ValidationError) as info:
+            read()
+        [problem] = info.value.problems
+        assert problem.file == path and problem.line == line and expected in problem.message
+
+
+@pytest.mark.parametrize("breaker", TOML_BREAKERS)
+def test_a_broken_manifest_is_a_validation_error_not_a_crash_of_every_command(
+        make_library, breaker):
+    library = make_library()
+    manifest = library.root / "handouts.toml"
+    manifest.write_text('output = "output"\n' + TOML_BREAKERS[breaker][0] + "\n")
+    with pytest.raises(ValidationError) as info:
+        library.dirs("content")     # every command asks for folders, so bundled_kinds
+    [problem] = info.value.problems
+    assert problem.file == manifest and problem.line == 2
 
 
 def test_a_logo_that_is_a_folder(make_library):
