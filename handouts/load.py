@@ -3,6 +3,27 @@
 Every input is untrusted. Reading never raises anything but a HandoutsError, and a
 schema error names the file, the line and the field, with every problem at once.
 Files are read only if they are regular files inside the library (read_file).
+
+A clinic's `style.css` may change how a leaflet looks, never what is on it: the
+urgent box and the "review overdue" line must stay visible. So it may use only
+these properties (CSS_ALLOWED), each with its values checked:
+
+- color: #rrggbb with at least 7:1 contrast on white, or var(--text), var(--brand),
+  var(--brand-dark), var(--warning);
+- background-color: white, var(--brand-tint), var(--accent-tint), var(--warning-tint)
+  (the light backgrounds every text colour above is readable on);
+- font-weight (normal, bold, 400, 700), font-style (normal, italic),
+  text-transform, font-size from 9 to 72 pt (pt only: relative sizes compound),
+  line-height 1 to 2.5, letter-spacing 0 to 2 pt (0.2em);
+- margin, padding and their sides: 0 to 30 pt (about 10 mm; margin also auto),
+  never negative; border-radius the same;
+- border, border-color, border-style, border-width and their sides (widths up to 6 pt).
+
+Everything else is refused with its file, line and property: display, visibility,
+opacity, position, transform, content, custom properties (--warning), clip, height,
+overflow, !important, nested rules and every @-rule. The raw text is refused too for
+url(), @import, @font-face, image-set, expression(), attr() and backslashes.
+Brand colours belong in clinic.toml's [colours], where `handouts check` measures them.
 """
 
 from __future__ import annotations
@@ -15,12 +36,21 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import tinycss2
 import yaml
 from pydantic import ValidationError as PydanticError
 
 from .errors import HandoutsError, Problem, UnsafeResourceError, ValidationError
 from .library import Library
-from .models import BookletSpec, Clinic, ClinicProfile, Topic, TopicMeta
+from .models import (
+    BookletSpec,
+    Clinic,
+    ClinicProfile,
+    Topic,
+    TopicMeta,
+    contrast,
+    hex_colour,
+)
 from .svg import check_svg
 
 MAX_TOPIC_BYTES = 512 * 1024       # a leaflet is a few KB; 50 MB is an accident or an attack
@@ -412,20 +442,191 @@ def _check_logo(folder: Path, name: str, profile: Path) -> Path:
     return logo
 
 
+# --- clinic stylesheets ------------------------------------------------------------------
+
 _CSS_FORBIDDEN = re.compile(r"url\s*\(|@import|image-set|\\|expression\s*\(|"
                             r"attr\s*\(|@font-face|</", re.I)
+_CSS_HINT = ("clinic styles may set colours, borders, spacing, font weight and style, and "
+             "text size from 9 pt; images and fonts come from the library")
 
 
 def check_clinic_css(path: Path, roots: Iterable[Path] | None = None) -> None:
-    """A clinic's stylesheet override may style, never load anything or escape."""
+    """A clinic's stylesheet may change how things look, never what is there (see top)."""
     text = read_text(path, MAX_PROFILE_BYTES, roots)
+    problems = []
     for number, line in enumerate(text.splitlines(), 1):
+        # Refused on the raw text first: tinycss2 would decode `u\72l(` into url(.
         match = _CSS_FORBIDDEN.search(line)
         if match:
-            raise ValidationError(f"{match.group(0).strip()!r} is not allowed in a clinic "
-                                  "stylesheet", file=path, line=number,
-                                  hint="clinic styles may set colours, sizes and spacing; "
-                                       "images and fonts come from the library")
+            problems.append(Problem(f"{match.group(0).strip()!r} is not allowed in a clinic "
+                                    "stylesheet", file=path, line=number, hint=_CSS_HINT,
+                                    code="unsafe-css"))
+    problems += [Problem(message, file=path, line=line, field=name, hint=_CSS_HINT,
+                         code="unsafe-css") for line, name, message in _css_refusals(text)]
+    if problems:
+        raise ValidationError(problems=problems)
+
+
+def _css_refusals(text: str) -> list[tuple[int, str | None, str]]:
+    """(line, property, why) for each rule or declaration outside the allow-list."""
+    found = []
+    for rule in tinycss2.parse_stylesheet(text, skip_comments=True, skip_whitespace=True):
+        if rule.type == "qualified-rule":
+            found += _declaration_refusals(tinycss2.parse_blocks_contents(
+                rule.content, skip_comments=True, skip_whitespace=True))
+        elif rule.type == "at-rule":
+            found.append((rule.source_line, None, f"@{rule.lower_at_keyword} is not allowed "
+                                                  "in a clinic stylesheet"))
+        else:
+            found.append((rule.source_line, None, f"not valid CSS: {rule.message}"))
+    return found
+
+
+def _declaration_refusals(items) -> list[tuple[int, str | None, str]]:
+    found = []
+    for item in items:
+        if item.type != "declaration":
+            what = "nested rules are" if item.type == "qualified-rule" else (
+                f"@{item.lower_at_keyword} is" if item.type == "at-rule" else "invalid CSS is")
+            found.append((item.source_line, None, f"{what} not allowed here"))
+            continue
+        name = item.lower_name
+        check = CSS_ALLOWED.get(name)
+        values = [t for t in item.value if t.type not in ("whitespace", "comment")]
+        if check is None:
+            found.append((item.source_line, name, "this property is not allowed in a clinic "
+                                                  "stylesheet"))
+        elif item.important:
+            found.append((item.source_line, name, "!important is not allowed"))
+        elif not values or (why := check(values)):
+            found.append((item.source_line, name, f"{_css_text(item.value)!r}: "
+                                                  f"{why if values else 'no value'}"))
+    return found
+
+
+def _css_text(tokens) -> str:
+    """A declaration's value as written, shortened for a message."""
+    return tinycss2.serialize(tokens).strip()[:60]
+
+
+# Palette custom properties from the clinic's own (contrast-checked) colours.
+_TEXT_VARS = {"--text", "--brand", "--brand-dark", "--warning"}
+_BACKGROUND_VARS = {"--brand-tint", "--accent-tint", "--warning-tint"}
+_ALL_VARS = _TEXT_VARS | _BACKGROUND_VARS | {"--brand-soft", "--accent"}
+MIN_TEXT_CONTRAST = 7.0   # against white; still over 4.5:1 on the library's light tints
+
+
+def _var(values, names: set[str]) -> bool:
+    """True for exactly `var(--name)` with one of `names` (no fallback)."""
+    if len(values) != 1 or values[0].type != "function" or values[0].lower_name != "var":
+        return False
+    arguments = [t for t in values[0].arguments if t.type not in ("whitespace", "comment")]
+    return len(arguments) == 1 and arguments[0].type == "ident" and arguments[0].value in names
+
+
+def _hex(values) -> str | None:
+    if len(values) == 1 and values[0].type == "hash":
+        try:
+            return hex_colour("#" + values[0].value)
+        except ValueError:
+            return None
+    return None
+
+
+def _text_colour(values) -> str | None:
+    colour = _hex(values)
+    if _var(values, _TEXT_VARS):
+        return None
+    if colour is None:
+        return "use #rrggbb or var(--text), var(--brand), var(--brand-dark), var(--warning)"
+    if contrast(colour, "#ffffff") < MIN_TEXT_CONTRAST:
+        return (f"contrast {contrast(colour, '#ffffff'):.1f}:1 on white is below "
+                f"{MIN_TEXT_CONTRAST:g}:1; text must stay readable on every background")
+    return None
+
+
+def _background(values) -> str | None:
+    # Only white and the tints the library itself puts text on: a dark background
+    # (or one matching the text) would hide the urgent box.
+    if _var(values, _BACKGROUND_VARS) or _hex(values) == "#ffffff" or (
+            len(values) == 1 and values[0].type == "ident" and values[0].lower_value == "white"):
+        return None
+    return "use white or var(--brand-tint), var(--accent-tint), var(--warning-tint)"
+
+
+def _any_colour(values) -> str | None:
+    if _hex(values) or _var(values, _ALL_VARS):
+        return None
+    return "use #rrggbb or one of the clinic's colours, e.g. var(--brand)"
+
+
+def _border(values) -> str | None:
+    # The shorthand, e.g. `1pt solid var(--brand)`: each part checked as its longhand.
+    for token in values:
+        if _BORDER_STYLE([token]) and _BORDER_WIDTH([token]) and _any_colour([token]):
+            return "use a width up to 6 pt, a style (solid, dashed...) and a colour"
+    return None
+
+
+def _keyword(*allowed: str):
+    """One of `allowed`: keywords, or numbers as written (font-weight 700)."""
+    def check(values) -> str | None:
+        token = values[0]
+        word = token.lower_value if token.type == "ident" else (
+            token.representation if token.type == "number" else None)
+        if len(values) == 1 and word in allowed:
+            return None
+        return f"use one of {', '.join(allowed)}"
+    return check
+
+
+def _number_in(low: float, high: float, units: dict[str, float], count: int = 1,
+               zero: bool = True, auto: bool = False):
+    """1..count lengths (or numbers) from `low` to `high` pt, each unit's value scaled by
+    its factor (pt per unit); `zero` allows a bare 0, `auto` the keyword auto."""
+    def check(values) -> str | None:
+        if len(values) > count:
+            return f"give at most {count} value(s)"
+        for token in values:
+            unit = getattr(token, "lower_unit", "") if token.type == "dimension" else ""
+            if (zero and token.type == "number" and token.value == 0) or (
+                    auto and token.type == "ident" and token.lower_value == "auto"):
+                continue
+            if token.type == "number" and token.value == 0 and "" not in units:
+                unit = next(iter(units))   # a bare 0 where 0 is too small: say the range
+            elif token.type not in ("number", "dimension") or unit not in units:
+                return f"use {' or '.join(repr(u) if u else 'a number' for u in units)}"
+            scale = units[unit]
+            if not low * scale <= token.value <= high * scale:
+                return (f"must be from {low * scale:g} to {high * scale:g}"
+                        f"{unit}: less hides or overlaps text, more pushes it off the page")
+        return None
+    return check
+
+
+_BORDER_STYLE = _keyword("none", "solid", "dashed", "dotted", "double")
+_BORDER_WIDTH = _number_in(0, 6, {"pt": 1.0, "mm": 0.3528, "px": 1.333})
+_SPACE = {"pt": 1.0, "mm": 0.3528, "px": 1.333, "em": 0.1}   # 0..30 pt (about 10 mm)
+_SIDES = ("", "-top", "-right", "-bottom", "-left")
+CSS_ALLOWED = {
+    "color": _text_colour, "background-color": _background,
+    "font-weight": _keyword("normal", "bold", "400", "700"),
+    "font-style": _keyword("normal", "italic"),
+    # Absolute units only: a relative size compounds at each nesting level.
+    "font-size": _number_in(9, 72, {"pt": 1.0}, zero=False),
+    "line-height": _number_in(1.0, 2.5, {"": 1.0}, zero=False),
+    "letter-spacing": _number_in(0, 2, {"pt": 1.0, "em": 0.1}),
+    "text-transform": _keyword("none", "uppercase", "lowercase", "capitalize"),
+    "border-radius": _number_in(0, 30, _SPACE, count=4),
+    **{f"margin{side}": _number_in(0, 30, _SPACE, count=4 if not side else 1, auto=True)
+       for side in _SIDES},
+    **{f"padding{side}": _number_in(0, 30, _SPACE, count=4 if not side else 1)
+       for side in _SIDES},
+    **{f"border{side}": _border for side in _SIDES},
+    **{f"border{side}-color": _any_colour for side in _SIDES},
+    **{f"border{side}-style": _BORDER_STYLE for side in _SIDES},
+    **{f"border{side}-width": _BORDER_WIDTH for side in _SIDES},
+}
 
 
 def load_clinics(library: Library, slugs: list[str] | None = None) -> list[ClinicProfile]:

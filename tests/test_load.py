@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from handouts import load
 from handouts.errors import HandoutsError, UsageError, ValidationError
-from handouts.load import load_booklet, load_clinic, load_topic
+from handouts.load import CSS_ALLOWED, load_booklet, load_clinic, load_topic
 from handouts.markup import render_body
 from handouts.svg import check_svg
 from tests.conftest import CLINICS, DATA, ROOT, TOPICS, topic_text
@@ -297,3 +298,34 @@ def test_a_topic_image_is_checked_by_the_same_svg_parser(make_library):
         (HOSTILE / "namespaced-use.svg").read_bytes())
     with pytest.raises(HandoutsError, match="<use>"):
         render_body(load_topic(library.topic_path("t")), None, library.dirs("content"))
+
+
+# --- clinic stylesheets ---------------------------------------------------------------------
+
+def test_a_clinic_stylesheet_may_not_hide_or_move_anything(make_library):
+    folder = _clinic(make_library)
+    css = (HOSTILE / "hides-the-urgent-box.css").read_text()
+    (folder / "style.css").write_text(css)
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    problems = info.value.problems
+    assert all(p.file == folder / "style.css" and p.line for p in problems)
+    # every rule after the comment line is refused, each on its own line
+    assert {p.line for p in problems} == set(range(2, css.count("\n") + 1))
+    fields = {p.field for p in problems}
+    assert {"display", "visibility", "opacity", "position", "font-size", "color", "content",
+            "transform", "--warning", "margin-top", "background-color"} <= fields
+    assert any("@media" in p.message for p in problems)
+    assert any("!important" in p.message for p in problems)
+
+
+def test_a_clinic_stylesheet_may_change_the_look(make_library):
+    folder = _clinic(make_library)
+    (folder / "style.css").write_text((HOSTILE / "looks-only.css").read_text())
+    assert load_clinic(folder).stylesheet == folder / "style.css"
+
+
+def test_the_stylesheet_allow_list_is_documented():
+    for name in CSS_ALLOWED:
+        if "-top" not in name and "-right" not in name and "-left" not in name:
+            assert name.split("-bottom")[0] in load.__doc__, name
