@@ -29,6 +29,7 @@ from handouts.finish import write_atomic
 from handouts.load import load_clinic, load_topic, read_file
 from handouts.markup import render_body
 from handouts.render import Renderer, _time_limit, _Timeout
+from handouts.svg import MAX_SVG_BYTES
 from tests.conftest import ROOT, topic_text
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
@@ -311,6 +312,25 @@ def test_a_sparse_4_gb_logo_is_refused_without_reading_it(make_library):
     [problem] = info.value.problems
     assert problem.file == folder / "logo.svg" and problem.field == "logo"
     assert "limit" in problem.message
+
+
+def test_an_alias_bomb_in_front_matter_is_refused_quickly(make_library):
+    bomb = (ROOT / "tests" / "data" / "hostile" / "alias-bomb.yaml").read_text()
+    lib = make_library({"t": topic_text("Body.").replace("pages: 2\n", "pages: 2\n" + bomb)})
+    with finishes_within(10), pytest.raises(ValidationError) as info:
+        load_topic(lib.topic_path("t"))
+    [problem] = info.value.problems
+    assert problem.file == lib.topic_path("t") and problem.line == 6
+
+
+def test_an_svg_over_the_size_limit_is_refused_before_parsing(make_library):
+    lib = make_library({"t": topic_text("![A picture](images/big.svg)\n")})
+    big = lib.root / "content" / "images" / "big.svg"
+    big.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg">' + b" " * MAX_SVG_BYTES + b"</svg>")
+    with finishes_within(10), pytest.raises(ValidationError) as info:
+        render_body(load_topic(lib.topic_path("t")), None, lib.dirs("content"))
+    [problem] = info.value.problems
+    assert problem.file == big and "larger than" in problem.message
 
 
 def test_read_file_refuses_a_device_even_inside_its_roots():
