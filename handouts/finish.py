@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 
 
@@ -16,8 +16,20 @@ def write_atomic(path: Path, data: bytes) -> None:
     temporary file, which the next write of that folder removes.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".part",
-                                    dir=path.parent)
+    # Not mkstemp: its files are 0600 whatever the umask, so a PDF shared through a
+    # group or web folder would be unreadable. Created 0666, the kernel applies the
+    # umask (and any default ACL) itself: no reading of the process-wide umask,
+    # which a threaded server cannot do safely.
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+    for _attempt in range(100):   # 32 random bits each: a clash is rare, a hundred a bug
+        temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+        try:
+            handle = os.open(temp, flags, 0o666)
+            break
+        except FileExistsError:
+            continue
+    else:
+        raise FileExistsError(f"no free temporary file name beside {path}")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)

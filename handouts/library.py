@@ -80,15 +80,30 @@ class Library:
         manifest = self.manifest_path()
         if manifest is None:
             return KINDS
+        import re  # noqa: PLC0415
         import tomllib  # noqa: PLC0415
 
         try:
-            if manifest.stat().st_size > 1_000_000:
+            # Non-blocking and bounded: every command reads this file, so a FIFO or a
+            # huge file here must not hang them all.
+            handle = os.open(manifest, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            with os.fdopen(handle, "rb") as stream:
+                raw = stream.read(1_000_001)
+            if len(raw) > 1_000_000:
                 return KINDS
-            text = manifest.read_text(encoding="utf-8")
+            text = raw.decode("utf-8")
             data = tomllib.loads(text)
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return KINDS  # `handouts batch` and `check` report the broken manifest itself
+        except (ValueError, RecursionError) as error:
+            # tomllib passes these on (a 5,000-digit number, [[[[...]]]] nested until
+            # Python gives up); without this every command would end in a traceback.
+            culprit = re.search(r"[0-9][0-9_]{1000}|(?:[\[{][^\[\]{}\n]{0,20}){50}", text)
+            line = text[: culprit.start()].count("\n") + 1 if culprit else None
+            what = "is nested too deeply" if isinstance(error, RecursionError) else \
+                "has a number too long to read"
+            raise ValidationError(f"the manifest {what}", file=manifest, line=line,
+                                  hint="fix or remove that value") from None
         value = data.get("bundled", list(KINDS))
         if not isinstance(value, list) or not all(v in KINDS for v in value):
             line = next((n for n, row in enumerate(text.splitlines(), 1)

@@ -19,15 +19,18 @@ import nh3
 from markdown.extensions import Extension
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
+from markdown.util import AMP_SUBSTITUTE
 
 from . import record
 from .errors import Problem, UnsafeResourceError, ValidationError
 from .models import ClinicProfile, Topic
+from .svg import check_svg_file
 
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
 _FILL_IN = re.compile(r"^(?P<label>[^\n:_]{1,60}):[ \t]*_{3,}[ \t]*$")
 _TASK = re.compile(r"^\[(?P<mark>[ xX])\]\s+")
-_PLACEHOLDER = re.compile(r"\{\{\s*(?P<expr>.*?)\s*\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+# Bounded ({0,400}): an unclosed `{{` must not make each later `{{` scan to the end.
+_PLACEHOLDER = re.compile(r"\{\{(?P<expr>.{0,400}?)\}\}|\{%.{0,400}?%\}|\{#.{0,400}?#\}", re.S)
 _FIELD = re.compile(r"clinic\.(?P<name>[a-z_]+)")
 URGENT_MARKER = "\ue000URGENT_HELP\ue001"
 
@@ -142,6 +145,11 @@ class _Leaflet(Treeprocessor):
 
     def _link(self, a):
         href = a.get("href", "")
+        if AMP_SUBSTITUTE in href:
+            # An e-mail autolink, <nurse@example.org>: markdown hides the address from
+            # spam robots as character references; the check needs the real mailto:.
+            href = html.unescape(href.replace(AMP_SUBSTITUTE, "&"))
+            a.set("href", href)
         if href.startswith("#"):
             self.state.internal_links.append(href[1:])
             a.set("href", f"#{self.state.prefix}{href[1:]}")
@@ -181,8 +189,7 @@ class _State:
             if os.path.isfile(candidate):
                 record.read(candidate)
                 if candidate.lower().endswith(".svg"):
-                    from .load import check_svg  # noqa: PLC0415
-                    check_svg(Path(candidate).read_bytes(), Path(candidate))
+                    check_svg_file(Path(candidate))
                 return Path(candidate).as_uri()
             record.missed(candidate)
         self.problems.append(Problem(f"image {src!r} not found", file=self.topic.path,
@@ -243,8 +250,10 @@ def render_body(topic: Topic, clinic: ClinicProfile | None, content_dirs: list[P
     values = clinic.fields() if clinic else {}
     clean = re.sub(r"<p>\s*\ue000URGENT_HELP\ue001\s*</p>|\ue000URGENT_HELP\ue001", URGENT_MARKER,
                    clean)
+    # quote=True: a marker may sit inside an attribute (an image's alt or title),
+    # where a clinic name with `"` would otherwise end the attribute and add its own.
     clean = re.sub(r"\ue000FIELD:([a-z_]+)\ue001",
-                   lambda m: html.escape(values.get(m.group(1), ""), quote=False), clean)
+                   lambda m: html.escape(values.get(m.group(1), ""), quote=True), clean)
     ids = set(re.findall(r'\sid="([^"]+)"', clean))
     return MarkupResult(html=clean, text=plain_text(clean), images=state.images,
                         problems=[p for p in state.problems if p.code != "missing-image"],
@@ -293,25 +302,36 @@ def _check_placeholders(topic: Topic, clinic: ClinicProfile | None):
     return body, used, problems
 
 
-_RAW_TAG = re.compile(r"<\s*/?\s*(?!https?:|mailto:)[a-zA-Z][a-zA-Z0-9-]*(\s[^>]*)?/?>|<!--")
+# A tag may run over lines (`<img` then `src=x>` below it), never over a blank line.
+# Autolinks, <https://...> and <nurse@example.org>, have no space after their first
+# word and never match.
+_RAW_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s(?:[^<>\n]|\n(?![ \t]*\r?\n))*)?/?>"
+                      r"|<!--")
 
 
 def _raw_html(topic: Topic) -> list[Problem]:
     """Raw HTML tags in a topic: refused, with the line, rather than printed as text."""
-    problems = []
-    in_code = False
-    for number, line in enumerate(topic.body.splitlines(), topic.body_line):
-        if line.lstrip().startswith("```"):
-            in_code = not in_code
-        if in_code:
-            continue
-        match = _RAW_TAG.search(re.sub(r"`[^`]*`", "", line))
-        if match:
-            problems.append(Problem(
-                f"raw HTML {match.group(0)[:60]!r} is not allowed in topics",
-                file=topic.path, line=number, code="raw-html",
-                hint="use markdown instead, e.g. ![alt text](images/picture.svg)"))
+    text = _without_code(topic.body)
+    problems, line, counted = [], topic.body_line, 0
+    for match in _RAW_TAG.finditer(text):
+        line += text.count("\n", counted, match.start())   # counted once: linear
+        counted = match.start()
+        problems.append(Problem(
+            f"raw HTML {' '.join(match.group(0).split())[:60]!r} is not allowed in topics",
+            file=topic.path, line=line, code="raw-html",
+            hint="use markdown instead, e.g. ![alt text](images/picture.svg)"))
     return problems
+
+
+def _without_code(body: str) -> str:
+    """`body` with ``` blocks and `code spans` blanked, its newlines kept for line numbers."""
+    lines, in_code = [], False
+    for line in body.split("\n"):
+        fence = line.lstrip().startswith("```")
+        in_code ^= fence
+        lines.append("" if in_code or fence else
+                     re.sub(r"`[^`]*`", lambda m: " " * len(m.group(0)), line))
+    return "\n".join(lines)
 
 
 def _slug(value: str, separator: str) -> str:

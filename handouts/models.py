@@ -51,15 +51,32 @@ _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})")
 _PHONE = re.compile(r"\+?[0-9(][0-9 ().\-]{1,22}[0-9]")
 _LANG = re.compile(r"[a-z]{2,3}(?:-[A-Za-z]{2,4})?")
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+# markup marks where the urgent box and clinic fields go with U+E000/U+E001; text
+# from a file that carried such characters could forge or break those markers.
+_PRIVATE_USE = re.compile("[\ue000-\uf8ff]")
 
 
-def _hex_colour(value: str) -> str:
+def hex_colour(value: str) -> str:
+    """`#rgb` or `#rrggbb` as lower-case `#rrggbb`, or a ValueError."""
     # Colours reach CSS; only a plain hex value can never close a rule or call url().
     if not _HEX.fullmatch(value):
         raise ValueError(f"{value!r} is not a colour; write it as #rrggbb, e.g. #005eb8")
     if len(value) == 4:
         value = "#" + "".join(c * 2 for c in value[1:])
     return value.lower()
+
+
+def _luminance(colour: str) -> float:
+    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                        for c in channels)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def contrast(first: str, second: str) -> float:
+    """WCAG 2.x contrast ratio of two #rrggbb colours (not rounded)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def _phone(value: str) -> str:
@@ -76,7 +93,7 @@ def _one_line(value: str) -> str:
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_one_line)]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=600)]
-Colour = Annotated[str, AfterValidator(_hex_colour)]
+Colour = Annotated[str, AfterValidator(hex_colour)]
 Phone = Annotated[str, AfterValidator(_phone)]
 
 
@@ -84,6 +101,16 @@ class Strict(BaseModel):
     """Base: strict types, unknown keys are errors, frozen once loaded."""
 
     model_config = ConfigDict(strict=True, extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _no_private_use(cls, value):
+        texts = [value] if isinstance(value, str) else [
+            v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+        if any(_PRIVATE_USE.search(text) for text in texts):
+            raise ValueError("contains a private-use character (U+E000 to U+F8FF), which has "
+                             "no meaning in a leaflet; retype the text")
+        return value
 
 
 # --- topics ---------------------------------------------------------------------------

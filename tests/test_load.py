@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import pytest
 
+from handouts import load
 from handouts.errors import HandoutsError, UsageError, ValidationError
-from handouts.load import load_clinic, load_topic
-from tests.conftest import CLINICS, TOPICS, topic_text
+from handouts.load import CSS_ALLOWED, load_booklet, load_clinic, load_topic
+from handouts.markup import render_body
+from handouts.svg import check_svg
+from tests.conftest import CLINICS, DATA, ROOT, TOPICS, topic_text
+
+HOSTILE = DATA / "hostile"   # small named inputs the red-team report used
 
 
 def test_shipped_topics_and_clinics_load(library):
@@ -158,3 +163,169 @@ def test_unknown_topic_and_clinic_suggest_the_closest(library):
     assert "injection-care-checklist" in str(info.value)
     with pytest.raises(UsageError, match="did you mean 'lakeside-spine'"):
         library.clinic_folder("lakeside")
+
+
+# --- one mistyped value: a HandoutsError with file and line, never a raw exception ------
+
+def _front(replace: str, by: str) -> str:
+    text = topic_text("Hello")
+    assert replace in text
+    return text.replace(replace, by, 1)
+
+
+@pytest.mark.parametrize("text, line, expected", [
+    (_front("last_reviewed: 2026-11-01", "last_reviewed: 2026-02-30"), 7, "not a real date"),
+    (_front("last_reviewed: 2026-11-01", "last_reviewed: 2026-13-01"), 7, "not a real date"),
+    (_front("pages: 2", "pages: " + "9" * 5000), 5, "5000 digits long"),
+    (_front("pages: 2", "pages: 2\n? [a, b]\n: 1"), 6, "a key must be a word"),
+    (_front("pages: 2", "pages: 2\n{a: 1}: 2"), 6, "a key must be a word"),
+    (_front("pages: 2", "pages: 2\nkeywords: " + "[" * 5000 + "]" * 5000), 6, "nested"),
+    (_front("pages: 2", "pages: 2\nkeywords:\n" + "".join(
+        " " * n + "-\n" for n in range(0, 40, 2)) + " " * 40 + "- x"), 14, "nested"),
+])
+def test_a_mistyped_front_matter_value_is_a_validation_error_with_its_line(
+        tmp_path, text, line, expected):
+    path = tmp_path / "t.md"
+    path.write_text(text)
+    error = _error(path)
+    assert isinstance(error, ValidationError)
+    [problem] = error.problems
+    assert problem.file == path and problem.line == line and expected in problem.message
+
+
+def test_yaml_anchors_and_aliases_are_refused_before_anything_is_built(tmp_path):
+    """Ten lines of nested aliases would expand to 9**9 items (and the line finder
+    walked them all): refused at the first anchor, in time linear in the text."""
+    path = tmp_path / "t.md"
+    path.write_text(_front("pages: 2\n", "pages: 2\n" + (HOSTILE / "alias-bomb.yaml").read_text()))
+    [problem] = _error(path).problems
+    assert "anchors and aliases" in problem.message
+    assert problem.file == path and problem.line == 6
+    path.write_text(_front("owner: Test nurse", "owner: &who Test nurse").replace(
+        "reviewer: Test doctor", "reviewer: *who"))
+    assert _error(path).problems[0].line == 9
+
+
+@pytest.mark.parametrize("edit, field", [
+    (lambda t: t.replace("title: Test topic", "title: Test \ue000URGENT_HELP\ue001"), "title"),
+    (lambda t: t.replace("- A test warning sign", "- A sign \ue001"), "urgent.signs"),
+])
+def test_private_use_characters_in_front_matter_are_refused(tmp_path, edit, field):
+    path = tmp_path / "t.md"
+    path.write_text(edit(topic_text("Hello")))
+    [problem] = _error(path).problems
+    assert problem.field == field and "private-use" in problem.message and problem.line
+
+
+TOML_BREAKERS = {
+    "a 5,000-digit number": ("bogus = " + "9" * 5000, "cannot be read"),
+    "deep nesting": ("bogus = " + "[" * 5000 + "]" * 5000, "nested too deeply"),
+    "nesting with values": ("bogus = " + "[1, " * 3000 + "]" * 3000, "nested too deeply"),
+}
+
+
+@pytest.mark.parametrize("breaker", TOML_BREAKERS)
+def test_a_toml_value_python_cannot_read_is_a_validation_error_with_its_line(
+        make_library, breaker):
+    value, expected = TOML_BREAKERS[breaker]
+    library = make_library()
+    folder = library.clinic_folder("riverside-oncology")
+    booklet = library.root / "booklets" / "b.toml"
+    booklet.parent.mkdir()
+    booklet.write_text('title = "A booklet"\n' + value + '\ntopics = ["a"]\n')
+    (folder / "clinic.toml").write_text((folder / "clinic.toml").read_text() + value + "\n")
+    profile_lines = (folder / "clinic.toml").read_text().count("\n")
+    for read, path, line in [(lambda: load_clinic(folder), folder / "clinic.toml", profile_lines),
+                             (lambda: load_booklet(booklet), booklet, 2)]:
+        with pytest.raises(ValidationError) as info:
+            read()
+        [problem] = info.value.problems
+        assert problem.file == path and problem.line == line and expected in problem.message
+
+
+@pytest.mark.parametrize("breaker", TOML_BREAKERS)
+def test_a_broken_manifest_is_a_validation_error_not_a_crash_of_every_command(
+        make_library, breaker):
+    library = make_library()
+    manifest = library.root / "handouts.toml"
+    manifest.write_text('output = "output"\n' + TOML_BREAKERS[breaker][0] + "\n")
+    with pytest.raises(ValidationError) as info:
+        library.dirs("content")     # every command asks for folders, so bundled_kinds
+    [problem] = info.value.problems
+    assert problem.file == manifest and problem.line == 2
+
+
+def test_a_logo_that_is_a_folder(make_library):
+    folder = _clinic(make_library)
+    (folder / "logo.svg").unlink()
+    (folder / "logo.svg").mkdir()
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    [problem] = info.value.problems
+    assert problem.field == "logo" and "not a regular file" in problem.message
+    assert problem.file == folder / "logo.svg"
+
+
+# --- SVG ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name, line, expected", [
+    ("utf16-doctype.svg", 2, "DOCTYPE"),
+    ("namespaced-use.svg", 4, "<use>"),
+    ("billion-laughs.svg", 2, "DOCTYPE"),
+    ("external-href.svg", 3, "href='https://tracker.example/pixel'"),
+])
+def test_hostile_svgs_are_refused_whatever_their_encoding_or_prefix(make_library, name, line,
+                                                                   expected):
+    folder = _clinic(make_library, logo=(HOSTILE / name).read_bytes())
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    [problem] = info.value.problems
+    assert problem.file == folder / "logo.svg" and problem.field == "logo"
+    assert problem.line == line and expected in problem.message
+
+
+def test_shipped_svgs_pass(library):
+    shipped = sorted((ROOT / "content" / "images").glob("*.svg")) + sorted(
+        (ROOT / "clinics").glob("*/logo.svg"))
+    assert len(shipped) >= 5
+    for path in shipped:
+        check_svg(path.read_bytes(), path)
+
+
+def test_a_topic_image_is_checked_by_the_same_svg_parser(make_library):
+    library = make_library({"t": topic_text("![A picture](images/x.svg)\n")})
+    (library.root / "content" / "images" / "x.svg").write_bytes(
+        (HOSTILE / "namespaced-use.svg").read_bytes())
+    with pytest.raises(HandoutsError, match="<use>"):
+        render_body(load_topic(library.topic_path("t")), None, library.dirs("content"))
+
+
+# --- clinic stylesheets ---------------------------------------------------------------------
+
+def test_a_clinic_stylesheet_may_not_hide_or_move_anything(make_library):
+    folder = _clinic(make_library)
+    css = (HOSTILE / "hides-the-urgent-box.css").read_text()
+    (folder / "style.css").write_text(css)
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    problems = info.value.problems
+    assert all(p.file == folder / "style.css" and p.line for p in problems)
+    # every rule after the comment line is refused, each on its own line
+    assert {p.line for p in problems} == set(range(2, css.count("\n") + 1))
+    fields = {p.field for p in problems}
+    assert {"display", "visibility", "opacity", "position", "font-size", "color", "content",
+            "transform", "--warning", "margin-top", "background-color"} <= fields
+    assert any("@media" in p.message for p in problems)
+    assert any("!important" in p.message for p in problems)
+
+
+def test_a_clinic_stylesheet_may_change_the_look(make_library):
+    folder = _clinic(make_library)
+    (folder / "style.css").write_text((HOSTILE / "looks-only.css").read_text())
+    assert load_clinic(folder).stylesheet == folder / "style.css"
+
+
+def test_the_stylesheet_allow_list_is_documented():
+    for name in CSS_ALLOWED:
+        if "-top" not in name and "-right" not in name and "-left" not in name:
+            assert name.split("-bottom")[0] in load.__doc__, name
