@@ -117,11 +117,14 @@ def _clinic_paper(folder: Path) -> str:
     """The paper size a clinic profile names (checked when its jobs load the profile)."""
     import tomllib  # noqa: PLC0415
 
+    from .load import MAX_PROFILE_BYTES, read_file  # noqa: PLC0415
+
     default = Clinic.model_fields["paper"].default
-    try:
-        paper = tomllib.loads((folder / "clinic.toml").read_text(encoding="utf-8")).get(
-            "paper", default)
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+    try:   # read as every profile is: a regular file in its folder, bounded
+        text = read_file(folder / "clinic.toml", MAX_PROFILE_BYTES, [folder]).decode("utf-8")
+        paper = tomllib.loads(text).get("paper", default)
+    except (HandoutsError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError,
+            RecursionError):
         return default  # the job fails on the profile itself, with the real error
     return paper if paper in get_args(Paper) else default
 

@@ -17,7 +17,7 @@ from .errors import HandoutsError, Problem
 from .library import Library
 from .load import load_booklet, load_clinic
 from .markup import render_body
-from .models import ClinicProfile, Topic
+from .models import ClinicProfile, Topic, contrast
 from .pipeline import Job, edition_problems, overdue_problem, produce
 from .readability import measure
 
@@ -45,21 +45,6 @@ class CheckReport:
 
 
 # --- colour contrast (WCAG 2.x) ----------------------------------------------------------
-
-def _luminance(colour: str) -> float:
-    channels = []
-    for index in (1, 3, 5):
-        value = int(colour[index:index + 2], 16) / 255
-        channels.append(value / 12.92 if value <= 0.04045 else ((value + 0.055) / 1.055) ** 2.4)
-    red, green, blue = channels
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
-
-
-def contrast(first: str, second: str) -> float:
-    """WCAG contrast ratio of two #rrggbb colours (not rounded)."""
-    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
-
 
 def nearest_passing(colour: str, background: str, ratio: float) -> str:
     """The closest darker shade of `colour` that reaches `ratio` on `background`."""

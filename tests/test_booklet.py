@@ -9,8 +9,9 @@ from pypdf import PdfReader
 
 from handouts.build import build, build_booklet
 from handouts.check import body_size
+from handouts.editions import load_edition
 from handouts.finish import accessibility_problems
-from handouts.load import load_booklet, load_topic
+from handouts.load import load_booklet
 from tests.conftest import ROOT, TOPICS, half_texts, pdfinfo, pdftext, qpdf_check
 
 
@@ -28,7 +29,7 @@ def _page_texts(path):
     return [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
 
 
-def test_cover_contents_and_topic_pages(booklet):
+def test_cover_contents_and_topic_pages(booklet, library):
     reading, _ = booklet
     pages = _page_texts(reading.path)
     assert "Looking after your bones during cancer treatment" in pages[0]
@@ -37,7 +38,7 @@ def test_cover_contents_and_topic_pages(booklet):
     entries = re.findall(r"^\s*(.+?)\s*\.{3,}\s*(\d+)\s*$", contents, re.M)
     assert len(entries) == len(TOPICS) + 1  # the topics and the contact page
     spec = load_booklet(ROOT / "booklets" / "bone-health-in-cancer.toml")
-    titles = [load_topic(ROOT / "content" / f"{slug}.md").meta.title for slug in spec.topics]
+    titles = [load_edition(library, slug)[0].meta.title for slug in spec.topics]
     assert [" ".join(title.split()) for title, _ in entries[:-1]] == titles
     for title, number in entries[:-1]:
         page = int(number)
@@ -53,9 +54,9 @@ def test_one_bookmark_per_topic(booklet, library):
     reader = PdfReader(booklet[0].path)
     top = [item for item in reader.outline if not isinstance(item, list)]
     titles = [item.title for item in top]
-    from handouts.load import load_booklet, load_topic
+    from handouts.load import load_booklet
     spec = load_booklet(library.booklet_path("bone-health-in-cancer"))
-    expected = [load_topic(library.topic_path(s)).meta.title for s in spec.topics]
+    expected = [load_edition(library, s)[0].meta.title for s in spec.topics]
     assert titles == expected + ["Contact us"]
     for item in top[:-1]:
         assert reader.get_destination_page_number(item) % 2 == 0  # 0-based: odd pages
@@ -100,8 +101,7 @@ def test_large_print_every_topic(library, renderer, tmp_path, topic):
                      renderer=renderer, out=tmp_path)
     assert result.path.name.endswith("-a4-large.pdf")
     assert body_size(result.path.read_bytes()) >= 16
-    from handouts.load import load_topic
-    meta = load_topic(library.topic_path(topic)).meta
+    meta = load_edition(library, topic)[0].meta
     assert result.pages <= meta.budget("a4", "large")
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from handouts.compose import brand_css, compose_leaflet, sign_columns
+from handouts.editions import load_edition
 from handouts.errors import HandoutsError, UnsafeResourceError, ValidationError
 from handouts.load import load_clinic, load_topic
 from handouts.markup import render_body
@@ -135,7 +136,7 @@ def test_brand_css_only_from_validated_hex(library):
 
 
 def test_leaflet_document_metadata(library):
-    topic = load_topic(library.topic_path("bone-metastases"))
+    topic = load_edition(library, "bone-metastases")[0]
     profile = load_clinic(library.clinic_folder("lakeside-spine"))
     composed = compose_leaflet(library, topic, profile, "letter", today=dt.date(2027, 1, 1))
     html = composed.html
@@ -194,7 +195,7 @@ def test_bundled_setting_limits_what_the_package_supplies(make_library, tmp_path
 
 
 def test_overdue_topic_says_so_in_the_footer(library):
-    topic = load_topic(library.topic_path("bone-metastases"))
+    topic = load_edition(library, "bone-metastases")[0]
     profile = load_clinic(library.clinic_folder("riverside-oncology"))
     html = compose_leaflet(library, topic, profile, "a4", today=dt.date(2031, 1, 1)).html
     assert "REVIEW OVERDUE" in html
@@ -226,7 +227,7 @@ def test_urgent_signs_split_into_two_columns_in_reading_order(signs):
 
 
 def test_the_urgent_box_lists_every_sign_in_order(library):
-    topic = load_topic(library.topic_path("bone-metastases"))
+    topic = load_edition(library, "bone-metastases")[0]
     profile = load_clinic(library.clinic_folder("riverside-oncology"))
     html = compose_leaflet(library, topic, profile, "a4").html
     start = html.index('class="urgent"')

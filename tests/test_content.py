@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from handouts.build import build
+from handouts.editions import load_edition
 from handouts.errors import BudgetError
 from handouts.inventory import reading_level
-from handouts.load import load_topic
 from tests.conftest import CLINICS, TOPICS, pdftext, topic_text
 
 
@@ -29,7 +29,9 @@ def built(library, renderer, tmp_path_factory):
 @pytest.mark.parametrize("topic", TOPICS)
 def test_page_budget_and_urgent_box(built, library, topic, clinic, paper):
     result = built[clinic, paper, topic]
-    meta = load_topic(library.topic_path(topic)).meta
+    from handouts.load import load_clinic
+    profile = load_clinic(library.clinic_folder(clinic)).clinic
+    meta = load_edition(library, topic, profile.language)[0].meta
     from pypdf import PdfReader
     pages = len(PdfReader(result.path).pages)
     if topic == "injection-care-checklist":
@@ -37,17 +39,38 @@ def test_page_budget_and_urgent_box(built, library, topic, clinic, paper):
     else:
         assert 2 <= pages <= meta.pages
     text = " ".join(pdftext(result.path).split())
-    from handouts.load import load_clinic
-    profile = load_clinic(library.clinic_folder(clinic)).clinic
     assert "Get help now" in text
     assert profile.urgent_phone in text and profile.emergency_number in text
     for sign in meta.urgent.signs[:2]:
         assert " ".join(sign.split()[:3]) in text
 
 
+# Words one region uses and the other does not; each edition must hold none of the other's.
+UK_ONLY = ["paracetamol", "A&E", "GP", "anaesthe", "haematolog", "tummy", "be sick",
+           "NICE", "MHRA", "NHS", "colour", "tumour", "physiotherap", "counsellor", "carers",
+           "radiotherapy", "hypercalcaemia", "oesophag", "centre", "programme"]
+US_ONLY = ["acetaminophen", "primary care provider", "emergency room", "anesthe",
+           "hematolog", "belly", "vomit", "FDA", "color", "tumor", "physical therap",
+           "counselor", "caregivers", "radiation therapy", "hypercalcemia", "center"]
+
+
+@pytest.mark.parametrize("clinic, paper, foreign", [
+    ("lakeside-spine", "letter", UK_ONLY), ("riverside-oncology", "a4", US_ONLY)])
+def test_each_region_reads_its_own_words(built, library, clinic, paper, foreign):
+    import re
+
+    for topic in TOPICS:
+        text = " ".join(pdftext(built[clinic, paper, topic].path).split())
+        for clinic_word in ("Centre", "Center"):   # the clinic's own name and address
+            text = text.replace(clinic_word, "")
+        found = [w for w in foreign if re.search(rf"\b{re.escape(w)}", text, re.I)]
+        assert not found, (topic, clinic, found)
+
+
+@pytest.mark.parametrize("language", ["en-GB", "en-US"])
 @pytest.mark.parametrize("topic", TOPICS)
-def test_reading_level_grade_8_or_below(library, topic):
-    level = reading_level(load_topic(library.topic_path(topic)), library)
+def test_reading_level_grade_8_or_below(library, topic, language):
+    level = reading_level(load_edition(library, topic, language)[0], library)
     assert level.words > 150
     assert level.fk_grade <= 8, level.hardest
     assert level.smog <= 9
@@ -55,7 +78,7 @@ def test_reading_level_grade_8_or_below(library, topic):
 
 @pytest.mark.parametrize("topic", TOPICS)
 def test_governance_and_no_numbers_in_text(library, topic):
-    meta = load_topic(library.topic_path(topic)).meta
+    meta = load_edition(library, topic)[0].meta
     assert meta.sources and meta.owner and meta.reviewer
     body = library.topic_path(topic).read_text()
     import re
@@ -66,7 +89,7 @@ def test_governance_and_no_numbers_in_text(library, topic):
 
 
 def test_vertebroplasty_diagrams_have_alt_text(library):
-    topic = load_topic(library.topic_path("vertebroplasty-kyphoplasty"))
+    topic = load_edition(library, "vertebroplasty-kyphoplasty")[0]
     from handouts.markup import render_body
     result = render_body(topic, None, library.dirs("content"))
     assert len(result.images) >= 2

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from handouts.build import build
 from handouts.cli import main
 from handouts.compose import compose_leaflet
+from handouts.editions import load_edition
 from handouts.errors import HandoutsError, RenderError, UnsafeResourceError, ValidationError
 from handouts.finish import write_atomic
 from handouts.load import load_clinic, load_topic, read_file
@@ -177,7 +178,7 @@ def test_killed_build_keeps_the_old_pdf_and_leaves_nothing_next_time(tmp_path):
 
 def test_rendering_has_atime_limit(library):
     slow = Renderer(library.asset_roots(), time_limit=0.05)
-    topic = load_topic(library.topic_path("bone-metastases"))
+    topic = load_edition(library, "bone-metastases")[0]
     profile = load_clinic(library.clinic_folder("riverside-oncology"))
     with pytest.raises(RenderError, match="longer than 0.05 s"):
         slow.render(compose_leaflet(library, topic, profile, "a4"))
