@@ -63,23 +63,26 @@ class App:
         return Library.open(self.library_path)
 
     def render(self, kind: str, name: str, clinic: str, paper: str, variant: str,
-               *, waiting: bool = True) -> Rendered:
+               *, waiting: bool = True, status: bool = False):
         """Render (or fetch from cache) a leaflet or booklet; HandoutsError on bad input.
 
         From a request thread, the work runs on the render loop's thread and this
         waits for it. `waiting=False` marks background work (thumbnails, page
         counts): a PDF or preview someone is waiting for goes ahead of it, so a
         nurse's download never queues behind the thumbnails of a dozen booklets.
+        With `status`, returns (Rendered, True if it came from the cache).
         """
         if self.renders is None or threading.get_ident() == self._loop_thread:
-            return self._render(kind, name, clinic, paper, variant)
+            rendered, cached = self._render(kind, name, clinic, paper, variant)
+            return (rendered, cached) if status else rendered
         from concurrent.futures import Future  # noqa: PLC0415
 
         done: Future = Future()
         priority = 0 if waiting else 1
         self.renders.put((priority, next(self._order), done,
                           (kind, name, clinic, paper, variant)))
-        return done.result()
+        rendered, cached = done.result()
+        return (rendered, cached) if status else rendered
 
     def run_render_loop(self) -> None:
         """Do the renders request threads hand over, until interrupted (Ctrl+C)."""
@@ -101,20 +104,21 @@ class App:
             self.renders = None
 
     def _render(self, kind: str, name: str, clinic: str, paper: str,
-                variant: str) -> Rendered:
+                variant: str) -> tuple[Rendered, bool]:
         from .pipeline import Job, produce, unchanged  # noqa: PLC0415
 
         booklet = kind == "booklet"
-        job = Job("booklet" if booklet else "leaflet", clinic, () if booklet else (name,), paper or None, variant,
-                  booklet=name if booklet else None)
+        job = Job("booklet" if booklet else "leaflet", clinic, () if booklet else (name,),
+                  paper or None, variant, booklet=name if booklet else None)
         with self.lock:
             # The last render of this job is served again while every file it read
             # is unchanged: an edited topic, template or logo shows at once.
             known = self.cache.get(self.latest.get(job, ""))
-            if known is None or not unchanged(job, known.inputs):
+            cached = known is not None and unchanged(job, known.inputs)
+            if not cached:
                 known = self._store(produce(job, self.library(), self.renderer))
             self.latest[job] = known.key
-            return known
+            return known, cached
 
     def _store(self, output) -> Rendered:
         texts = [" ".join(_page_text(page).split()) for page in output.document.pages]
@@ -414,12 +418,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def _pdf(self, query):
         kind, name, clinic, paper, variant = self._params(query)
-        rendered = self.app.render(kind, name, clinic, paper, variant)
+        rendered, cached = self.app.render(kind, name, clinic, paper, variant, status=True)
+        hit = "hit" if cached else "miss"
         filename = f"{'booklet-' if kind == 'booklet' else ''}{name}-{clinic}.pdf"
         disposition = "inline" if query.get("inline") else "attachment"
         self._send(HTTPStatus.OK, rendered.pdf, "application/pdf",
                    {"Content-Disposition": f"{disposition}; filename=\"{quote(filename)}\"",
-                    "X-Pages": str(rendered.pages)})
+                    "X-Pages": str(rendered.pages), "X-Handouts-Cache": hit})
 
     def _thumb(self, query):
         rendered = self.app.render(*self._params(query), waiting=False)
