@@ -58,6 +58,8 @@ class Edition:
     derived: bool = False          # its own file (adapted or translated)
     source_version: str | None = None   # the version it was adapted from
     current_version: str | None = None  # the source's version now
+    translated: bool = False            # in another language than its source
+    reviewed: bool = True               # a translation someone qualified has checked
 
     @property
     def stale(self) -> bool:
@@ -134,8 +136,10 @@ def load_edition(library: Library, slug: str, language: str | None = None,
         base = load_topic(base_path)
         topic = load_topic(derived[language])
         source = topic.meta.adapted_from
+        translated = _primary(language) != _primary(topic_language(base))
         edition = Edition(slug, language, derived[language], True,
-                          source.version if source else None, base.meta.version)
+                          source.version if source else None, base.meta.version,
+                          translated, bool(topic.meta.translation_reviewed_by))
     else:
         topic = load_topic(base_path)
         own = topic_language(topic)
@@ -220,6 +224,15 @@ def _regions(topic: Topic, terms, library: Library) -> set[str]:
     table = terms if isinstance(terms, dict) else {}
     return {lang for wording in table.values() for lang in wording
             if _primary(lang) == _primary(topic_language(topic))}
+
+
+def unreviewed_problem(edition: Edition) -> Problem:
+    """The problem of a translation nobody qualified has checked."""
+    return Problem(f"the {edition.language} translation has not been reviewed",
+                   file=edition.path, field="translation_reviewed_by",
+                   code="unreviewed-translation",
+                   hint="have a qualified medical translator check it, then add "
+                        "translation_reviewed_by: with their name or role")
 
 
 def stale_problem(edition: Edition) -> Problem:

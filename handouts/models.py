@@ -166,6 +166,9 @@ class TopicMeta(Strict):
     language: Annotated[str, StringConstraints(
         pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")] | None = None
     adapted_from: AdaptedFrom | None = None
+    # A translation says who made it and who checked it (a qualified medical translator).
+    translated_by: Text | None = None
+    translation_reviewed_by: Text | None = None
 
     def budget(self, paper: str = "a4", variant: str = "standard") -> int:
         """The page budget: `pages` is for A4 and Letter; large print defaults to twice

@@ -22,7 +22,7 @@ from typing import Literal
 from . import __version__, record
 from . import cache as caches
 from .compose import compose_booklet, compose_card, compose_leaflet
-from .editions import Edition, load_edition, load_terms, stale_problem
+from .editions import Edition, load_edition, load_terms, stale_problem, unreviewed_problem
 from .errors import BudgetError, HandoutsError, Problem, UsageError
 from .library import Library
 from .load import load_booklet, load_clinic
@@ -390,8 +390,10 @@ def _booklet_topics(library: Library, slugs, language: str):
 
 
 def edition_problems(found: list[Edition]) -> list[Problem]:
-    """A problem for each derived edition whose source has moved on."""
-    return [stale_problem(edition) for edition in found if edition.stale]
+    """A problem for each derived edition whose source has moved on, and for each
+    translation nobody has reviewed."""
+    return [stale_problem(e) for e in found if e.stale] + [
+        unreviewed_problem(e) for e in found if e.translated and not e.reviewed]
 
 
 def governance(topic: Topic, profile: ClinicProfile, today: dt.date) -> list[Problem]:
