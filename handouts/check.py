@@ -20,6 +20,7 @@ from .markup import render_body
 from .models import ClinicProfile, Topic, contrast
 from .pipeline import Job, edition_problems, overdue_problem, produce
 from .readability import measure
+from .render import default_time_limit, time_limit
 
 DEFAULT_GRADE = 8.0
 MIN_BODY_PT = {"standard": 12.0, "large": 16.0}
@@ -204,7 +205,11 @@ def check_library(library: Library, topics: list[str] | None = None,
         report.problems.extend(_contrast_problems(profile))
     for topic in loaded_topics:
         readers = [c for c in loaded_clinics if c.clinic.language == topic.meta.language]
-        report.problems.extend(topic_problems(library, topic, readers, grade, today))
+        try:
+            with time_limit(default_time_limit()):   # markdown on untrusted text
+                report.problems.extend(topic_problems(library, topic, readers, grade, today))
+        except HandoutsError as error:
+            report.problems.extend(error.problems)
     if render and loaded_topics and loaded_clinics:
         # Page budgets need real layout: one warm renderer for every combination.
         clean = [t for t in loaded_topics

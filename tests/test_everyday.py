@@ -155,3 +155,18 @@ def test_print_desk_downloads_go_ahead_of_background_thumbnails(tmp_path):
         thread.join(timeout=120)
     assert finished == ["bone-metastases", "injection-care-checklist",
                         "vertebroplasty-kyphoplasty", "bone-protecting-injections"]
+
+
+def test_a_qr_code_changed_in_the_cache_is_never_printed(library, renderer, tmp_path,
+                                                         monkeypatch):
+    from handouts import cache
+    from handouts.pipeline import Job, produce
+
+    monkeypatch.setenv("HANDOUTS_CACHE", str(tmp_path / "cache"))
+    job = Job("leaflet", "riverside-oncology", ("injection-care-checklist",))
+    first = produce(job, library, renderer).pdf
+    [qr] = cache.entries(("qr",))
+    genuine = qr.read_bytes()
+    qr.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"><rect width="9" height="9"/></svg>')
+    assert produce(job, library, renderer).pdf == first
+    assert qr.read_bytes() == genuine
