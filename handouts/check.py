@@ -23,7 +23,7 @@ from .readability import measure
 from .render import default_time_limit, time_limit
 
 DEFAULT_GRADE = 8.0
-MIN_BODY_PT = {"standard": 12.0, "large": 16.0}
+MIN_BODY_PT = {"standard": 12.0, "large": 16.0, "card": 9.0}   # a wallet card is small
 
 
 @dataclass
@@ -140,9 +140,11 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
 
     renderer = Renderer(library.asset_roots())
     for topic in {t.slug: t for t in topics}.values():   # each clinic prints its edition
+        card = topic.meta.layout == "card"
         for profile in clinics:
             for paper in papers:
-                for variant in variants:
+                # a card is one size: its large print is the standard card again
+                for variant in ("standard",) if card else variants:
                     report.renders += 1
                     job = Job("leaflet", profile.slug, (topic.slug,), paper, variant)
                     try:
@@ -154,10 +156,11 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
                                            if p.code == "refused-resource")
                     if variant == "standard" and paper == papers[0]:
                         size = body_size(output.pdf)
-                        if size < MIN_BODY_PT[variant]:
+                        minimum = MIN_BODY_PT["card" if card else variant]
+                        if size < minimum:
                             report.problems.append(Problem(
                                 f"body text is {size:g} pt for clinic {profile.slug!r}; "
-                                f"the minimum is {MIN_BODY_PT[variant]:g} pt", file=topic.path,
+                                f"the minimum is {minimum:g} pt", file=topic.path,
                                 code="text-size", hint="check the clinic's style.css "
                                                        "and the library's styles/"))
 
@@ -200,7 +203,8 @@ def check_library(library: Library, topics: list[str] | None = None,
             plan(library, load_manifest(manifest), manifest)
         except HandoutsError as error:
             report.problems.extend(error.problems)
-    report.topics, report.clinics = len(loaded_topics), len(loaded_clinics)
+    report.topics = len({t.slug for t in loaded_topics})
+    report.clinics = len(loaded_clinics)
     for profile in loaded_clinics:
         report.problems.extend(_contrast_problems(profile))
     for topic in loaded_topics:
