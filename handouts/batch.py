@@ -234,7 +234,7 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, name="handouts-parent-watch", daemon=True).start()
 
 
-def run_job(job: Job, root: str | None, out: str) -> JobResult:
+def run_job(job: Job, root: str | None, out: str, reuse: bool = True) -> JobResult:
     """Make one job and write its files (in a worker process, or in-process for --jobs 1)."""
     from .build import write_output  # noqa: PLC0415
 
@@ -243,7 +243,7 @@ def run_job(job: Job, root: str | None, out: str) -> JobResult:
         _worker_init("default")
     library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
     try:
-        output = produce(job, library, _WORKER["renderer"])
+        output = produce(job, library, _WORKER["renderer"], reuse=reuse)
         results = write_output(output, Path(out), started)
     except HandoutsError as error:
         return JobResult(job.id, "failed", seconds=time.perf_counter() - started,
@@ -380,13 +380,13 @@ def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int 
     elif workers == 1:
         _worker_init(time_limit)
         for job in pending:
-            record(job, run_job(job, root, str(out)))
+            record(job, run_job(job, root, str(out), not force))
     else:
-        _run_pool(pending, workers, root, str(out), time_limit, record)
+        _run_pool(pending, workers, root, str(out), time_limit, record, not force)
     return BatchSummary(results, out, len(selected))
 
 
-def _run_pool(pending, workers, root, out, time_limit, record) -> None:
+def _run_pool(pending, workers, root, out, time_limit, record, reuse=True) -> None:
     """Run jobs on worker processes, at most one queued per worker beyond those running.
 
     Handing out jobs a few at a time means that Ctrl-C stops the batch quickly: no
@@ -410,7 +410,7 @@ def _run_pool(pending, workers, root, out, time_limit, record) -> None:
         while queue or running:
             while queue and len(running) < 2 * workers:
                 job = queue.pop()
-                running[pool.submit(run_job, job, root, out)] = job
+                running[pool.submit(run_job, job, root, out, reuse)] = job
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 job = running.pop(future)

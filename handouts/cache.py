@@ -8,6 +8,8 @@ output. Tests point HANDOUTS_CACHE at a temporary folder.
     layout   the spacing step each leaflet needed to fit its page budget
     list     `handouts list` rows, by a hash of everything a row depends on
     qr       QR-code SVGs, by a hash of the URL they encode
+    pdf      documents made before, with every input they read: taken again only
+             while all of those inputs are unchanged (pipeline.produce)
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from pathlib import Path
 
 from .finish import write_atomic
 
-KINDS = ("layout", "list", "qr")
+KINDS = ("layout", "list", "qr", "pdf")
 
 
 def root() -> Path:

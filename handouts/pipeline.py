@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import logging
 import re
 from dataclasses import dataclass, field, replace
@@ -181,18 +182,33 @@ def unchanged(job: Job, inputs: dict, today: dt.date | None = None) -> bool:
 
 
 def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
-            today: dt.date | None = None) -> Output:
+            today: dt.date | None = None, reuse: bool = True) -> Output:
     """Make the document `job` describes; raises HandoutsError for bad input.
 
     One time limit (the renderer's) covers the whole document: loading, markdown,
-    every spacing step and writing.
+    every spacing step and writing. With `reuse`, a document made before from the
+    same job and library is taken from the output cache while every input it read
+    is unchanged (pipeline.unchanged): the bytes are the same, nothing is laid out,
+    and WeasyPrint is not even imported. Such an Output has no `document`.
     """
-    from .render import Renderer, time_limit  # noqa: PLC0415 - WeasyPrint is heavy
-
     check_choice(job.kind, KINDS, "kind")
     check_choice(job.variant, VARIANTS, "variant")
-    renderer = renderer or Renderer(library.asset_roots())
     today = today or dt.date.today()
+    key = _output_key(job, library)
+    output = _remembered(key, job, today) if reuse else None
+    if output is None:
+        output = _make(job, library, renderer, today)
+        if reuse:
+            _remember(key, output)
+    if strict and output.problems:
+        raise HandoutsError(problems=[p.as_error() for p in output.problems])
+    return output
+
+
+def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
+    from .render import Renderer, time_limit  # noqa: PLC0415 - WeasyPrint is heavy
+
+    renderer = renderer or Renderer(library.asset_roots())
     requested = job
     with record.recording() as reads, time_limit(renderer.time_limit):
         profile = load_clinic(library.clinic_folder(job.clinic), library)
@@ -206,9 +222,61 @@ def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
             record.read(path)
     output.inputs = reads.fingerprint(record.memo_sha256) | fixed_inputs(requested)
     output.inputs["(review)"] = _review_state(output.review_by, today)
-    if strict and output.problems:
-        raise HandoutsError(problems=[p.as_error() for p in output.problems])
     return output
+
+
+# --- the output cache -------------------------------------------------------------------
+
+def _output_key(job: Job, library: Library) -> str:
+    where = "\n".join(str(root) for root in library.layers)
+    return hashlib.sha256(f"{job!r}\n{where}".encode()).hexdigest()[:40]
+
+
+def _remember(key: str, output: Output) -> None:
+    """Store an Output's bytes and what it read: a JSON head, then the PDF (and sheets)."""
+    head = json.dumps({
+        "job": repr(output.job), "resolved": _job_fields(output.job), "pages": output.pages,
+        "sheet_sides": output.sheet_sides, "step": output.step, "inputs": output.inputs,
+        "review_by": output.review_by.isoformat() if output.review_by else None,
+        "problems": [p.as_dict() for p in output.problems],
+        "sizes": [len(output.pdf), len(output.sheets or b"")]}).encode()
+    caches.write("pdf", key, len(head).to_bytes(8, "big") + head + output.pdf +
+                 (output.sheets or b""))
+
+
+def _remembered(key: str, job: Job, today: dt.date) -> Output | None:
+    """The cached Output of `job`, if there is one and its inputs are unchanged."""
+    data = caches.read("pdf", key, 64 << 20)
+    try:
+        size = int.from_bytes(data[:8], "big")
+        head = json.loads(data[8:8 + size])
+        first, second = head["sizes"]
+        body = data[8 + size:]
+        if len(body) != first + second or not unchanged(job, head["inputs"], today):
+            return None
+        resolved = Job(**{**head["resolved"], "topics": tuple(head["resolved"]["topics"]),
+                          "options": PrintOptions(**head["resolved"]["options"])})
+        return Output(job=resolved, pdf=body[:first], pages=head["pages"],
+                      problems=[_problem(p) for p in head["problems"]],
+                      inputs=head["inputs"], sheets=body[first:] or None,
+                      sheet_sides=head["sheet_sides"], step=head["step"],
+                      review_by=dt.date.fromisoformat(head["review_by"])
+                      if head["review_by"] else None)
+    except (TypeError, ValueError, KeyError, AttributeError):
+        return None   # absent, damaged or from another version: made afresh
+
+
+def _job_fields(job: Job) -> dict:
+    fields = {name: getattr(job, name) for name in job.__dataclass_fields__}
+    fields["options"] = {name: getattr(job.options, name)
+                         for name in job.options.__dataclass_fields__}
+    return fields
+
+
+def _problem(data: dict) -> Problem:
+    return Problem(data["message"], file=data["file"], line=data["line"],
+                   field=data["field"], hint=data["hint"], severity=data["severity"],
+                   code=data["code"])
 
 
 def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,

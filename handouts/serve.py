@@ -121,7 +121,8 @@ class App:
             return known, cached
 
     def _store(self, output) -> Rendered:
-        texts = [" ".join(_page_text(page).split()) for page in output.document.pages]
+        texts = [" ".join(_page_text(page).split()) for page in output.document.pages] \
+            if output.document else _pdf_texts(output.pdf)   # from the output cache
         key = output.sha256[:24]
         self.cache[key] = Rendered(key, output.pdf, output.pages, texts, {}, output.inputs)
         if len(self.cache) > 200:  # bounded: drop the oldest renders
@@ -139,6 +140,16 @@ class App:
                                 max_width=width)
             rendered.pngs[key] = png
         return rendered.pngs[key]
+
+
+def _pdf_texts(pdf: bytes) -> list[str]:
+    """The text of each page of a PDF (for alt text and search)."""
+    from io import BytesIO  # noqa: PLC0415
+
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    return [" ".join((page.extract_text() or "").split()) for page in
+            PdfReader(BytesIO(pdf)).pages]
 
 
 def _page_text(page) -> str:

@@ -21,13 +21,29 @@ TOPICS = ["bone-metastases", "bone-protecting-injections", "injection-care-check
 
 
 def pytest_configure(config):
-    """Every cache the suite fills (and every handouts it starts) uses a temporary root,
-    never the user's ~/.cache/handouts (test_cli checks)."""
-    os.environ["HANDOUTS_CACHE"] = tempfile.mkdtemp(prefix="handouts-test-cache-")
+    """Every cache the suite fills (and every handouts it starts) uses one temporary root,
+    never the user's ~/.cache/handouts (test_cli checks). The xdist workers inherit the
+    controller's, so a document one worker made is reused by the others while its
+    inputs are unchanged, as it would be for a user."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        os.environ["HANDOUTS_CACHE"] = tempfile.mkdtemp(prefix="handouts-test-cache-")
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(os.environ.get("HANDOUTS_CACHE", ""), ignore_errors=True)
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        shutil.rmtree(os.environ.get("HANDOUTS_CACHE", ""), ignore_errors=True)
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch):
+    """Calling it points the caches at a new empty folder: the next build really renders."""
+    count = [0]
+
+    def fresh():
+        count[0] += 1
+        monkeypatch.setenv("HANDOUTS_CACHE", str(tmp_path / f"fresh-cache-{count[0]}"))
+
+    return fresh
 
 
 @pytest.fixture(scope="session")

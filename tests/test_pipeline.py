@@ -221,3 +221,22 @@ def test_a_card_and_its_sheets_with_each_back_behind_its_front(make_library, ren
         front = fronts[back["card"]]
         assert back["y"] == front["y"]
         assert abs((back["x"] + 85) - (width - front["x"])) < 0.05
+
+
+def test_a_document_made_before_is_reused_while_its_inputs_are_unchanged(tmp_path, renderer,
+                                                                        monkeypatch):
+    monkeypatch.setenv("HANDOUTS_CACHE", str(tmp_path / "cache"))
+    library = _library_with_override(tmp_path)
+    job = Job("leaflet", "lakeside-spine", ("dots",))
+    made = produce(job, library, renderer)
+    documents = renderer.documents
+    again = produce(job, library, renderer)
+    assert renderer.documents == documents and again.document is None   # nothing laid out
+    assert (again.pdf, again.pages, again.job, again.inputs) == (
+        made.pdf, made.pages, made.job, made.inputs)
+    (library.root / "content" / "images" / "dot.svg").write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">'
+        '<circle cx="10" cy="10" r="5" fill="#aa3377"/></svg>')
+    changed = produce(job, library, renderer)
+    assert renderer.documents > documents and changed.pdf != made.pdf
+    assert produce(job, library, renderer, reuse=False).pdf == changed.pdf

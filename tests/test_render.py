@@ -130,9 +130,11 @@ def test_missing_image_is_an_error_naming_it(make_library, renderer):
         build(["t"], "riverside-oncology", library=lib, renderer=renderer, out=lib.root / "o")
 
 
-def test_builds_are_byte_identical(library, renderer, tmp_path):
+def test_builds_are_byte_identical(library, renderer, tmp_path, fresh_cache):
+    fresh_cache()   # two real renders, neither from the output cache
     first = build(["injection-care-checklist"], "riverside-oncology", out=tmp_path / "1",
                   library=library, renderer=renderer)[0]
+    fresh_cache()
     second = build(["injection-care-checklist"], "riverside-oncology", out=tmp_path / "2",
                    library=library, renderer=renderer)[0]
     assert first.sha256 == second.sha256
