@@ -1,0 +1,379 @@
+"""Preflight: what a print shop checks, on the laid-out pages (after render).
+
+It walks WeasyPrint's page and box tree, which the renderer already holds, and
+reports each defect with its page, the element's role (urgent box, footer,
+heading, fill-in line, figure ...), where it is on the page in millimetres from the
+top left, and how to fix it. What it sees:
+
+- safe area: text, rules and images closer than 5 mm to the trim edge;
+- overlap: two pieces of text drawn over each other ("0321Page 12 of 14");
+- kept together: the urgent box, a figure, a list of a few items or the first or
+  last item of a long one split across pages; a heading at the foot of a page
+  with fewer than two lines after it;
+- never broken inside: the clinic's phone numbers, postcodes and ZIP codes, dates,
+  doses, temperatures and the medicines' names split across two lines;
+- type: body text under 12 pt (16 pt in large print), anything a reader needs
+  under 9 pt (16 pt in large print), a title, heading or sub-heading not larger
+  than what it stands over;
+- page fill: a page (not the last) less than half full, a blank page;
+- words that fit the format: "this leaflet" in a booklet, an offer of large print
+  on the large-print version.
+
+The layouts under styles/ are made to pass it; `handouts check` runs it on every
+topic, clinic, paper and variant, and `--annotate DIR` draws what it found.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PX_PER_MM = 96 / 25.4
+PT_PER_PX = 0.75
+MONTHS = ("January|February|March|April|May|June|July|August|September|October|"
+          "November|December")
+# Runs of words that must stay on one line (whitespace inside may not be a line break).
+UNBREAKABLE = [
+    re.compile(rf"\b\d{{1,2}}\s+(?:{MONTHS})\s+\d{{4}}\b"),            # 1 November 2029
+    re.compile(rf"\b(?:{MONTHS})\s+\d{{4}}\b"),                        # November 2029
+    re.compile(r"\b\d+(?:[.,]\d+)?\s+(?:mg|micrograms?|IU|ml|mL|g|kg)\b"),   # 500 mg
+    re.compile(r"\b\d+(?:[.,]\d+)?\s+°[CF]"),                          # 38 °C
+    re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"),              # SE1 9ZZ
+    re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),                    # WI 53703
+    re.compile(r"\bzoledronic\s+acid\b", re.I),
+    re.compile(r"\(\d{3}\)\s+\d{3}-\d{4}"),                            # (555) 010-2400
+    re.compile(r"(?<![\d ])0\d{2,4}\s+\d{3,4}(?:\s+\d{3,4})?\b"),     # 020 7946 0321
+]
+ROLES = [  # (CSS class or tag, role), the first that matches names the element
+    ("urgent", "urgent box"), ("running-footer", "footer"), ("masthead", "masthead"),
+    ("sources", "sources"), ("disclaimer", "disclaimer"), ("qr", "QR code"),
+    ("fill-in", "fill-in line"), ("main-message", "main message"), ("cover", "cover"),
+    ("toc", "contents"), ("back-cover", "back cover"), ("card", "card"),
+    ("h1", "title"), ("h2", "section heading"), ("h3", "sub-heading"),
+    ("figcaption", "caption"), ("figure", "figure"), ("li", "list item"), ("p", "body"),
+]
+
+
+@dataclass(frozen=True)
+class Defect:
+    """One thing on a laid-out page a careful print buyer would send back."""
+
+    kind: str          # safe-area, overlap, split, broken-inside, type-size, ...
+    page: int          # 1-based
+    role: str
+    where: tuple[float, float, float, float]   # x, y, width, height in mm from top left
+    message: str
+    hint: str
+
+    def __str__(self) -> str:
+        x, y, _, _ = self.where
+        return f"page {self.page}, {self.role} at {x:.0f} x {y:.0f} mm: {self.message}"
+
+
+@dataclass
+class _Box:
+    """A box of interest, flattened: where it is and what it belongs to."""
+
+    box: object
+    page: int
+    roles: tuple[str, ...]
+    chain: tuple          # the elements it is inside, outermost first
+
+    @property
+    def role(self) -> str:
+        return self.roles[0] if self.roles else "text"
+
+
+def inspect(document, *, kind: str = "leaflet", variant: str = "standard",
+            safe_mm: float = 5.0, keep: tuple[str, ...] = ()) -> list[Defect]:
+    """Every defect on the laid-out pages of a WeasyPrint document.
+
+    `kind` is leaflet, booklet or card; `keep` adds strings that must not be broken
+    across lines (the clinic's phone numbers and address, say).
+    """
+    pages = [page._page_box for page in document.pages]   # WeasyPrint has no public tree
+    boxes = [b for number, page in enumerate(pages, 1) for b in _flatten(page, number)]
+    defects: list[Defect] = []
+    for number, page in enumerate(pages, 1):
+        on_page = [b for b in boxes if b.page == number]
+        defects += _safe_area(page, number, on_page, safe_mm)
+        defects += _overlaps(number, on_page)
+    defects += _splits(boxes, len(pages))
+    defects += _broken_inside(boxes, keep)
+    defects += _type(boxes, kind, variant)
+    defects += _fill(pages, boxes, kind)
+    defects += _words(boxes, kind, variant)
+    return defects
+
+
+# --- the box tree ---------------------------------------------------------------------
+
+def _classes(element) -> list[str]:
+    if element is None:
+        return []
+    return (element.get("class") or "").split() + [str(getattr(element, "tag", ""))]
+
+
+def _roles(chain) -> tuple[str, ...]:
+    """The roles of an element and what it is inside, most specific first: a box's
+    part (urgent box, footer, sources ...) wins over its tag (p, li)."""
+    names = {name for element in chain for name in _classes(element)}
+    return tuple(role for key, role in ROLES if key in names)
+
+
+def _flatten(page, number: int):
+    """Text boxes, images and boxes with a visible border, with their element chain."""
+    stack = [(page, ())]
+    while stack:
+        box, chain = stack.pop()
+        element = getattr(box, "element", None)
+        if element is not None and (not chain or chain[-1] is not element):
+            chain = (*chain, element)
+        name = type(box).__name__
+        if name == "TextBox" and box.text.strip() or "Replaced" in name or \
+                (name != "PageBox" and _has_rule(box)) or name == "LineBox":
+            yield _Box(box, number, _roles(chain), chain)
+        stack.extend((child, chain) for child in reversed(getattr(box, "children", []) or []))
+
+
+def _has_rule(box) -> bool:
+    style = getattr(box, "style", None)
+    if style is None:
+        return False
+    return any(style[f"border_{side}_width"] and style[f"border_{side}_style"] != "none"
+               for side in ("top", "right", "bottom", "left"))
+
+
+def _rect(box) -> tuple[float, float, float, float]:
+    """Border box: x, y, width, height in px."""
+    return (box.border_box_x(), box.border_box_y(), box.border_width(), box.border_height())
+
+
+def _mm(rect) -> tuple[float, float, float, float]:
+    return tuple(round(v / PX_PER_MM, 1) for v in rect)
+
+
+# --- checks ---------------------------------------------------------------------------
+
+def _safe_area(page, number: int, boxes: list[_Box], safe_mm: float) -> list[Defect]:
+    width, height = page.margin_width(), page.margin_height()
+    limit = safe_mm * PX_PER_MM
+    defects, seen = [], set()
+    for item in boxes:
+        if type(item.box).__name__ == "LineBox":
+            continue
+        x, y, w, h = _rect(item.box)
+        if w <= 0 or h <= 0:
+            continue
+        gap = min(x, y, width - (x + w), height - (y + h))
+        if gap < limit - 0.5 and (item.role, round(y)) not in seen:
+            seen.add((item.role, round(y)))
+            defects.append(Defect(
+                "safe-area", number, item.role, _mm((x, y, w, h)),
+                f"{max(gap, 0) / PX_PER_MM:.1f} mm from the trim edge; keep "
+                f"{safe_mm:g} mm clear", "give it room inside the page margins (a shorter "
+                "footer, smaller margins elsewhere), or move it inwards"))
+    return defects
+
+
+def _overlaps(number: int, boxes: list[_Box]) -> list[Defect]:
+    texts = sorted((b for b in boxes if type(b.box).__name__ == "TextBox"),
+                   key=lambda b: b.box.position_y)
+    defects = []
+    for index, first in enumerate(texts):
+        x1, y1, w1, h1 = _rect(first.box)
+        for second in texts[index + 1:]:
+            x2, y2, w2, h2 = _rect(second.box)
+            if y2 >= y1 + h1:
+                break
+            across = min(x1 + w1, x2 + w2) - max(x1, x2)
+            down = min(y1 + h1, y2 + h2) - max(y1, y2)
+            if across > 1 and down > min(h1, h2) / 3:
+                defects.append(Defect(
+                    "overlap", number, second.role, _mm((x2, y2, w2, h2)),
+                    f"text {second.box.text.strip()[:30]!r} is drawn over "
+                    f"{first.box.text.strip()[:30]!r}", "give each its own space"))
+    return defects
+
+
+def _pages_of(boxes: list[_Box], role_key: str) -> dict[int, set[int]]:
+    """For each element with `role_key` among its classes or tag: the pages it is on."""
+    found: dict[int, set[int]] = {}
+    for item in boxes:
+        for element in item.chain:
+            if role_key in _classes(element):
+                found.setdefault(id(element), set()).add(item.page)
+    return found
+
+
+def _splits(boxes: list[_Box], pages: int) -> list[Defect]:
+    defects = []
+    first_box: dict[int, _Box] = {}
+    for item in boxes:
+        for element in item.chain:
+            first_box.setdefault(id(element), item)
+    for key, role, hint in (
+            ("urgent", "urgent box", "it must be read whole: keep it on one page"),
+            ("figure", "figure", "keep the picture and its caption together"),
+            ("fill-in", "fill-in line", "keep the label with its line"),
+            ("tr", "table row", "keep a row together")):
+        for element, on in _pages_of(boxes, key).items():
+            if len(on) > 1:
+                item = first_box[element]
+                defects.append(Defect("split", min(on), role, _mm(_rect(item.box)),
+                                      f"split across pages {min(on)} and {max(on)}", hint))
+    defects += _list_splits(boxes)
+    defects += _lonely_headings(boxes, pages)
+    return defects
+
+
+def _list_splits(boxes: list[_Box]) -> list[Defect]:
+    lists: dict[int, dict[int, set[int]]] = {}   # list -> item -> pages
+    where: dict[int, _Box] = {}
+    for item in boxes:
+        chain = item.chain
+        for index, element in enumerate(chain[:-1]):
+            if getattr(element, "tag", "") in ("ul", "ol") and \
+                    getattr(chain[index + 1], "tag", "") == "li":
+                lists.setdefault(id(element), {}).setdefault(id(chain[index + 1]), set()).add(
+                    item.page)
+                where.setdefault(id(element), item)
+    defects = []
+    for key, items in lists.items():
+        pages = sorted({p for on in items.values() for p in on})
+        if len(pages) < 2:
+            continue
+        order = list(items.values())
+        first_page = [on for on in order if min(on) == pages[0]]
+        last_page = [on for on in order if max(on) == pages[-1]]
+        if len(order) <= 4 or len(first_page) < 2 or len(last_page) < 2:
+            item = where[key]
+            defects.append(Defect(
+                "split", item.page, "list", _mm(_rect(item.box)),
+                f"a list of {len(order)} items is split across pages {pages[0]} and "
+                f"{pages[-1]}" + (" leaving one item alone" if min(len(first_page),
+                                                                   len(last_page)) < 2 else ""),
+                "keep short lists together, and at least two items on each side of a break"))
+    return defects
+
+
+def _lonely_headings(boxes: list[_Box], pages: int) -> list[Defect]:
+    defects = []
+    lines = [b for b in boxes if type(b.box).__name__ == "LineBox"]
+    for index, item in enumerate(lines):
+        if item.role not in ("section heading", "sub-heading") or item.page == pages:
+            continue
+        heading = item.chain[-1] if item.chain else None
+        after = [b for b in lines[index + 1:] if b.page == item.page
+                 and (not b.chain or b.chain[-1] is not heading)]
+        if len(after) < 2 and any(b.page > item.page for b in lines[index + 1:]):
+            defects.append(Defect(
+                "split", item.page, item.role, _mm(_rect(item.box)),
+                f"a heading at the foot of the page with {len(after)} line(s) under it",
+                "keep a heading with at least two lines of what follows"))
+    return defects
+
+
+def _broken_inside(boxes: list[_Box], keep: tuple[str, ...]) -> list[Defect]:
+    """Phrases that must stay on one line, found across a line break in one block."""
+    blocks: dict[int, list[_Box]] = {}
+    for item in boxes:
+        if type(item.box).__name__ == "LineBox" and item.chain:
+            blocks.setdefault(id(item.chain[-1]), []).append(item)
+    patterns = UNBREAKABLE + [re.compile(r"\s+".join(map(re.escape, phrase.split())))
+                              for phrase in keep if len(phrase.split()) > 1]
+    defects = []
+    for lines in blocks.values():
+        texts = [_line_text(line.box) for line in lines]
+        joined = "\n".join(texts)
+        for pattern in patterns:
+            for match in pattern.finditer(joined):
+                if "\n" in match.group(0):
+                    row = joined.count("\n", 0, match.start())
+                    item = lines[row]
+                    defects.append(Defect(
+                        "broken-inside", item.page, item.role, _mm(_rect(item.box)),
+                        f"{' '.join(match.group(0).split())!r} is broken across two lines",
+                        "it must stay on one line (a no-break space or white-space: nowrap)"))
+    return defects
+
+
+def _line_text(box) -> str:
+    if type(box).__name__ == "TextBox":
+        return box.text
+    return "".join(_line_text(child) for child in getattr(box, "children", []) or [])
+
+
+def _type(boxes: list[_Box], kind: str, variant: str) -> list[Defect]:
+    large = variant == "large"
+    body_min = 16.0 if large else (9.0 if kind == "card" else 12.0)
+    least = 16.0 if large else 9.0
+    sizes: dict[str, dict[float, int]] = {}   # role -> size -> characters set in it
+    defects = []
+    reported = set()
+    for item in boxes:
+        if type(item.box).__name__ != "TextBox":
+            continue
+        size = round(item.box.style["font_size"] * PT_PER_PX, 1)
+        role = item.role
+        counts = sizes.setdefault(role, {})
+        counts[size] = counts.get(size, 0) + len(item.box.text)
+        minimum = body_min if role in ("body", "list item") else least
+        if size < minimum - 0.05 and (role, item.page) not in reported:
+            reported.add((role, item.page))
+            defects.append(Defect(
+                "type-size", item.page, role, _mm(_rect(item.box)),
+                f"{size:.1f} pt; the {'large-print ' if large else ''}minimum for "
+                f"{role} is {minimum:g} pt", "set it larger in the styles"))
+    usual = {role: max(counts, key=counts.get) for role, counts in sizes.items()}
+    body = usual.get("body") or usual.get("list item")
+    order = [("title", usual.get("title")), ("section heading", usual.get("section heading")),
+             ("sub-heading", usual.get("sub-heading")), ("body", body)]
+    present = [(name, size) for name, size in order if size]
+    for (upper, big), (lower, small) in zip(present, present[1:], strict=False):
+        if big <= small + 0.05:
+            defects.append(Defect(
+                "type-size", 1, upper, (0, 0, 0, 0),
+                f"the {upper} ({big:.1f} pt) is not larger than the {lower} ({small:.1f} pt)",
+                "keep title > section heading > sub-heading > body"))
+    return defects
+
+
+def _fill(pages, boxes: list[_Box], kind: str) -> list[Defect]:
+    defects = []
+    for number, page in enumerate(pages, 1):
+        text = [b for b in boxes if b.page == number and type(b.box).__name__ == "TextBox"
+                and "footer" not in b.roles]
+        if not text:
+            defects.append(Defect("blank-page", number, "page", (0, 0, 0, 0),
+                                  "nothing is printed on this page",
+                                  "a booklet's padding pages are Notes pages with lines"))
+            continue
+        if kind != "leaflet" or number == len(pages):
+            continue
+        top = page.content_box_y()
+        height = page.height or 1
+        bottom = max(b.box.position_y + b.box.height for b in text)
+        if (bottom - top) / height < 0.5:
+            defects.append(Defect(
+                "page-fill", number, "page", _mm((0, top, page.margin_width(), bottom - top)),
+                f"the page is {(bottom - top) / height:.0%} full; something was pushed over",
+                "let the next block split, shorten it, or move it earlier"))
+    return defects
+
+
+def _words(boxes: list[_Box], kind: str, variant: str) -> list[Defect]:
+    defects = []
+    for item in boxes:
+        if type(item.box).__name__ != "LineBox":
+            continue
+        text = _line_text(item.box)
+        if kind == "booklet" and re.search(r"\bthis leaflet\b", text, re.I):
+            defects.append(Defect("words", item.page, item.role, _mm(_rect(item.box)),
+                                  "says \"this leaflet\" inside a booklet",
+                                  "say \"this booklet\" (or \"this section\")"))
+        if variant == "large" and re.search(r"\blarge print\b", text, re.I):
+            defects.append(Defect("words", item.page, item.role, _mm(_rect(item.box)),
+                                  "offers large print on the large-print version",
+                                  "leave the offer out of large print"))
+    return defects
