@@ -26,7 +26,7 @@ from . import __version__
 from .errors import HandoutsError, Problem, UsageError, ValidationError
 from .finish import clean_stale_parts, write_atomic
 from .library import KINDS, Library
-from .models import Clinic, Paper, Strict, Variant
+from .models import PAPER_SIZES, Clinic, Paper, Strict, Variant
 from .pipeline import Job, produce, unchanged
 from .record import memo_sha256
 
@@ -158,6 +158,8 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
             papers = _papers(rule.papers or manifest.papers, clinics[clinic], own_paper)
             for paper in papers:
                 for variant in rule.variants or manifest.variants:
+                    if variant == "large" and not PAPER_SIZES[paper].large_print:
+                        continue   # large print is A4 and Letter only (pipeline says why)
                     jobs.add(Job("leaflet", clinic, (topic,), paper, variant))
     for entry in manifest.booklet:
         if entry.name not in booklets:
@@ -169,6 +171,8 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
             papers = _papers(entry.papers or manifest.papers, clinics[clinic], own_paper)
             for paper in papers:
                 for variant in entry.variants:
+                    if variant == "large" and not PAPER_SIZES[paper].large_print:
+                        continue
                     jobs.add(Job("booklet", clinic, (), paper, variant, booklet=entry.name,
                                  impose=entry.impose))
     if problems:

@@ -17,7 +17,7 @@ from .errors import HandoutsError, Problem
 from .library import Library
 from .load import load_booklet, load_clinic
 from .markup import render_body
-from .models import ClinicProfile, Topic, contrast
+from .models import PAPER_SIZES, PAPERS, ClinicProfile, Topic, contrast
 from .pipeline import Job, edition_problems, overdue_problem, produce
 from .readability import measure
 from .render import default_time_limit, time_limit
@@ -139,12 +139,15 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
     from .render import Renderer  # noqa: PLC0415
 
     renderer = Renderer(library.asset_roots())
+    _booklet_problems(library, clinics, variants, today, report, renderer)
     for topic in {t.slug: t for t in topics}.values():   # each clinic prints its edition
         card = topic.meta.layout == "card"
         for profile in clinics:
             for paper in papers:
-                # a card is one size: its large print is the standard card again
-                for variant in ("standard",) if card else variants:
+                # a card is one size: its large print is the standard card again;
+                # large print is A4 and Letter only
+                for variant in ("standard",) if card or not PAPER_SIZES[paper].large_print \
+                        else variants:
                     report.renders += 1
                     job = Job("leaflet", profile.slug, (topic.slug,), paper, variant)
                     try:
@@ -152,8 +155,7 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
                     except HandoutsError as error:
                         report.problems.extend(error.problems)
                         continue
-                    report.problems.extend(p for p in output.problems
-                                           if p.code == "refused-resource")
+                    report.problems.extend(_gate(output.problems))
                     if variant == "standard" and paper == papers[0]:
                         size = body_size(output.pdf)
                         minimum = MIN_BODY_PT["card" if card else variant]
@@ -165,10 +167,34 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
                                                        "and the library's styles/"))
 
 
+def _gate(problems: list[Problem]) -> list[Problem]:
+    """The problems of a made document that check reports: refused resources, and what
+    preflight saw on the page, which makes a leaflet not fit to hand out (an error
+    here, a warning in a build)."""
+    return [p.as_error() if p.code.startswith("preflight-") else p for p in problems
+            if p.code == "refused-resource" or p.code.startswith("preflight-")]
+
+
+def _booklet_problems(library, clinics, variants, today, report, renderer) -> None:
+    """Every declared booklet for every clinic, on its own paper, in each variant."""
+    for name in library.booklets():
+        for profile in clinics:
+            paper = profile.clinic.paper
+            for variant in variants if PAPER_SIZES[paper].large_print else ("standard",):
+                report.renders += 1
+                job = Job("booklet", profile.slug, (), paper, variant, booklet=name)
+                try:
+                    output = produce(job, library, renderer, today=today)
+                except HandoutsError as error:
+                    report.problems.extend(error.problems)
+                    continue
+                report.problems.extend(_gate(output.problems))
+
+
 def check_library(library: Library, topics: list[str] | None = None,
                   clinics: list[str] | None = None, *, strict: bool = False,
                   grade: float = DEFAULT_GRADE, render: bool = True,
-                  papers: tuple[str, ...] = ("a4", "letter", "a5"),
+                  papers: tuple[str, ...] = PAPERS,
                   variants: tuple[str, ...] = ("standard", "large"),
                   today: dt.date | None = None) -> CheckReport:
     """Check the library (or the named topics and clinics); never raises for content."""

@@ -291,7 +291,7 @@ def batch(state, manifest, jobs, shard, force, dry_run, out, as_json, lang):
 @click.option("--no-render", is_flag=True, help="Skip the checks that render PDFs (page "
               "budgets, text size): much faster.")
 @click.option("--paper", "-p", "papers", multiple=True, type=PAPER_CHOICE,
-              help="Paper sizes for the page-budget check (default: a4, letter, a5).")
+              help="Paper sizes for the page-budget check (default: all of them).")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.pass_obj
 def check(state, topics, clinics, strict, grade, no_render, papers, as_json):
@@ -303,6 +303,7 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json):
     Exit codes: 0 clean, 1 problems found, 2 usage error.
     """
     from .check import check_library, relative  # noqa: PLC0415
+    from .models import PAPERS  # noqa: PLC0415
 
     library = state.library()
     for slug in topics:
@@ -314,7 +315,7 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json):
                    err=True)
     report = check_library(library, list(topics) or None, list(clinics) or None,
                            strict=strict, grade=grade, render=not no_render,
-                           papers=tuple(p.lower() for p in papers) or ("a4", "letter", "a5"))
+                           papers=tuple(p.lower() for p in papers) or PAPERS)
     failing = report.errors(strict)
     if as_json:
         data = report.as_dict()

@@ -23,7 +23,7 @@ from . import __version__, record
 from .errors import ValidationError
 from .fonts import font_face_css
 from .library import Library
-from .markup import URGENT_MARKER, MarkupResult, render_body
+from .markup import URGENT_MARKER, MarkupResult, keep_together, render_body
 from .models import CARD_MM, PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
 from .qr import qr_svg, topic_url
 
@@ -92,6 +92,7 @@ def _environment(layers: tuple[Path, ...], bundled: Path) -> Environment:
     env.folders = tuple(folders)
     env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}"
     env.filters["monthyear"] = lambda d: f"{d:%B %Y}"
+    env.filters["together"] = keep_together   # doses, dates ... never broken across lines
     return env
 
 

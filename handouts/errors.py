@@ -32,8 +32,15 @@ SEVERITY = {
 }
 
 
+# What preflight sees on the laid-out page (preflight.py): a warning in a build (the
+# nurse still gets the PDF; --strict refuses it), an error in `handouts check`.
+PREFLIGHT = "warning"
+
+
 def severity_of(code: str) -> str:
     """"error" or "warning" for a problem code (SEVERITY, else an error)."""
+    if code.startswith("preflight-"):
+        return PREFLIGHT
     return SEVERITY.get(code, "error")
 
 

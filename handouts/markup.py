@@ -48,7 +48,7 @@ ALLOWED_CLASSES = {
     "div": {"admonition", "note", "tip", "warning", "important", "fill-in-group"},
     "p": {"admonition-title", "fill-in"},
     "span": {"tickbox", "fill-label", "fill-line", "ticked"},
-    "ul": {"checklist"}, "li": {"task"}, "figure": {"diagram"},
+    "ul": {"checklist", "short"}, "ol": {"short"}, "li": {"task"}, "figure": {"diagram"},
 }
 
 
@@ -105,6 +105,10 @@ class _Leaflet(Treeprocessor):
         for ul in root.iter("ul"):
             if any("task" in (li.get("class") or "") for li in ul):
                 ul.set("class", "checklist")
+        for kind in ("ul", "ol"):   # a short list is kept whole on one page
+            for listing in root.iter(kind):
+                if len(listing) <= 4:
+                    listing.set("class", ((listing.get("class") or "") + " short").strip())
 
     def _task(self, li):
         target = li[0] if len(li) and li[0].tag == "p" and not (li.text or "").strip() else li
@@ -253,12 +257,41 @@ def render_body(topic: Topic, clinic: ClinicProfile | None, content_dirs: list[P
     # quote=True: a marker may sit inside an attribute (an image's alt or title),
     # where a clinic name with `"` would otherwise end the attribute and add its own.
     clean = re.sub(r"\ue000FIELD:([a-z_]+)\ue001",
-                   lambda m: html.escape(values.get(m.group(1), ""), quote=True), clean)
+                   lambda m: html.escape(_keep_together(m.group(1), values.get(m.group(1), "")),
+                                         quote=True), clean)
+    clean = keep_together(clean)
     ids = set(re.findall(r'\sid="([^"]+)"', clean))
     return MarkupResult(html=clean, text=plain_text(clean), images=state.images,
                         problems=[p for p in state.problems if p.code != "missing-image"],
                         fields_used=fields_used,
                         heading_ids=ids, internal_links=state.internal_links)
+
+
+_NUMBERS = {"phone", "urgent_phone", "emergency_number"}
+_MONTHS = ("January|February|March|April|May|June|July|August|September|October|"
+           "November|December")
+# A no-break space between the parts of what must never be broken across lines
+# (preflight checks the laid-out page for the same things).
+_TOGETHER = [re.compile(p, re.I if "zoledronic" in p else 0) for p in (
+    r"(\d) ((?:mg|micrograms?|IU|ml|mL|g|kg)\b)",             # 500 mg
+    r"(\d) (°[CF])",                                          # 38 °C
+    rf"\b(\d{{1,2}}) ({_MONTHS}) (\d{{4}})\b",                  # 1 November 2029
+    rf"\b({_MONTHS}) (\d{{4}})\b",                              # November 2029
+    r"\b(zoledronic) (acid)\b",
+)]
+
+
+def keep_together(text: str) -> str:
+    """Doses, temperatures, dates and drug names in HTML text, their spaces made
+    no-break spaces (only between words and numbers: tags hold none of these)."""
+    for pattern in _TOGETHER:
+        text = pattern.sub(lambda m: "\u00a0".join(m.groups()), text)
+    return text
+
+
+def _keep_together(name: str, value: str) -> str:
+    # A phone number is one word on paper.
+    return value.replace(" ", "\u00a0") if name in _NUMBERS else value
 
 
 def _check_placeholders(topic: Topic, clinic: ClinicProfile | None):

@@ -29,14 +29,18 @@ class PaperSize:
     small: bool = False       # one column, small-page.css, a one-page topic is a card
     sheet: str | None = None  # the paper two of these pages are imposed on, side by side
     cards: tuple[int, int] | None = None   # wallet cards per sheet: columns, rows
+    # Large print is printed on A4 and Letter (RNIB Clear Print): on a page half the
+    # size, 16 pt text gives lines of a few words and leaflets of a dozen pages.
+    large_print: bool = True
 
 
 # Every fact about paper sizes. A new paper is a row here and its stylesheet.
 PAPER_SIZES = {
     "a4": PaperSize("A4", 595.28, 841.89, cards=(2, 5)),
     "letter": PaperSize("Letter", 612.0, 792.0, cards=(2, 4)),
-    "a5": PaperSize("A5", 419.53, 595.28, small=True, sheet="a4"),
-    "half-letter": PaperSize("Half Letter", 396.0, 612.0, small=True, sheet="letter"),
+    "a5": PaperSize("A5", 419.53, 595.28, small=True, sheet="a4", large_print=False),
+    "half-letter": PaperSize("Half Letter", 396.0, 612.0, small=True, sheet="letter",
+                             large_print=False),
 }
 PAPERS = tuple(PAPER_SIZES)
 Paper = Literal[PAPERS]
@@ -173,13 +177,14 @@ class TopicMeta(Strict):
     def budget(self, paper: str = "a4", variant: str = "standard") -> int:
         """The page budget: `pages` is for A4 and Letter; large print defaults to twice
         that. A5 and half Letter have half the area, and a masthead and footer on more
-        pages: a one-page topic must fit both sides of one card (2 pages), a longer
-        one may take twice its pages plus one."""
+        pages: a one-page topic may take three (type never shrinks to fit, so a
+        one-page checklist's sources go over a second sheet), a longer one twice its
+        pages plus one."""
         if self.layout == "card":
             return 2   # front and back, whatever the paper
         pages = (self.pages_large or self.pages * 2) if variant == "large" else self.pages
         if PAPER_SIZES[paper].small:
-            return 2 if pages == 1 else pages * 2 + 1
+            return 3 if pages == 1 else pages * 2 + 1
         return pages
 
     @field_validator("version", mode="before")

@@ -38,6 +38,7 @@ from .models import (
     PrintOptions,
     Topic,
 )
+from .preflight import inspect
 
 log = logging.getLogger(__name__)
 
@@ -214,6 +215,7 @@ def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
         profile = load_clinic(library.clinic_folder(job.clinic), library)
         job = replace(job, paper=check_choice(job.paper or profile.clinic.paper, PAPERS,
                                               "paper size"))
+        large_print_paper(job.paper, job.variant)
         if job.kind == "booklet":
             output = _booklet(job, library, profile, renderer, today)
         else:   # a leaflet, or a card (the topic's layout decides)
@@ -289,7 +291,7 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
         return _card(replace(job, kind="card"), library, topic, profile, renderer, today,
                      problems)
     composed, document, step = _fit(job, library, topic, profile, renderer, today)
-    output = _finish(job, composed, document, renderer, problems, step)
+    output = _finish(job, composed, document, renderer, problems, step, topic.path, profile)
     output.review_by = topic.meta.next_review
     return output
 
@@ -340,6 +342,16 @@ def _over_budget(job: Job, topic: Topic, budget: int, pages: int, fill: float) -
         hint="shorten the text, or raise `pages:` in the front matter")
 
 
+def large_print_paper(paper: str, variant: str) -> None:
+    """A UsageError for large print on a paper it is not printed on."""
+    if variant == "large" and not PAPER_SIZES[paper].large_print:
+        papers = " or ".join(p for p, size in PAPER_SIZES.items() if size.large_print)
+        raise UsageError(f"large print is printed on {papers}, not {paper}",
+                         hint="16 pt text on a page half the size gives lines of a few words "
+                              "and leaflets of a dozen pages (RNIB Clear Print uses A4): "
+                              "add --paper a4 or --paper letter")
+
+
 def card_paper(paper: str | None) -> str:
     """The paper a card's print sheets use: the job's, or the one its pages impose on."""
     size = PAPER_SIZES.get(paper or "a4", PAPER_SIZES["a4"])
@@ -363,7 +375,7 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
                           f"{job.describe()}; it has a front and a back", file=topic.path,
                           field="pages", code="page-budget",
                           hint="shorten the text under `## Front` or `## Back`")
-    output = _finish(job, composed, document, renderer, problems, 0)
+    output = _finish(job, composed, document, renderer, problems, 0, topic.path, profile)
     sheet = compose_card(library, topic, profile, today, language, card_paper(job.paper))
     sheet_document, _, _ = renderer.render(sheet, pdf_variant=job.options.pdf_variant)
     output.sheets = renderer.write(sheet_document, identifier=_identifier(sheet),
@@ -403,7 +415,8 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
             file=profile.folder / "clinic.toml", field="address", code="page-budget",
             hint="shorten the clinic's address, labels or e-mail address, or use a larger "
                  "paper size")
-    output = _finish(job, composed, document, renderer, problems, 0)
+    source = library.booklet_path(job.booklet) if job.booklet else None
+    output = _finish(job, composed, document, renderer, problems, 0, source, profile)
     output.review_by = min(topic.meta.next_review for topic in topics)
     if job.impose:
         from .finish import impose, saddle_stitch_order  # noqa: PLC0415
@@ -413,12 +426,27 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
     return output
 
 
-def _finish(job, composed, document, renderer, problems, step) -> Output:
+def _finish(job, composed, document, renderer, problems, step, source=None,
+            profile: ClinicProfile | None = None) -> Output:
     pdf = renderer.write(document, identifier=_identifier(composed),
                          pdf_variant=job.options.pdf_variant)
+    found = preflight_problems(document, job, source, profile)
     return Output(job=job, pdf=pdf, pages=len(document.pages),
-                  problems=problems + composed.warnings, inputs={}, document=document,
-                  composed=composed, step=step)
+                  problems=problems + composed.warnings + found, inputs={},
+                  document=document, composed=composed, step=step)
+
+
+def preflight_problems(document, job: Job, source, profile: ClinicProfile | None
+                       ) -> list[Problem]:
+    """What preflight sees on the laid-out pages, as problems of the job's source file."""
+    keep = ()
+    if profile is not None:
+        clinic = profile.clinic
+        keep = (clinic.phone, clinic.urgent_phone, clinic.emergency_number, *clinic.address)
+    variant = "standard" if job.kind == "card" else job.variant   # a card has one size
+    found = inspect(document, kind=job.kind, variant=variant, keep=keep)
+    return [Problem(f"{defect} ({job.describe()})", file=source, code=f"preflight-{defect.kind}",
+                    hint=defect.hint) for defect in found]
 
 
 def booklet_spec(job: Job, library: Library) -> BookletSpec:
@@ -505,7 +533,9 @@ def _identifier(composed: Composed) -> bytes:
 
 
 def _layout_key(composed: Composed, engine: str) -> str:
-    digest = hashlib.sha256(f"{engine}\n{composed.html}".encode())
+    # The budget is part of the key: which step fits depends on it, and it is not in
+    # the HTML (a topic given a page more must be laid out again from step 0).
+    digest = hashlib.sha256(f"{engine}\n{composed.budget}\n{composed.html}".encode())
     for sheet in composed.stylesheets:
         digest.update(sheet.read_bytes())
     return digest.hexdigest()[:40]

@@ -48,6 +48,7 @@ ROLES = [  # (CSS class or tag, role), the first that matches names the element
     ("urgent", "urgent box"), ("running-footer", "footer"), ("masthead", "masthead"),
     ("sources", "sources"), ("disclaimer", "disclaimer"), ("qr", "QR code"),
     ("fill-in", "fill-in line"), ("main-message", "main message"), ("cover", "cover"),
+    ("contact", "contact line"), ("org", "masthead"),
     ("toc", "contents"), ("back-cover", "back cover"), ("card", "card"),
     ("h1", "title"), ("h2", "section heading"), ("h3", "sub-heading"),
     ("figcaption", "caption"), ("figure", "figure"), ("li", "list item"), ("p", "body"),

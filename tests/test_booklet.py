@@ -123,7 +123,7 @@ def test_a_long_back_cover_is_set_compactly_and_never_spills(make_library, rende
     _with_address(lib, ["Riverside Hospital, Outpatient Building B, second floor",
                         "Oncology Day Unit reception, entrance from the river side",
                         "12 Wharf Road", "Southwark", "London", "SE1 9ZZ"])
-    [result] = build_booklet(["short"], "riverside-oncology", title="Test", paper="a5",
+    [result] = build_booklet(["short"], "riverside-oncology", title="Test", paper="a4",
                              variant="large", library=lib, renderer=renderer, out=tmp_path)
     pages = _page_texts(result.path)
     assert len(pages) % 2 == 0, "the back cover must be the last, even-numbered page"
@@ -134,8 +134,8 @@ def test_a_long_back_cover_is_set_compactly_and_never_spills(make_library, rende
 
     _with_address(lib, ["A very long address line that goes on and on " * 6] * 6)
     with pytest.raises(BudgetError, match="back cover of booklet 'test' .*riverside-oncology"
-                                          ".*A5 large print") as caught:
-        build_booklet(["short"], "riverside-oncology", title="Test", paper="a5",
+                                          ".*A4 large print") as caught:
+        build_booklet(["short"], "riverside-oncology", title="Test", paper="a4",
                       variant="large", library=lib, renderer=renderer, out=tmp_path / "x")
     [problem] = caught.value.problems
     assert problem.file.name == "clinic.toml" and "address" in problem.hint

@@ -98,21 +98,28 @@ def test_the_suite_never_touches_the_users_cache():
     assert root.name.startswith("handouts-test-cache-")
 
 
-def test_cache_info_lists_every_cache_and_clear_empties_the_root(tmp_path, monkeypatch):
+def test_cache_info_lists_every_cache_and_clear_empties_the_root(tmp_path, monkeypatch,
+                                                                  make_library):
     import os
     import time
 
     from handouts import cache
+    from tests.conftest import topic_text
 
     monkeypatch.setenv("HANDOUTS_CACHE", str(tmp_path / "cache"))
+    long = "\n\n".join(f"Paragraph {n} of a topic over its budget." for n in range(90))
+    lib = make_library({"long": topic_text(long, pages=1)})
     runner = CliRunner()
 
     def run(*args):
-        return runner.invoke(cli, ["--library", str(ROOT), *args], catch_exceptions=False)
+        return runner.invoke(cli, ["--library", str(lib.root), *args], catch_exceptions=False)
 
-    assert run("list").exit_code == 0                         # list rows
-    assert run("build", "injection-care-checklist", "-c", "riverside-oncology",   # QR, layout
-               "--paper", "a5", "--out", str(tmp_path / "out")).exit_code == 0
+    assert run("list").exit_code == 0                                 # list rows
+    assert run("build", "injection-care-checklist", "-c", "riverside-oncology",   # QR, pdf
+               "--out", str(tmp_path / "out")).exit_code == 0
+    over = runner.invoke(cli, ["--library", str(lib.root), "build", "long", "-c",   # layout
+                               "riverside-oncology", "--out", str(tmp_path / "out")])
+    assert over.exit_code != 0   # over its budget: the memo says so for next time
     info = run("cache", "info")
     assert info.exit_code == 0 and str(cache.root()) in info.output
     for kind in cache.KINDS:

@@ -111,12 +111,15 @@ def test_checklist_holds_for_a_clinic_with_a_long_name(make_library, renderer, l
 
 
 @pytest.mark.parametrize("paper", ["a5", "half-letter"])
-def test_on_a5_the_checklist_is_one_card_printed_on_both_sides(library, renderer, tmp_path,
-                                                                paper):
+def test_on_a5_the_checklist_keeps_its_type_and_passes_preflight(library, renderer,
+                                                                   tmp_path, paper):
+    """Type never shrinks to fit: on half the page the checklist takes one sheet and its
+    sources a second (its budget there is 3), with nothing preflight would reject."""
     for clinic in CLINICS:
         [result] = build(["injection-care-checklist"], clinic, paper=paper, out=tmp_path,
                          library=library, renderer=renderer)
-        assert result.pages == 2, (clinic, paper)
+        assert result.pages <= 3, (clinic, paper)
+        assert not [str(w) for w in result.warnings if w.code.startswith("preflight-")]
         text = " ".join(pdftext(result.path).split())
         assert "Get help now" in text and "Next injection date" in text
 

@@ -21,8 +21,9 @@ PACKAGE = ROOT / "handouts"
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
     "errors", "models", "engine", "fonts", "readability", "record", "finish", "cache",
-    "library", "svg", "load", "editions", "markup", "qr", "compose", "render", "images", "pipeline",
-    "build", "batch", "check", "inventory", "scaffold", "serve", "cli", "__main__",
+    "library", "svg", "load", "editions", "markup", "qr", "compose", "render", "preflight",
+    "images", "pipeline", "build", "batch", "check", "inventory", "scaffold", "serve", "cli",
+    "__main__",
 ]
 
 
@@ -68,7 +69,7 @@ def test_a_leaflet_job_records_every_file_it_read(library, renderer):
             "base.html.j2", "urgent.html.j2", "footer.html.j2", "base.css", "paper-a4.css",
             "vertebra-fracture.svg", "kyphoplasty.svg",
             "AtkinsonHyperlegible-Regular.ttf"} <= read
-    assert output.job.paper == "a4" and output.pages <= 4
+    assert output.job.paper == "a4" and output.pages <= 5
     assert output.inputs["(job)"] and output.inputs["(versions)"]
     assert unchanged(job, output.inputs)   # the job as asked for, its paper not resolved
 
@@ -240,3 +241,14 @@ def test_a_document_made_before_is_reused_while_its_inputs_are_unchanged(tmp_pat
     changed = produce(job, library, renderer)
     assert renderer.documents > documents and changed.pdf != made.pdf
     assert produce(job, library, renderer, reuse=False).pdf == changed.pdf
+
+
+def test_a_new_page_budget_is_honoured_at_once(make_library, renderer):
+    long = "\n\n".join(f"Paragraph {n} of a topic that is a little too long." for n in range(90))
+    library = make_library({"long": topic_text(long, pages=1)})
+    job = Job("leaflet", "riverside-oncology", ("long",))
+    with pytest.raises(HandoutsError, match="overflows its budget of 1 page"):
+        produce(job, library, renderer)
+    path = library.root / "content" / "long.md"
+    path.write_text(path.read_text().replace("pages: 1", "pages: 3"))
+    assert produce(job, library, renderer).pages <= 3   # the layout memo does not hold it back

@@ -113,7 +113,7 @@ def test_live_preview_follows_edits_and_survives_errors(server, browser):
                                       "## What are these injections? Zebra crossing"))
     expect(first).to_have_attribute("alt", __import__("re").compile("Zebra crossing"),
                                     timeout=15_000)
-    topic.write_text(original.replace("pages: 2", "pages: [broken"))
+    topic.write_text(original.replace("pages: 3", "pages: [broken"))
     error = page.locator("#error")
     expect(error).to_be_visible(timeout=15_000)
     expect(error).to_contain_text("bone-protecting-injections.md")

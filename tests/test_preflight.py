@@ -1,0 +1,119 @@
+"""Preflight: each kind of defect on a laid-out page is seen, with its page and role;
+the shipped print-shop and imposed outputs have none."""
+
+from __future__ import annotations
+
+import pytest
+
+from handouts.models import Composed, PrintOptions
+from handouts.pipeline import Job, produce
+from handouts.preflight import inspect
+
+PAGE = "@page { size: A4; margin: 20mm; } body { font-size: 12pt; margin: 0; }"
+
+
+def _defects(renderer, body, css="", **options):
+    html = (f'<html lang="en"><head><title>t</title><style>{PAGE} {css}</style></head>'
+            f"<body>{body}</body></html>")
+    document, _, _ = renderer.render(Composed(html=html, stylesheets=[], title="t",
+                                              kind="leaflet"))
+    return inspect(document, **options)
+
+
+def _one(defects, kind):
+    found = [d for d in defects if d.kind == kind]
+    assert found, (kind, [str(d) for d in defects])
+    return found[0]
+
+
+def test_text_in_the_trim_area(renderer):
+    defects = _defects(renderer, '<p class="running-footer">Page 1</p>',
+                       css="@page { margin: 2mm 20mm 20mm 20mm; } p { margin: 0; }")
+    defect = _one(defects, "safe-area")
+    assert defect.page == 1 and defect.role == "footer" and defect.where[1] < 5
+
+
+def test_text_drawn_over_text(renderer):
+    body = ('<p style="position: absolute; top: 0">0321 Page</p>'
+            '<p style="position: absolute; top: 0; left: 3mm">Page 12 of 14</p>')
+    assert _one(_defects(renderer, body), "overlap").page == 1
+
+
+def test_an_urgent_box_split_across_pages(renderer):
+    body = ('<p style="height: 220mm">Long text</p><aside class="urgent"><h2>Get help now'
+            "</h2>" + "".join(f"<p>Sign {n}</p>" for n in range(12)) + "</aside>")
+    defect = _one(_defects(renderer, body), "split")
+    assert defect.role == "urgent box" and defect.page == 1
+
+
+def test_a_phone_number_broken_across_lines(renderer):
+    body = '<p style="width: 30mm">Call us on 020 7946 0321 at any time</p>'
+    defect = _one(_defects(renderer, body, keep=("020 7946 0321",)), "broken-inside")
+    assert "020 7946 0321" in defect.message and defect.role == "body"
+
+
+def test_a_dose_broken_across_lines(renderer):
+    body = '<p style="width: 16mm">Take 500 mg daily</p>'
+    assert "500 mg" in _one(_defects(renderer, body), "broken-inside").message
+
+
+def test_small_type_and_a_heading_smaller_than_body(renderer):
+    body = '<h2 style="font-size: 9.5pt">Question?</h2><p style="font-size: 10pt">Body text</p>'
+    kinds = {(d.kind, d.role) for d in _defects(renderer, body)}
+    assert ("type-size", "body") in kinds and ("type-size", "section heading") in kinds
+
+
+def test_large_print_needs_16pt_everywhere(renderer):
+    body = '<p style="font-size: 16pt">Body</p><p class="sources">Sources: 12 pt</p>'
+    defect = _one(_defects(renderer, body, variant="large"), "type-size")
+    assert defect.role == "sources" and "16 pt" in defect.message
+
+
+def test_a_near_empty_page_and_a_blank_page(renderer):
+    body = ('<p>One line, then a break</p><p style="break-before: page; height: 240mm">More'
+            '</p><div style="break-before: page"></div><p style="break-before: page">End</p>')
+    defects = _defects(renderer, body)
+    assert _one(defects, "page-fill").page == 1
+    assert _one(defects, "blank-page").page == 3
+
+
+def test_a_list_leaving_one_item_alone(renderer):
+    items = "".join(f'<li style="height: 10mm; margin: 0">Item {n}</li>' for n in range(7))
+    body = f'<p style="height: 195mm; margin: 0">Text</p><ul style="margin: 0">{items}</ul>'
+    defect = _one(_defects(renderer, body), "split")
+    assert defect.role == "list" and "alone" in defect.message
+
+
+def test_words_that_do_not_fit_the_format(renderer):
+    booklet = _defects(renderer, "<p>Keep this leaflet safe.</p>", kind="booklet")
+    assert "this leaflet" in _one(booklet, "words").message
+    large = _defects(renderer, '<p style="font-size: 16pt">Ask for this in large print.</p>',
+                     variant="large")
+    assert "large print" in _one(large, "words").message
+
+
+@pytest.mark.parametrize("job", [
+    Job("booklet", "riverside-oncology", (), "a5", booklet="spine-procedure-pack",
+        impose=True),
+    Job("leaflet", "lakeside-spine", ("vertebroplasty-kyphoplasty",),
+        options=PrintOptions(bleed_mm=3, marks=True)),
+    Job("leaflet", "riverside-oncology", ("jaw-reminder-card",)),
+], ids=["imposed-booklet", "bleed-and-marks", "card"])
+def test_print_shop_imposed_and_card_outputs_pass(library, renderer, job):
+    output = produce(job, library, renderer)
+    assert not [str(p) for p in output.problems if p.code.startswith("preflight-")]
+
+
+def test_a_build_reports_defects_as_warnings_and_strict_refuses(make_library, renderer):
+    from handouts.errors import HandoutsError
+    from tests.conftest import topic_text
+
+    library = make_library({"dose": topic_text("## Why?\n\nTake 500 mg.")})
+    style = library.root / "clinics" / "riverside-oncology" / "style.css"
+    style.write_text("h2 { font-size: 9pt; }\n")
+    job = Job("leaflet", "riverside-oncology", ("dose",))
+    output = produce(job, library, renderer)
+    [small] = [p for p in output.problems if p.code == "preflight-type-size"]
+    assert small.severity == "warning" and "page 1" in small.message
+    with pytest.raises(HandoutsError, match="preflight|pt"):
+        produce(job, library, renderer, strict=True)
