@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import placeholders
 from .compose import mix
 from .editions import editions, load_edition, load_terms
 from .errors import HandoutsError, Problem
@@ -23,7 +24,6 @@ from .readability import measure
 from .render import default_time_limit, time_limit
 
 DEFAULT_GRADE = 8.0
-MIN_BODY_PT = {"standard": 12.0, "large": 16.0, "card": 9.0}   # a wallet card is small
 
 
 @dataclass
@@ -118,28 +118,28 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
     return problems
 
 
-def body_size(pdf: bytes) -> float:
-    """The font size (pt) most characters are set in."""
-    from io import BytesIO  # noqa: PLC0415
-
-    from pypdf import PdfReader  # noqa: PLC0415
-
-    counts: dict[float, int] = {}
-    for page in PdfReader(BytesIO(pdf)).pages:
-        def visit(text, cm, tm, font, size):
-            if text.strip():
-                scale = (tm[0] ** 2 + tm[1] ** 2) ** 0.5 * (cm[0] ** 2 + cm[1] ** 2) ** 0.5
-                key = round(size * scale, 1)
-                counts[key] = counts.get(key, 0) + len(text.strip())
-        page.extract_text(visitor_text=visit)
-    return max(counts, key=counts.get) if counts else 0.0
+def _one(job, profile, library, renderer, today, report, annotate_to) -> None:
+    """Make one document (or take it from the output cache) and report what it has."""
+    try:
+        output = produce(job, library, renderer, today=today)
+        found = _gate(output.problems)
+        if annotate_to and any(p.code.startswith("preflight-") for p in found):
+            if output.document is None:   # from the cache: lay it out to draw on it
+                output = produce(job, library, renderer, today=today, reuse=False)
+            annotate(output, profile, annotate_to)
+    except HandoutsError as error:
+        report.problems.extend(error.problems)
+        return
+    report.problems.extend(found)
 
 
-def _render_problems(library, topics, clinics, papers, variants, today, report) -> None:
+def _render_problems(library, topics, clinics, papers, variants, today, report,
+                     booklets: bool = True, annotate_to: Path | None = None) -> None:
     from .render import Renderer  # noqa: PLC0415
 
     renderer = Renderer(library.asset_roots())
-    _booklet_problems(library, clinics, variants, today, report, renderer)
+    if booklets:
+        _booklet_problems(library, clinics, variants, today, report, renderer, annotate_to)
     for topic in {t.slug: t for t in topics}.values():   # each clinic prints its edition
         card = topic.meta.layout == "card"
         for profile in clinics:
@@ -150,21 +150,75 @@ def _render_problems(library, topics, clinics, papers, variants, today, report) 
                         else variants:
                     report.renders += 1
                     job = Job("leaflet", profile.slug, (topic.slug,), paper, variant)
-                    try:
-                        output = produce(job, library, renderer, today=today)
-                    except HandoutsError as error:
-                        report.problems.extend(error.problems)
-                        continue
-                    report.problems.extend(_gate(output.problems))
-                    if variant == "standard" and paper == papers[0]:
-                        size = body_size(output.pdf)
-                        minimum = MIN_BODY_PT["card" if card else variant]
-                        if size < minimum:
-                            report.problems.append(Problem(
-                                f"body text is {size:g} pt for clinic {profile.slug!r}; "
-                                f"the minimum is {minimum:g} pt", file=topic.path,
-                                code="text-size", hint="check the clinic's style.css "
-                                                       "and the library's styles/"))
+                    _one(job, profile, library, renderer, today, report, annotate_to)
+
+
+def placeholder_problems(topic: Topic) -> list[Problem]:
+    """A problem for each sentence of `handouts new`'s scaffold still in a topic."""
+    try:
+        text = topic.path.read_text("utf-8", errors="replace")
+    except OSError:
+        return []
+    return [Problem(f"still holds the scaffold's text {words!r}", file=topic.path, line=line,
+                    code="placeholder", hint="write the topic's own words here")
+            for line, words in placeholders.in_text(text)]
+
+
+def clinic_placeholder_problems(profile: ClinicProfile) -> list[Problem]:
+    """A problem for each value of a clinic profile that `handouts new` wrote."""
+    path = profile.folder / "clinic.toml"
+    clinic = profile.clinic
+    values = {"phone": clinic.phone, "urgent_phone": clinic.urgent_phone,
+              "department": clinic.department, "address": clinic.address[0],
+              "website": clinic.website}
+    problems = [Problem(f"{name} is still the placeholder {value!r}", file=path, field=name,
+                        code="placeholder", hint=f"put the clinic's own {name} in clinic.toml")
+                for name, value in values.items() if placeholders.CLINIC.get(name) == value]
+    try:
+        logo = profile.logo_path.read_bytes()[:4096]
+    except OSError:
+        logo = b""
+    if placeholders.LOGO_MARK in logo:
+        problems.append(Problem("the logo is still the placeholder `handouts new` drew",
+                                file=profile.logo_path, field="logo", code="placeholder",
+                                hint="replace logo.svg with the clinic's own logo"))
+    return problems
+
+
+def annotate(output, profile: ClinicProfile, folder: Path) -> list[Path]:
+    """Page images of a document with each preflight defect outlined and labelled, so an
+    author sees at a glance what to fix: FOLDER/<clinic>--<document>-page<N>.png."""
+    from io import BytesIO  # noqa: PLC0415
+
+    from PIL import Image, ImageDraw  # noqa: PLC0415 - Pillow comes with WeasyPrint
+
+    from .finish import write_atomic  # noqa: PLC0415
+    from .images import pdf_to_pngs  # noqa: PLC0415
+    from .pipeline import preflight_defects  # noqa: PLC0415
+
+    dpi, written = 100, []
+    by_page: dict[int, list] = {}
+    for defect in preflight_defects(output.document, output.job, profile):
+        by_page.setdefault(defect.page, []).append(defect)
+    for page, defects in sorted(by_page.items()):
+        [png] = pdf_to_pngs(output.pdf, dpi=dpi, first=page, last=page)
+        image = Image.open(BytesIO(png)).convert("RGB")
+        draw = ImageDraw.Draw(image)
+        for defect in defects:
+            x, y, w, h = (v * dpi / 25.4 for v in defect.where)
+            box = (x, y, x + max(w, 4), y + max(h, 4)) if w or h else \
+                (2, 2, image.width - 3, image.height - 3)
+            draw.rectangle(box, outline=(200, 0, 0), width=3)
+            label = f"{defect.kind}: {defect.role}"
+            top = max(0, box[1] - 14)
+            draw.rectangle((box[0], top, box[0] + 7 * len(label), top + 13), fill=(200, 0, 0))
+            draw.text((box[0] + 2, top + 1), label, fill=(255, 255, 255))
+        buffer = BytesIO()
+        image.save(buffer, format="PNG")
+        target = folder / f"{output.job.id.replace('/', '--')}-page{page}.png"
+        write_atomic(target, buffer.getvalue())
+        written.append(target)
+    return written
 
 
 def _gate(problems: list[Problem]) -> list[Problem]:
@@ -175,7 +229,8 @@ def _gate(problems: list[Problem]) -> list[Problem]:
             if p.code == "refused-resource" or p.code.startswith("preflight-")]
 
 
-def _booklet_problems(library, clinics, variants, today, report, renderer) -> None:
+def _booklet_problems(library, clinics, variants, today, report, renderer,
+                      annotate_to: Path | None = None) -> None:
     """Every declared booklet for every clinic, on its own paper, in each variant."""
     for name in library.booklets():
         for profile in clinics:
@@ -183,12 +238,7 @@ def _booklet_problems(library, clinics, variants, today, report, renderer) -> No
             for variant in variants if PAPER_SIZES[paper].large_print else ("standard",):
                 report.renders += 1
                 job = Job("booklet", profile.slug, (), paper, variant, booklet=name)
-                try:
-                    output = produce(job, library, renderer, today=today)
-                except HandoutsError as error:
-                    report.problems.extend(error.problems)
-                    continue
-                report.problems.extend(_gate(output.problems))
+                _one(job, profile, library, renderer, today, report, annotate_to)
 
 
 def check_library(library: Library, topics: list[str] | None = None,
@@ -196,8 +246,11 @@ def check_library(library: Library, topics: list[str] | None = None,
                   grade: float = DEFAULT_GRADE, render: bool = True,
                   papers: tuple[str, ...] = PAPERS,
                   variants: tuple[str, ...] = ("standard", "large"),
-                  today: dt.date | None = None) -> CheckReport:
-    """Check the library (or the named topics and clinics); never raises for content."""
+                  today: dt.date | None = None,
+                  annotate_to: Path | None = None) -> CheckReport:
+    """Check the library (or the named topics and clinics); never raises for content.
+
+    `annotate_to`: write page images with each preflight defect outlined there."""
     today = today or dt.date.today()
     report = CheckReport()
     loaded_clinics: list[ClinicProfile] = []
@@ -233,8 +286,10 @@ def check_library(library: Library, topics: list[str] | None = None,
     report.clinics = len(loaded_clinics)
     for profile in loaded_clinics:
         report.problems.extend(_contrast_problems(profile))
+        report.problems.extend(clinic_placeholder_problems(profile))
     for topic in loaded_topics:
         readers = [c for c in loaded_clinics if c.clinic.language == topic.meta.language]
+        report.problems.extend(placeholder_problems(topic))
         try:
             with time_limit(default_time_limit()):   # markdown on untrusted text
                 report.problems.extend(topic_problems(library, topic, readers, grade, today))
@@ -246,7 +301,9 @@ def check_library(library: Library, topics: list[str] | None = None,
                  if not any(p.file == t.path and p.severity == "error" and p.code in (
                      "raw-html", "template", "unsafe-resource", "missing-image")
                      for p in report.problems)]
-        _render_problems(library, clean, loaded_clinics, papers, variants, today, report)
+        # Named topics: just those; the whole library: its booklets too.
+        _render_problems(library, clean, loaded_clinics, papers, variants, today, report,
+                         booklets=not topics, annotate_to=annotate_to)
     report.problems = _dedupe([p.as_error() if strict else p for p in report.problems])
     return report
 

@@ -293,8 +293,10 @@ def batch(state, manifest, jobs, shard, force, dry_run, out, as_json, lang):
 @click.option("--paper", "-p", "papers", multiple=True, type=PAPER_CHOICE,
               help="Paper sizes for the page-budget check (default: all of them).")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+@click.option("--annotate", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
+              help="Write page images with each layout defect outlined and labelled.")
 @click.pass_obj
-def check(state, topics, clinics, strict, grade, no_render, papers, as_json):
+def check(state, topics, clinics, strict, grade, no_render, papers, as_json, annotate):
     """Check the library is fit to print; report every problem with file, line and fix.
 
     Checks front matter and clinic profiles, reading level, review dates, alt text,
@@ -315,7 +317,8 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json):
                    err=True)
     report = check_library(library, list(topics) or None, list(clinics) or None,
                            strict=strict, grade=grade, render=not no_render,
-                           papers=tuple(p.lower() for p in papers) or PAPERS)
+                           papers=tuple(p.lower() for p in papers) or PAPERS,
+                           annotate_to=annotate)
     failing = report.errors(strict)
     if as_json:
         data = report.as_dict()

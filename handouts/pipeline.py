@@ -38,7 +38,7 @@ from .models import (
     PrintOptions,
     Topic,
 )
-from .preflight import inspect
+from .preflight import Defect, inspect
 
 log = logging.getLogger(__name__)
 
@@ -436,15 +436,20 @@ def _finish(job, composed, document, renderer, problems, step, source=None,
                   document=document, composed=composed, step=step)
 
 
-def preflight_problems(document, job: Job, source, profile: ClinicProfile | None
-                       ) -> list[Problem]:
-    """What preflight sees on the laid-out pages, as problems of the job's source file."""
+def preflight_defects(document, job: Job, profile: ClinicProfile | None) -> list[Defect]:
+    """What preflight sees on the laid-out pages of a job's document."""
     keep = ()
     if profile is not None:
         clinic = profile.clinic
         keep = (clinic.phone, clinic.urgent_phone, clinic.emergency_number, *clinic.address)
     variant = "standard" if job.kind == "card" else job.variant   # a card has one size
-    found = inspect(document, kind=job.kind, variant=variant, keep=keep)
+    return inspect(document, kind=job.kind, variant=variant, keep=keep)
+
+
+def preflight_problems(document, job: Job, source, profile: ClinicProfile | None
+                       ) -> list[Problem]:
+    """What preflight sees on the laid-out pages, as problems of the job's source file."""
+    found = preflight_defects(document, job, profile)
     return [Problem(f"{defect} ({job.describe()})", file=source, code=f"preflight-{defect.kind}",
                     hint=defect.hint) for defect in found]
 

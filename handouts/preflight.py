@@ -310,6 +310,7 @@ def _type(boxes: list[_Box], kind: str, variant: str) -> list[Defect]:
     body_min = 16.0 if large else (9.0 if kind == "card" else 12.0)
     least = 16.0 if large else 9.0
     sizes: dict[str, dict[float, int]] = {}   # role -> size -> characters set in it
+    first: dict[str, _Box] = {}               # role -> where it first appears
     defects = []
     reported = set()
     for item in boxes:
@@ -319,6 +320,7 @@ def _type(boxes: list[_Box], kind: str, variant: str) -> list[Defect]:
         role = item.role
         counts = sizes.setdefault(role, {})
         counts[size] = counts.get(size, 0) + len(item.box.text)
+        first.setdefault(role, item)
         minimum = body_min if role in ("body", "list item") else least
         if size < minimum - 0.05 and (role, item.page) not in reported:
             reported.add((role, item.page))
@@ -333,8 +335,10 @@ def _type(boxes: list[_Box], kind: str, variant: str) -> list[Defect]:
     present = [(name, size) for name, size in order if size]
     for (upper, big), (lower, small) in zip(present, present[1:], strict=False):
         if big <= small + 0.05:
+            item = first.get(upper)
             defects.append(Defect(
-                "type-size", 1, upper, (0, 0, 0, 0),
+                "type-size", item.page if item else 1, upper,
+                _mm(_rect(item.box)) if item else (0, 0, 0, 0),
                 f"the {upper} ({big:.1f} pt) is not larger than the {lower} ({small:.1f} pt)",
                 "keep title > section heading > sub-heading > body"))
     return defects

@@ -8,7 +8,6 @@ import pytest
 from pypdf import PdfReader
 
 from handouts.build import build, build_booklet
-from handouts.check import body_size
 from handouts.editions import load_edition
 from handouts.finish import accessibility_problems
 from handouts.load import load_booklet
@@ -102,7 +101,17 @@ def test_large_print_every_topic(library, renderer, tmp_path, topic):
     [result] = build([topic], "riverside-oncology", variant="large", library=library,
                      renderer=renderer, out=tmp_path)
     assert result.path.name.endswith("-a4-large.pdf")
-    assert body_size(result.path.read_bytes()) >= 16
+    sizes = set()
+
+    def visit(text, cm, tm, font, size):   # every piece of text, in points on the page
+        if text.strip():
+            sizes.add(round(size * (tm[0] ** 2 + tm[1] ** 2) ** 0.5
+                            * (cm[0] ** 2 + cm[1] ** 2) ** 0.5, 1))
+
+    for page in PdfReader(result.path).pages:
+        page.extract_text(visitor_text=visit)
+    assert min(sizes) >= 16, sorted(sizes)   # RNIB Clear Print: nothing smaller
+    assert not [str(w) for w in result.warnings if w.code.startswith("preflight-")]
     meta = load_edition(library, topic)[0].meta
     assert result.pages <= meta.budget("a4", "large")
 

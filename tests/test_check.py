@@ -73,7 +73,7 @@ def test_seeded_library_reports_each_problem_with_its_file(seeded):
         ("email.md", "clinic 'lakeside-spine' has no 'email'"),
         ("links.md", "link to #nowhere points at no heading"),
         ("lakeside-spine/clinic.toml", "colours.primary: colour #9fd3de has contrast"),
-        ("", "body text is 10 pt for clinic 'lakeside-spine'"),
+        ("", "10.0 pt; the minimum for body is 12 pt (for clinic 'lakeside-spine'"),
     ]
     lines = err.splitlines()
     for where, what in expected:
@@ -97,7 +97,7 @@ def test_json_lists_the_same_problems(seeded):
     codes = {p["code"] for p in report["problems"]}
     assert {"extra_forbidden", "reading-level", "review-overdue", "missing-alt",
             "page-budget", "missing-clinic-field", "broken-link", "contrast",
-            "text-size"} <= codes
+            "preflight-type-size"} <= codes
     schema = next(p for p in report["problems"] if p["code"] == "extra_forbidden")
     assert schema["file"] == "content/schema.md" and schema["line"] == 6
 
@@ -191,3 +191,51 @@ def test_a_derived_edition_goes_stale_when_its_source_moves_on(make_library):
     listing = runner.invoke(cli, ["--library", str(lib.root), "list", "--json"])
     [row] = [r for r in json.loads(listing.output)["topics"] if r["slug"] == "plain"]
     assert "es(stale)" in row["editions"]
+
+
+def test_a_new_topic_holds_only_the_scaffolds_text_and_a_new_clinic_its_placeholders(
+        tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from handouts import placeholders
+    from handouts.cli import cli
+
+    runner = CliRunner()
+    library = tmp_path / "lib"
+    assert runner.invoke(cli, ["init", str(library)]).exit_code == 0
+    monkeypatch.chdir(library)
+
+    def run(*args):
+        return runner.invoke(cli, list(args), standalone_mode=False)
+
+    assert run("new", "topic", "x").return_value == 0
+    report = run("check", "x", "--paper", "a4", "--json")
+    assert report.return_value == 1
+    problems = json.loads(report.output)["problems"]
+    assert {p["code"] for p in problems} == {"placeholder"}   # no size or layout error
+    assert len(problems) == len(placeholders.TOPIC)
+    assert all(p["file"] == "content/x.md" and p["line"] for p in problems)
+
+    assert run("new", "clinic", "y", "--name", "Y Health").return_value == 0
+    clinic = run("check", "--clinic", "y", "--no-render", "--json")
+    assert clinic.return_value == 1
+    named = {p["field"] for p in json.loads(clinic.output)["problems"]
+             if p["code"] == "placeholder" and "clinics/y" in (p["file"] or "")}
+    assert named == set(placeholders.CLINIC) | {"logo"}
+
+
+def test_annotate_draws_each_layout_defect_on_its_page(make_library, tmp_path):
+    from click.testing import CliRunner
+
+    from handouts.cli import cli
+
+    lib = make_library({"dose": topic_text("## Why?\n\nTake 500 mg.")})
+    (lib.root / "clinics" / "riverside-oncology" / "style.css").write_text(
+        "h2 { font-size: 9pt; }\n")
+    folder = tmp_path / "annotated"
+    result = CliRunner().invoke(cli, ["--library", str(lib.root), "check", "dose", "--paper",
+                                      "a4", "--annotate", str(folder)], standalone_mode=False)
+    assert result.return_value == 1
+    images = sorted(p.name for p in folder.iterdir())
+    assert "riverside-oncology--dose-a4-page1.png" in images
+    assert (folder / images[0]).read_bytes().startswith(b"\x89PNG")

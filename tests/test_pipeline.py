@@ -20,8 +20,8 @@ PACKAGE = ROOT / "handouts"
 # The package's modules from the bottom layer up: a module may import only modules
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
-    "errors", "models", "engine", "fonts", "readability", "record", "finish", "cache",
-    "library", "svg", "load", "editions", "markup", "qr", "compose", "render", "preflight",
+    "errors", "models", "placeholders", "engine", "fonts", "readability", "record", "finish",
+    "cache", "library", "svg", "load", "editions", "markup", "qr", "compose", "render", "preflight",
     "images", "pipeline", "build", "batch", "check", "inventory", "scaffold", "serve", "cli",
     "__main__",
 ]
