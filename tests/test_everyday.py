@@ -63,7 +63,11 @@ def test_init_new_clinic_and_build_outside_the_repo(installed, tmp_path):
     assert (library / "output" / "x" / "knee-care-a4.pdf").is_file()
     check = _run_installed(installed, library, "check", "knee-care", "--clinic", "x",
                            "--no-render")
-    assert check.returncode == 0, check.stderr
+    # Builds at once, but is not fit to hand out until the scaffold's words are replaced.
+    assert check.returncode == 1, check.stderr
+    assert "knee-care.md:5: still holds the scaffold's text" in check.stderr
+    assert "clinics/x/clinic.toml: phone: phone is still the placeholder" in check.stderr
+    assert "Traceback" not in check.stderr
 
 
 def test_png_pages_beside_the_pdf(tmp_path):
