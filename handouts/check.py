@@ -118,10 +118,13 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
     return problems
 
 
-def _one(job, profile, library, renderer, today, report, annotate_to) -> None:
+def _one(job, profile, library, renderer, today, report, annotate_to, scales=None) -> None:
     """Make one document (or take it from the output cache) and report what it has."""
     try:
         output = produce(job, library, renderer, today=today)
+        if scales is not None and output.job.kind == "leaflet":
+            key = (job.clinic, output.job.paper, job.variant, output.layout)
+            scales.setdefault(key, []).append((job.topics[0], output.type_scale))
         found = _gate(output.problems)
         if annotate_to and any(p.code.startswith("preflight-") for p in found):
             if output.document is None:   # from the cache: lay it out to draw on it
@@ -138,6 +141,7 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
     from .render import Renderer  # noqa: PLC0415
 
     renderer = Renderer(library.asset_roots())
+    scales: dict[tuple, list] = {}
     if booklets:
         _booklet_problems(library, clinics, variants, today, report, renderer, annotate_to)
     for topic in {t.slug: t for t in topics}.values():   # each clinic prints its edition
@@ -150,7 +154,9 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
                         else variants:
                     report.renders += 1
                     job = Job("leaflet", profile.slug, (topic.slug,), paper, variant)
-                    _one(job, profile, library, renderer, today, report, annotate_to)
+                    _one(job, profile, library, renderer, today, report, annotate_to,
+                         scales)
+    report.problems.extend(_scale_problems(scales, library))
 
 
 def placeholder_problems(topic: Topic) -> list[Problem]:
@@ -219,6 +225,26 @@ def annotate(output, profile: ClinicProfile, folder: Path) -> list[Path]:
         write_atomic(target, buffer.getvalue())
         written.append(target)
     return written
+
+
+def _scale_problems(scales: dict[tuple, list], library: Library) -> list[Problem]:
+    """One type scale per clinic, paper, variant and layout: each role one size in every
+    leaflet (a budget that made type shrink would show here)."""
+    problems = []
+    for (clinic, paper, variant, layout), documents in sorted(scales.items()):
+        roles = {role for _, scale in documents for role in scale}
+        for role in sorted(roles):
+            sizes = {slug: scale[role] for slug, scale in documents if role in scale}
+            if len(set(sizes.values())) > 1:
+                listing = ", ".join(f"{slug} {size:g} pt" for slug, size in sizes.items())
+                large = " large print" if variant == "large" else ""
+                problems.append(Problem(
+                    f"the {role} is not one size in clinic {clinic!r}'s {layout}s on "
+                    f"{paper.upper()}{large}: {listing}", code="preflight-type-scale",
+                    file=library.topic_path(next(iter(sizes))),
+                    hint="keep each role's size in the styles; let spacing, not type, "
+                         "change to fit a page budget"))
+    return [p.as_error() for p in problems]
 
 
 def _gate(problems: list[Problem]) -> list[Problem]:

@@ -38,7 +38,7 @@ from .models import (
     PrintOptions,
     Topic,
 )
-from .preflight import Defect, inspect
+from .preflight import Defect, inspect, type_scale
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +110,8 @@ class Output:
     composed: Composed | None = None
     step: int = 0                     # the spacing step that fitted
     review_by: dt.date | None = None  # the earliest next-review date of its topics
+    layout: str = ""                  # the topic's layout (leaflet, checklist, card)
+    type_scale: dict[str, float] = field(default_factory=dict)   # role -> usual pt
 
     @property
     def sha256(self) -> str:
@@ -239,6 +241,7 @@ def _remember(key: str, output: Output) -> None:
     head = json.dumps({
         "job": repr(output.job), "resolved": _job_fields(output.job), "pages": output.pages,
         "sheet_sides": output.sheet_sides, "step": output.step, "inputs": output.inputs,
+        "layout": output.layout, "type_scale": output.type_scale,
         "review_by": output.review_by.isoformat() if output.review_by else None,
         "problems": [p.as_dict() for p in output.problems],
         "sizes": [len(output.pdf), len(output.sheets or b"")]}).encode()
@@ -262,6 +265,7 @@ def _remembered(key: str, job: Job, today: dt.date) -> Output | None:
                       problems=[_problem(p) for p in head["problems"]],
                       inputs=head["inputs"], sheets=body[first:] or None,
                       sheet_sides=head["sheet_sides"], step=head["step"],
+                      layout=head["layout"], type_scale=head["type_scale"],
                       review_by=dt.date.fromisoformat(head["review_by"])
                       if head["review_by"] else None)
     except (TypeError, ValueError, KeyError, AttributeError):
@@ -292,7 +296,7 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
                      problems)
     composed, document, step = _fit(job, library, topic, profile, renderer, today)
     output = _finish(job, composed, document, renderer, problems, step, topic.path, profile)
-    output.review_by = topic.meta.next_review
+    output.review_by, output.layout = topic.meta.next_review, topic.meta.layout
     return output
 
 
@@ -433,7 +437,8 @@ def _finish(job, composed, document, renderer, problems, step, source=None,
     found = preflight_problems(document, job, source, profile)
     return Output(job=job, pdf=pdf, pages=len(document.pages),
                   problems=problems + composed.warnings + found, inputs={},
-                  document=document, composed=composed, step=step)
+                  document=document, composed=composed, step=step,
+                  type_scale=type_scale(document))
 
 
 def preflight_defects(document, job: Job, profile: ClinicProfile | None) -> list[Defect]:

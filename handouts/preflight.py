@@ -107,6 +107,19 @@ def inspect(document, *, kind: str = "leaflet", variant: str = "standard",
     return defects
 
 
+def type_scale(document) -> dict[str, float]:
+    """The usual size (pt) of each role's text in a document: the size most of its
+    characters are set in. `check` compares these across a clinic's documents."""
+    counts: dict[str, dict[float, int]] = {}
+    for number, page in enumerate(document.pages, 1):
+        for item in _flatten(page._page_box, number):   # WeasyPrint has no public tree
+            if type(item.box).__name__ == "TextBox":
+                size = round(item.box.style["font_size"] * PT_PER_PX, 1)
+                sizes = counts.setdefault(item.role, {})
+                sizes[size] = sizes.get(size, 0) + len(item.box.text)
+    return {role: max(sizes, key=sizes.get) for role, sizes in sorted(counts.items())}
+
+
 # --- the box tree ---------------------------------------------------------------------
 
 def _classes(element) -> list[str]:

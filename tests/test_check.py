@@ -60,7 +60,7 @@ def seeded(make_library):
 SEEDED = ["schema", "hard", "overdue", "no-alt", "too-long", "email", "links"]
 
 
-def test_seeded_library_reports_each_problem_with_its_file(seeded):
+def test_seeded_library_reports_each_problem_with_its_file_in_text_and_json(seeded):
     result = _check(*SEEDED, "--paper", "a4", library=seeded.root)
     assert result.returncode == 1
     err = result.stderr
@@ -84,9 +84,8 @@ def test_seeded_library_reports_each_problem_with_its_file(seeded):
     overdue = next(line for line in lines if "review overdue" in line)
     assert overdue.startswith("warning:")
 
-
-def test_json_lists_the_same_problems(seeded):
-    text = _check(*SEEDED, "--paper", "a4", library=seeded.root)
+    # The same problems as JSON; this run takes every document from the output cache.
+    text = result
     data = _check(*SEEDED, "--paper", "a4", "--json", library=seeded.root)
     assert data.returncode == 1
     report = json.loads(data.stdout)
@@ -239,3 +238,16 @@ def test_annotate_draws_each_layout_defect_on_its_page(make_library, tmp_path):
     images = sorted(p.name for p in folder.iterdir())
     assert "riverside-oncology--dose-a4-page1.png" in images
     assert (folder / images[0]).read_bytes().startswith(b"\x89PNG")
+
+
+def test_one_type_scale_per_clinic_paper_and_variant(library):
+    from handouts.check import _scale_problems
+
+    scales = {("riverside-oncology", "a4", "standard", "leaflet"): [
+        ("bone-metastases", {"title": 25.0, "body": 12.0}),
+        ("vertebroplasty-kyphoplasty", {"title": 21.0, "body": 12.0})]}
+    [problem] = _scale_problems(scales, library)
+    assert problem.code == "preflight-type-scale" and problem.severity == "error"
+    assert "title" in problem.message and "25 pt" in problem.message and "21 pt" in problem.message
+    assert not _scale_problems({("c", "a4", "standard", "leaflet"): [
+        ("a", {"title": 25.0}), ("b", {"title": 25.0})]}, library)
