@@ -341,7 +341,8 @@ def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
     sheets.insert(1, library.find("styles", "leaflet.css"))
     context = _context(library, profile, paper, variant, topics, today, language)
     cover = profile.clinic.colours.primary
-    extra = f"@page cover {{ background: {cover}; }} {print_css(options)}"
+    extra = (f"@page cover {{ background: {cover}; }} @page back {{ background: {cover}; }} "
+             f"{print_css(options)}")
     context.update(booklet=spec, sections=sections, compact=compact,
                    brand_css=Markup(brand_css(profile) + " " + extra))
     html = environment(library).get_template("booklet.html.j2").render(context)

@@ -259,6 +259,8 @@ class Clinic(Strict):
     topic_url: Annotated[str, StringConstraints(pattern=r"^https://[^\s\"'<>]+\{topic\}[^\s\"'<>]*$",
                                                 max_length=200)] | None = None
     refuse_overdue: bool = False
+    # Preflight keeps text, rules and images this far from the trim (5 mm or more).
+    safe_area_mm: Annotated[float, Field(ge=5, le=25)] = 5.0
 
     @field_validator("emergency_number", "phone", "urgent_phone", mode="before")
     @classmethod

@@ -443,12 +443,13 @@ def _finish(job, composed, document, renderer, problems, step, source=None,
 
 def preflight_defects(document, job: Job, profile: ClinicProfile | None) -> list[Defect]:
     """What preflight sees on the laid-out pages of a job's document."""
-    keep = ()
+    keep, safe = (), 5.0
     if profile is not None:
         clinic = profile.clinic
         keep = (clinic.phone, clinic.urgent_phone, clinic.emergency_number, *clinic.address)
+        safe = clinic.safe_area_mm
     variant = "standard" if job.kind == "card" else job.variant   # a card has one size
-    return inspect(document, kind=job.kind, variant=variant, keep=keep)
+    return inspect(document, kind=job.kind, variant=variant, keep=keep, safe_mm=safe)
 
 
 def preflight_problems(document, job: Job, source, profile: ClinicProfile | None

@@ -117,3 +117,18 @@ def test_a_build_reports_defects_as_warnings_and_strict_refuses(make_library, re
     assert small.severity == "warning" and "page 1" in small.message
     with pytest.raises(HandoutsError, match="preflight|pt"):
         produce(job, library, renderer, strict=True)
+
+
+def test_a_clinic_may_ask_for_a_wider_safe_area(make_library, renderer):
+    from tests.conftest import topic_text
+
+    library = make_library({"plain": topic_text("## Why?\n\nShort text.")})
+    profile = library.root / "clinics" / "riverside-oncology" / "clinic.toml"
+    profile.write_text(profile.read_text().replace("refuse_overdue", "safe_area_mm = 20\n"
+                                                   "refuse_overdue", 1)
+                       if "refuse_overdue" in profile.read_text()
+                       else profile.read_text().replace("[colours]",
+                                                        "safe_area_mm = 20\n\n[colours]", 1))
+    output = produce(Job("leaflet", "riverside-oncology", ("plain",)), library, renderer)
+    near = [p for p in output.problems if p.code == "preflight-safe-area"]
+    assert near and "keep 20 mm clear" in near[0].message
