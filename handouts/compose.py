@@ -314,8 +314,8 @@ def print_css(options: PrintOptions) -> str:
     rules = []
     if options.bleed_mm:
         rules.append(f"bleed: {options.bleed_mm:g}mm;")
-    if options.marks:
-        rules.append("marks: crop;")
+    # Crop marks are drawn by finish.crop_marks, outside the bleed: WeasyPrint's own
+    # sit inside it.
     return "@page { " + " ".join(rules) + " }" if rules else ""
 
 

@@ -158,6 +158,49 @@ def impose(data: bytes, sheet: str) -> bytes:
     return out.getvalue()
 
 
+MM = 72 / 25.4
+SLUG_MM = 10.0   # room outside the bleed for the marks
+
+
+def crop_marks(data: bytes, bleed_mm: float) -> bytes:
+    """Crop marks outside the bleed, at the usual offset, on a page grown to hold them.
+
+    WeasyPrint's own marks sit inside the bleed, where the guillotine's waste is
+    printed with the background that runs off the edge. Here the media box grows by
+    SLUG_MM beyond the bleed box and each corner gets two hairlines in registration
+    black, from 1 mm beyond the bleed to 6 mm beyond it, marked as artifacts (they
+    are not content, for a screen reader). The trim and bleed boxes stay as they are.
+    """
+    from io import BytesIO  # noqa: PLC0415
+
+    from pypdf import PageObject, PdfReader, PdfWriter  # noqa: PLC0415
+    from pypdf.generic import ContentStream, RectangleObject  # noqa: PLC0415
+
+    writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
+    near, far, grow = (bleed_mm + 1) * MM, (bleed_mm + 6) * MM, (bleed_mm + SLUG_MM) * MM
+    for page in writer.pages:
+        x0, y0, x1, y1 = (float(v) for v in page.trimbox)
+        media = RectangleObject((x0 - grow, y0 - grow, x1 + grow, y1 + grow))
+        lines = []
+        for x, y, sx, sy in ((x0, y0, -1, -1), (x1, y0, 1, -1), (x0, y1, -1, 1),
+                             (x1, y1, 1, 1)):
+            lines.append(f"{x + sx * near:.2f} {y:.2f} m {x + sx * far:.2f} {y:.2f} l S")
+            lines.append(f"{x:.2f} {y + sy * near:.2f} m {x:.2f} {y + sy * far:.2f} l S")
+        ops = "/Artifact BMC q 0.25 w 1 1 1 1 K\n" + "\n".join(lines) + "\nQ EMC"
+        marks = PageObject.create_blank_page(width=float(media.width),
+                                             height=float(media.height))
+        marks.mediabox = media   # merging clips to it: the marks lie at negative x and y
+        content = ContentStream(None, writer)
+        content.set_data(ops.encode())
+        marks.replace_contents(content)
+        page.merge_page(marks)
+        page.mediabox = media
+        page.cropbox = media
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
 def accessibility_problems(data: bytes) -> list[str]:
     """A PDF/UA smoke check: the structure a screen reader needs is present.
 

@@ -434,6 +434,10 @@ def _finish(job, composed, document, renderer, problems, step, source=None,
             profile: ClinicProfile | None = None) -> Output:
     pdf = renderer.write(document, identifier=_identifier(composed),
                          pdf_variant=job.options.pdf_variant)
+    if job.options.marks and job.kind != "card":
+        from .finish import crop_marks  # noqa: PLC0415 - pypdf, only for print shops
+
+        pdf = crop_marks(pdf, job.options.bleed_mm or 0.0)
     found = preflight_problems(document, job, source, profile)
     return Output(job=job, pdf=pdf, pages=len(document.pages),
                   problems=problems + composed.warnings + found, inputs={},

@@ -238,6 +238,26 @@ def _splits(boxes: list[_Box], pages: int) -> list[Defect]:
                                       f"split across pages {min(on)} and {max(on)}", hint))
     defects += _list_splits(boxes)
     defects += _lonely_headings(boxes, pages)
+    defects += _widows(boxes)
+    return defects
+
+
+def _widows(boxes: list[_Box]) -> list[Defect]:
+    """A paragraph split across pages with a single line on either side."""
+    lines: dict[int, list[_Box]] = {}
+    for item in boxes:
+        if type(item.box).__name__ == "LineBox" and item.chain and \
+                getattr(item.chain[-1], "tag", "") in ("p", "li", "dd", "figcaption"):
+            lines.setdefault(id(item.chain[-1]), []).append(item)
+    defects = []
+    for block in lines.values():
+        pages = [line.page for line in block]
+        if len(set(pages)) > 1 and min(pages.count(p) for p in set(pages)) == 1:
+            alone = next(line for line in block if pages.count(line.page) == 1)
+            defects.append(Defect(
+                "split", alone.page, alone.role, _mm(_rect(alone.box)),
+                "a single line of a paragraph is left alone on a page (a widow or orphan)",
+                "keep at least two lines of a paragraph together (orphans and widows: 2)"))
     return defects
 
 

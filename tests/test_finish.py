@@ -11,7 +11,7 @@ from handouts.build import build, build_booklet
 from handouts.errors import UsageError
 from handouts.finish import saddle_stitch_order, write_atomic
 from handouts.models import PrintOptions
-from tests.conftest import half_texts, pdfinfo
+from tests.conftest import half_texts, pdfinfo, qpdf_check
 
 
 @pytest.fixture(scope="module")
@@ -63,15 +63,28 @@ def test_impose_needs_small_pages(library, renderer, tmp_path):
                       impose=True, library=library, renderer=renderer, out=tmp_path)
 
 
-def test_bleed_and_crop_marks(library, renderer, tmp_path):
+def test_bleed_and_crop_marks(library, renderer, tmp_path, fresh_cache):
+    fresh_cache()
     [result] = build_booklet(name="spine-procedure-pack", clinic="lakeside-spine",
                              library=library, renderer=renderer, out=tmp_path,
                              options=PrintOptions(bleed_mm=3, marks=True))
     assert result.path.name == "booklet-spine-procedure-pack-letter-bleed.pdf"
     page = PdfReader(result.path).pages[0]
-    trim, media = page.trimbox, page.mediabox
+    trim, bleed, media = page.trimbox, page.bleedbox, page.mediabox
     assert (round(float(trim.width)), round(float(trim.height))) == (612, 792)
-    assert round(float(media.width) - float(trim.width), 1) == pytest.approx(17.0, abs=0.2)
+    mm = 72 / 25.4
+    assert float(bleed.width) - float(trim.width) == pytest.approx(6 * mm, abs=0.2)
+    # The marks sit outside the bleed: the page grows 10 mm beyond it on every side.
+    assert float(media.width) - float(bleed.width) == pytest.approx(20 * mm, abs=0.2)
+    contents = page.get_contents().get_data()
+    assert len(re.findall(rb"\sl\s+S\s", contents)) == 8   # two hairlines a corner
+    assert re.search(rb"/Artifact\s+BMC", contents)
+    assert qpdf_check(result.path).returncode == 0
+    fresh_cache()   # the same bytes again
+    [again] = build_booklet(name="spine-procedure-pack", clinic="lakeside-spine",
+                            library=library, renderer=renderer, out=tmp_path / "2",
+                            options=PrintOptions(bleed_mm=3, marks=True))
+    assert again.sha256 == result.sha256
 
 
 def test_pdfa_option(library, renderer, tmp_path):

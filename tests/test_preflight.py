@@ -132,3 +132,11 @@ def test_a_clinic_may_ask_for_a_wider_safe_area(make_library, renderer):
     output = produce(Job("leaflet", "riverside-oncology", ("plain",)), library, renderer)
     near = [p for p in output.problems if p.code == "preflight-safe-area"]
     assert near and "keep 20 mm clear" in near[0].message
+
+
+def test_a_single_line_left_alone(renderer):
+    text = " ".join(["A sentence of ordinary text in a long paragraph."] * 12)
+    body = (f'<p style="height: 250mm; margin: 0">Fill</p>'
+            f'<p style="orphans: 1; widows: 1; margin: 0">{text}</p>')
+    defect = _one(_defects(renderer, body), "split")
+    assert "single line" in defect.message and defect.page == 1
