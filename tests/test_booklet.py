@@ -94,6 +94,8 @@ def test_imposed_shipped_booklet_keeps_covers_outside(booklet):
     assert sides == 2 * (-(-pages // 4))
     left, right = half_texts(imposed.path, 1)
     assert "Contact us" in left and "Looking after your bones" in right
+    # Each page's fonts and images once: sheets no larger than the reading-order file.
+    assert imposed.path.stat().st_size <= 1.3 * reading.path.stat().st_size
 
 
 @pytest.mark.parametrize("topic", TOPICS)
