@@ -17,9 +17,7 @@ has its line:
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 
@@ -27,6 +25,7 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
 from .errors import ValidationError
+from .files import read_file
 
 MAX_SVG_BYTES = 2 * 1024 * 1024
 MAX_SVG_ELEMENTS = 50_000      # the shipped diagrams have ~100; more is slow to render
@@ -136,28 +135,12 @@ def check_svg(data: bytes, path: Path, field: str | None = None) -> None:
 
 
 def check_svg_file(path: Path, field: str | None = None) -> None:
-    """Read at most MAX_SVG_BYTES of a regular file and check it as an SVG.
-
-    Topic images reach here from markup, which sits below load (and its read_file)
-    in the pipeline: the same non-blocking open, fstat and bounded read.
-    """
+    """Read at most MAX_SVG_BYTES of a regular file (files.read_file) and check it."""
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
-    except OSError as error:
-        raise ValidationError(f"cannot read image: {error.strerror}", file=path,
-                              field=field) from None
-    try:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValidationError("image is not a regular file (a folder, pipe or device)",
-                                  file=path, field=field)
-        if info.st_size > MAX_SVG_BYTES:
+        data = read_file(path, MAX_SVG_BYTES, field=field)
+    except ValidationError as error:
+        if error.problems[0].message.startswith("file is "):   # over the size limit
             raise ValidationError(f"SVG is larger than {MAX_SVG_BYTES // 1024 // 1024} MB",
-                                  file=path, field=field, hint=_HINT)
-        data = os.read(handle, MAX_SVG_BYTES + 1)   # one read: a regular file gives it all
-    except OSError as error:
-        raise ValidationError(f"cannot read image: {error.strerror}", file=path,
-                              field=field) from None
-    finally:
-        os.close(handle)
+                                  file=path, field=field, hint=_HINT) from None
+        raise
     check_svg(data, path, field)
