@@ -417,8 +417,9 @@ def _run_pool(pending, workers, root, out, time_limit, record, reuse=True) -> No
                 running[pool.submit(run_job, job, root, out, reuse)] = job
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
-                job = running.pop(future)
+                job = running[future]
                 record(job, _result_of(future, job, BrokenProcessPool))
+                del running[future]   # only once recorded: Ctrl-C may land in record()
     except KeyboardInterrupt:
         for future in running:
             future.cancel()   # queued, not started: never runs

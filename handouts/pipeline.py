@@ -402,17 +402,26 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
     topics, found = _booklet_topics(library, spec.topics, _language(job, profile))
     problems = [p for topic in topics for p in governance(topic, profile, today)]
     problems += edition_problems(found)
-    for compact in (False, True):
+    # Laid out again (at most twice) when the back cover spills onto a second page (set
+    # compactly) or a page was left blank before a section (a Notes page goes there).
+    notes: frozenset[str] = frozenset()
+    compact = False
+    for _ in range(3):
         composed = compose_booklet(library, spec, job.slug, topics, profile, job.paper,
                                    job.variant, job.options, today, compact=compact,
-                                   language=_language(job, profile))
+                                   language=_language(job, profile), notes_before=notes)
         document, fetcher, messages = renderer.render(composed,
                                                       pdf_variant=job.options.pdf_variant)
         composed.warnings += _render_problems(fetcher, messages, None)
-        back_pages = _back_cover_pages(document)
-        if back_pages <= 1:   # 0: an override template without the back cover
+        back_pages = _back_cover_pages(document)   # 0: an override without a back cover
+        blank = _blank_before(document)
+        if back_pages > 1 and compact:
             break
-    else:
+        if back_pages <= 1 and blank <= notes:
+            break
+        compact = compact or back_pages > 1
+        notes |= blank
+    if back_pages > 1:
         raise BudgetError(
             f"the back cover of booklet {job.slug!r} takes {back_pages} pages "
             f"{job.describe()}, even set compactly; it must fit on one page",
@@ -562,6 +571,24 @@ def _page_fill(document) -> float:
     root = page.children[0]
     used = root.position_y + root.margin_height() - page.content_box_y()
     return max(0.0, min(1.0, used / (page.height or 1)))
+
+
+def _blank_before(document) -> frozenset[str]:
+    """The sections (topic ids, or the back cover's) that follow a page left blank."""
+    found = set()
+    for index, page in enumerate(document.pages[:-1]):
+        if not page.anchors and not _has_text(page._page_box):   # no public tree
+            found |= {a for a in document.pages[index + 1].anchors
+                      if a.startswith("topic-") or a == "contact"}
+    return frozenset(found)
+
+
+def _has_text(box) -> bool:
+    if type(box).__name__ == "TextBox" and box.text.strip():
+        return True
+    if type(box).__name__ == "MarginBox":
+        return False   # the running head and footer are not the page's content
+    return any(_has_text(child) for child in getattr(box, "children", []) or [])
 
 
 def _back_cover_pages(document) -> int:
