@@ -14,7 +14,7 @@ from .finish import clean_stale_parts, write_atomic
 from .library import Library
 from .load import load_clinic
 from .models import PAPERS, VARIANTS, PrintOptions
-from .pipeline import Job, Output, check_choice, produce
+from .pipeline import Job, Output, check_choice, lazy_renderer, produce
 
 
 @dataclass
@@ -89,7 +89,7 @@ def build(topics: list[str], clinic: str, paper: str | None = None,
     load_clinic(library.clinic_folder(clinic), library)   # a broken profile fails once
     out = Path(out) if out else library.output
     clean_stale_parts(out / clinic)  # temporary files of a killed earlier build
-    renderer = renderer or _renderer(library)
+    renderer = renderer or lazy_renderer(library)   # made on first need: a cached build needs none
     results, errors = [], []
     for slug in topics:
         started = time.perf_counter()
@@ -127,11 +127,5 @@ def build_booklet(topics: list[str] | None = None, clinic: str = "", *,
     library = library or Library.open()
     job = Job("booklet", clinic, tuple(topics or ()), paper, variant, booklet=name,
               title=title, audience=audience, impose=impose, options=options, lang=lang)
-    output = produce(job, library, renderer or _renderer(library), strict=strict, today=today)
+    output = produce(job, library, renderer or lazy_renderer(library), strict=strict, today=today)
     return write_output(output, Path(out) if out else library.output, started)
-
-
-def _renderer(library: Library):
-    from .render import Renderer  # noqa: PLC0415 - keep WeasyPrint out of start-up
-
-    return Renderer(library.asset_roots())

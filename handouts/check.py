@@ -19,7 +19,7 @@ from .library import Library
 from .load import load_booklet, load_clinic
 from .markup import render_body
 from .models import PAPER_SIZES, PAPERS, ClinicProfile, Topic, contrast
-from .pipeline import Job, edition_problems, overdue_problem, produce
+from .pipeline import Job, edition_problems, lazy_renderer, overdue_problem, produce
 from .readability import measure
 from .render import default_time_limit, time_limit
 
@@ -138,9 +138,7 @@ def _one(job, profile, library, renderer, today, report, annotate_to, scales=Non
 
 def _render_problems(library, topics, clinics, papers, variants, today, report,
                      booklets: bool = True, annotate_to: Path | None = None) -> None:
-    from .render import Renderer  # noqa: PLC0415
-
-    renderer = Renderer(library.asset_roots())
+    renderer = lazy_renderer(library)   # nothing to lay out if every document is cached
     scales: dict[tuple, list] = {}
     if booklets:
         _booklet_problems(library, clinics, variants, today, report, renderer, annotate_to)

@@ -184,11 +184,25 @@ def unchanged(job: Job, inputs: dict, today: dt.date | None = None) -> bool:
     return "(job)" in inputs and "(review)" in inputs
 
 
+def lazy_renderer(library: Library):
+    """A function that makes one warm Renderer the first time it is called and returns
+    the same one after: documents taken from the output cache never import WeasyPrint."""
+    @cache
+    def make():
+        from .render import Renderer  # noqa: PLC0415 - keep WeasyPrint out of start-up
+
+        return Renderer(library.asset_roots())
+
+    return make
+
+
 def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
             today: dt.date | None = None, reuse: bool = True) -> Output:
     """Make the document `job` describes; raises HandoutsError for bad input.
 
-    One time limit (the renderer's) covers the whole document: loading, markdown,
+    `renderer` is a warm Renderer, None (one is made), or a function that returns one
+    (called only if something must be laid out). One time limit (the renderer's)
+    covers the whole document: loading, markdown,
     every spacing step and writing. With `reuse`, a document made before from the
     same job and library is taken from the output cache while every input it read
     is unchanged (pipeline.unchanged): the bytes are the same, nothing is laid out,
@@ -211,7 +225,10 @@ def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
 def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
     from .render import Renderer, time_limit  # noqa: PLC0415 - WeasyPrint is heavy
 
-    renderer = renderer or Renderer(library.asset_roots())
+    if renderer is None:
+        renderer = Renderer(library.asset_roots())
+    elif not hasattr(renderer, "render"):   # a factory: WeasyPrint only when needed
+        renderer = renderer()
     requested = job
     with record.recording() as reads, time_limit(renderer.time_limit):
         profile = load_clinic(library.clinic_folder(job.clinic), library)
