@@ -145,7 +145,8 @@ def load_edition(library: Library, slug: str, language: str | None = None,
         own = topic_language(topic)
         language = language or own
         if _primary(language) != _primary(own):
-            have = ", ".join(sorted({own, *derived, *_regions(topic, terms, library)}))
+            table = terms if isinstance(terms, dict) else load_terms(library)
+            have = ", ".join(sorted({own, *derived, *_regions(topic, table)}))
             raise UsageError(f"topic {slug!r} has no {language} edition",
                              hint=f"editions: {have}; add content/{slug}.{language}.md "
                                   f"with adapted_from, or choose another --lang")
@@ -220,8 +221,7 @@ def _fallback(language: str, wording: dict[str, str]) -> str | None:
     return next((k for k in sorted(wording) if _primary(k) == _primary(language)), None)
 
 
-def _regions(topic: Topic, terms, library: Library) -> set[str]:
-    table = terms if isinstance(terms, dict) else {}
+def _regions(topic: Topic, table: dict) -> set[str]:
     return {lang for wording in table.values() for lang in wording
             if _primary(lang) == _primary(topic_language(topic))}
 

@@ -38,7 +38,7 @@ from .models import (
     PrintOptions,
     Topic,
 )
-from .preflight import Defect, inspect, type_scale
+from .preflight import Defect, examine
 
 log = logging.getLogger(__name__)
 
@@ -464,30 +464,27 @@ def _finish(job, composed, document, renderer, problems, step, source=None,
         from .finish import crop_marks  # noqa: PLC0415 - pypdf, only for print shops
 
         pdf = crop_marks(pdf, job.options.bleed_mm or 0.0)
-    found = preflight_problems(document, job, source, profile)
+    defects, scale = _preflight(document, job, profile)
+    found = [Problem(f"{defect} ({job.describe()})", file=source,
+                     code=f"preflight-{defect.kind}", hint=defect.hint) for defect in defects]
     return Output(job=job, pdf=pdf, pages=len(document.pages),
                   problems=problems + composed.warnings + found, inputs={},
-                  document=document, composed=composed, step=step,
-                  type_scale=type_scale(document))
+                  document=document, composed=composed, step=step, type_scale=scale)
 
 
 def preflight_defects(document, job: Job, profile: ClinicProfile | None) -> list[Defect]:
     """What preflight sees on the laid-out pages of a job's document."""
+    return _preflight(document, job, profile)[0]
+
+
+def _preflight(document, job: Job, profile: ClinicProfile | None):
     keep, safe = (), 5.0
     if profile is not None:
         clinic = profile.clinic
         keep = (clinic.phone, clinic.urgent_phone, clinic.emergency_number, *clinic.address)
         safe = clinic.safe_area_mm
     variant = "standard" if job.kind == "card" else job.variant   # a card has one size
-    return inspect(document, kind=job.kind, variant=variant, keep=keep, safe_mm=safe)
-
-
-def preflight_problems(document, job: Job, source, profile: ClinicProfile | None
-                       ) -> list[Problem]:
-    """What preflight sees on the laid-out pages, as problems of the job's source file."""
-    found = preflight_defects(document, job, profile)
-    return [Problem(f"{defect} ({job.describe()})", file=source, code=f"preflight-{defect.kind}",
-                    hint=defect.hint) for defect in found]
+    return examine(document, kind=job.kind, variant=variant, keep=keep, safe_mm=safe)
 
 
 def booklet_spec(job: Job, library: Library) -> BookletSpec:

@@ -85,15 +85,23 @@ class _Box:
         return self.roles[0] if self.roles else "text"
 
 
-def inspect(document, *, kind: str = "leaflet", variant: str = "standard",
-            safe_mm: float = 5.0, keep: tuple[str, ...] = ()) -> list[Defect]:
-    """Every defect on the laid-out pages of a WeasyPrint document.
+def inspect(document, **options) -> list[Defect]:
+    """Every defect on the laid-out pages of a WeasyPrint document (see examine)."""
+    return examine(document, **options)[0]
+
+
+def examine(document, *, kind: str = "leaflet", variant: str = "standard",
+            safe_mm: float = 5.0, keep: tuple[str, ...] = ()
+            ) -> tuple[list[Defect], dict[str, float]]:
+    """The defects on the laid-out pages, and the type scale (each role's usual size in
+    pt, which `check` compares across a clinic's documents), from one walk of the tree.
 
     `kind` is leaflet, booklet or card; `keep` adds strings that must not be broken
     across lines (the clinic's phone numbers and address, say).
     """
     pages = [page._page_box for page in document.pages]   # WeasyPrint has no public tree
     boxes = [b for number, page in enumerate(pages, 1) for b in _flatten(page, number)]
+    scale = _usual_sizes(boxes)
     defects: list[Defect] = []
     for number, page in enumerate(pages, 1):
         on_page = [b for b in boxes if b.page == number]
@@ -101,22 +109,23 @@ def inspect(document, *, kind: str = "leaflet", variant: str = "standard",
         defects += _overlaps(number, on_page)
     defects += _splits(boxes, len(pages))
     defects += _broken_inside(boxes, keep)
-    defects += _type(boxes, kind, variant)
+    defects += _type(boxes, kind, variant, scale)
     defects += _fill(pages, boxes, kind)
     defects += _words(boxes, kind, variant)
-    return defects
+    return defects, scale
 
 
-def type_scale(document) -> dict[str, float]:
-    """The usual size (pt) of each role's text in a document: the size most of its
-    characters are set in. `check` compares these across a clinic's documents."""
+def _size(item: _Box) -> float:
+    return round(item.box.style["font_size"] * PT_PER_PX, 1)
+
+
+def _usual_sizes(boxes: list[_Box]) -> dict[str, float]:
+    """Each role's usual size (pt): the size most of its characters are set in."""
     counts: dict[str, dict[float, int]] = {}
-    for number, page in enumerate(document.pages, 1):
-        for item in _flatten(page._page_box, number):   # WeasyPrint has no public tree
-            if type(item.box).__name__ == "TextBox":
-                size = round(item.box.style["font_size"] * PT_PER_PX, 1)
-                sizes = counts.setdefault(item.role, {})
-                sizes[size] = sizes.get(size, 0) + len(item.box.text)
+    for item in boxes:
+        if type(item.box).__name__ == "TextBox":
+            sizes = counts.setdefault(item.role, {})
+            sizes[_size(item)] = sizes.get(_size(item), 0) + len(item.box.text)
     return {role: max(sizes, key=sizes.get) for role, sizes in sorted(counts.items())}
 
 
@@ -338,21 +347,18 @@ def _line_text(box) -> str:
     return "".join(_line_text(child) for child in getattr(box, "children", []) or [])
 
 
-def _type(boxes: list[_Box], kind: str, variant: str) -> list[Defect]:
+def _type(boxes: list[_Box], kind: str, variant: str,
+          usual: dict[str, float]) -> list[Defect]:
     large = variant == "large"
     body_min = 16.0 if large else (9.0 if kind == "card" else 12.0)
     least = 16.0 if large else 9.0
-    sizes: dict[str, dict[float, int]] = {}   # role -> size -> characters set in it
     first: dict[str, _Box] = {}               # role -> where it first appears
     defects = []
     reported = set()
     for item in boxes:
         if type(item.box).__name__ != "TextBox":
             continue
-        size = round(item.box.style["font_size"] * PT_PER_PX, 1)
-        role = item.role
-        counts = sizes.setdefault(role, {})
-        counts[size] = counts.get(size, 0) + len(item.box.text)
+        size, role = _size(item), item.role
         first.setdefault(role, item)
         minimum = body_min if role in ("body", "list item") else least
         if size < minimum - 0.05 and (role, item.page) not in reported:
@@ -361,7 +367,6 @@ def _type(boxes: list[_Box], kind: str, variant: str) -> list[Defect]:
                 "type-size", item.page, role, _mm(_rect(item.box)),
                 f"{size:.1f} pt; the {'large-print ' if large else ''}minimum for "
                 f"{role} is {minimum:g} pt", "set it larger in the styles"))
-    usual = {role: max(counts, key=counts.get) for role, counts in sizes.items()}
     body = usual.get("body") or usual.get("list item")
     order = [("title", usual.get("title")), ("section heading", usual.get("section heading")),
              ("sub-heading", usual.get("sub-heading")), ("body", body)]

@@ -20,7 +20,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from . import record
-from .errors import Problem, RenderError
+from .errors import RenderError
 from .fonts import font_dir, font_face_css
 from .models import Composed
 
@@ -252,10 +252,3 @@ class Renderer:
         except Exception as error:
             raise RenderError(f"could not write the PDF: {type(error).__name__}: {error}") \
                 from error
-
-
-def refused_problems(fetcher, source: Path | None) -> list[Problem]:
-    """One problem per resource the fetcher refused."""
-    return [Problem(f"resource {url[:120]!r} refused: only files inside the handout "
-                    "library may be used", file=source, code="unsafe-resource",
-                    severity="warning") for url in dict.fromkeys(fetcher.refused)]
