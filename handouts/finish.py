@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+from io import BytesIO
 from pathlib import Path
 
 
@@ -122,43 +123,48 @@ def impose(data: bytes, sheet: str) -> bytes:
     Print the result duplex, flipping on the short edge; fold the stack in half and
     staple on the fold. Pages are centred on the sheet at their own size.
     """
-    from io import BytesIO  # noqa: PLC0415
+    import pikepdf  # noqa: PLC0415 - only for imposition and print-shop files
+    from pikepdf import Array, Dictionary, Name  # noqa: PLC0415
 
-    from pypdf import PdfReader, PdfWriter, Transformation  # noqa: PLC0415
-
-    reader = PdfReader(BytesIO(data))
-    pages = list(reader.pages)
-    width, height = float(pages[0].mediabox.width), float(pages[0].mediabox.height)
+    source = pikepdf.open(BytesIO(data))
+    x0, y0, x1, y1 = (float(v) for v in source.pages[0].mediabox)
+    width, height = x1 - x0, y1 - y0
     sheet_w, sheet_h = SHEETS[sheet]
     offset_x, offset_y = (sheet_w - 2 * width) / 2, (sheet_h - height) / 2
-    _, sides = saddle_stitch_order(len(pages))
-    writer = PdfWriter()
-    for left, right in sides:
-        side = writer.add_blank_page(sheet_w, sheet_h)
-        for slot, index in enumerate((left, right)):
+    _, sides = saddle_stitch_order(len(source.pages))
+    out = pikepdf.new()
+    for pair in sides:
+        # Each page is placed whole as a form XObject: no content is reparsed, and the
+        # fonts and images the pages share are copied once (qpdf maps foreign objects).
+        forms, ops = Dictionary(), []
+        for slot, index in enumerate(pair):
             if index is None:
                 continue
-            source = pages[index]
-            move = Transformation().translate(offset_x + slot * width - float(source.mediabox.left),
-                                              offset_y - float(source.mediabox.bottom))
-            side.merge_transformed_page(source, move)
-        side.compress_content_streams()   # merged pages come out uncompressed
-    info = reader.metadata or {}
-    # Each source page's fonts and images once, not once per side: 5x smaller.
-    writer.compress_identical_objects(remove_duplicates=True, remove_unreferenced=True)
-    writer.add_metadata({k: v for k, v in info.items() if k in
-                         ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate",
-                          "/ModDate", "/Creator")} | {"/Producer": "handouts (imposed)"})
-    # A stable file identifier keeps imposed output byte-identical across runs.
-    import hashlib  # noqa: PLC0415
+            page = source.pages[index]
+            left, bottom = (float(v) for v in page.mediabox[:2])
+            forms[f"/P{index}"] = out.copy_foreign(page.as_form_xobject())
+            ops.append(f"q 1 0 0 1 {offset_x + slot * width - left:.4f} "
+                       f"{offset_y - bottom:.4f} cm /P{index} Do Q")
+        out.pages.append(pikepdf.Page(out.make_indirect(Dictionary(
+            Type=Name.Page, MediaBox=Array([0, 0, sheet_w, sheet_h]),
+            Resources=Dictionary(XObject=forms),
+            Contents=out.make_stream("\n".join(ops).encode())))))
+    for key in ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate", "/ModDate",
+                "/Creator"):
+        if key in source.docinfo:
+            out.docinfo[key] = source.docinfo[key]
+    out.docinfo["/Producer"] = "handouts (imposed)"
+    return _save(out)
 
-    from pypdf.generic import ArrayObject, ByteStringObject  # noqa: PLC0415
 
-    digest = ByteStringObject(hashlib.md5(data, usedforsecurity=False).digest())
-    writer._ID = ArrayObject([digest, digest])   # pypdf has no public setter
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+def _save(pdf) -> bytes:
+    """PDF bytes, streams compressed, with an /ID from the content (byte-identical runs)."""
+    import pikepdf  # noqa: PLC0415
+
+    buffer = BytesIO()
+    pdf.save(buffer, deterministic_id=True, compress_streams=True,
+             object_stream_mode=pikepdf.ObjectStreamMode.preserve)
+    return buffer.getvalue()
 
 
 MM = 72 / 25.4
@@ -174,34 +180,26 @@ def crop_marks(data: bytes, bleed_mm: float) -> bytes:
     black, from 1 mm beyond the bleed to 6 mm beyond it, marked as artifacts (they
     are not content, for a screen reader). The trim and bleed boxes stay as they are.
     """
-    from io import BytesIO  # noqa: PLC0415
+    import pikepdf  # noqa: PLC0415 - only for print-shop files
+    from pikepdf import Array  # noqa: PLC0415
 
-    from pypdf import PageObject, PdfReader, PdfWriter  # noqa: PLC0415
-    from pypdf.generic import ContentStream, RectangleObject  # noqa: PLC0415
-
-    writer = PdfWriter(clone_from=PdfReader(BytesIO(data)))
+    pdf = pikepdf.open(BytesIO(data))
     near, far, grow = (bleed_mm + 1) * MM, (bleed_mm + 6) * MM, (bleed_mm + SLUG_MM) * MM
-    for page in writer.pages:
+    for page in pdf.pages:
         x0, y0, x1, y1 = (float(v) for v in page.trimbox)
-        media = RectangleObject((x0 - grow, y0 - grow, x1 + grow, y1 + grow))
         lines = []
         for x, y, sx, sy in ((x0, y0, -1, -1), (x1, y0, 1, -1), (x0, y1, -1, 1),
                              (x1, y1, 1, 1)):
             lines.append(f"{x + sx * near:.2f} {y:.2f} m {x + sx * far:.2f} {y:.2f} l S")
             lines.append(f"{x:.2f} {y + sy * near:.2f} m {x:.2f} {y + sy * far:.2f} l S")
-        ops = "/Artifact BMC q 0.25 w 1 1 1 1 K\n" + "\n".join(lines) + "\nQ EMC"
-        marks = PageObject.create_blank_page(width=float(media.width),
-                                             height=float(media.height))
-        marks.mediabox = media   # merging clips to it: the marks lie at negative x and y
-        content = ContentStream(None, writer)
-        content.set_data(ops.encode())
-        marks.replace_contents(content)
-        page.merge_page(marks)
-        page.mediabox = media
-        page.cropbox = media
-    out = BytesIO()
-    writer.write(out)
-    return out.getvalue()
+        # The page's own drawing is wrapped in q/Q so the marks start from a clean state.
+        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+        marks = "\nQ\n/Artifact BMC q 0.25 w 1 1 1 1 K\n" + "\n".join(lines) + "\nQ EMC\n"
+        page.contents_add(pdf.make_stream(marks.encode()), prepend=False)
+        media = Array([x0 - grow, y0 - grow, x1 + grow, y1 + grow])
+        page.obj.MediaBox = media
+        page.obj.CropBox = media
+    return _save(pdf)
 
 
 def accessibility_problems(data: bytes) -> list[str]:
@@ -211,8 +209,6 @@ def accessibility_problems(data: bytes) -> list[str]:
     and that every Figure in the tag tree has alternative text. It is a smoke
     test, not a full PDF/UA validator such as veraPDF.
     """
-    from io import BytesIO  # noqa: PLC0415
-
     from pypdf import PdfReader  # noqa: PLC0415
 
     reader = PdfReader(BytesIO(data))
