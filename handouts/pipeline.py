@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from . import __version__, record
+from . import __version__, record, tagging
 from . import cache as caches
 from .compose import compose_booklet, compose_card, compose_leaflet
 from .editions import Edition, load_edition, load_terms, stale_problem, unreviewed_problem
@@ -138,8 +138,8 @@ def versions() -> str:
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
 
     parts = [f"handouts {__version__}"]
-    for name in ("weasyprint", "pydyf", "pypdf", "fontpkg-atkinson-hyperlegible", "jinja2",
-                 "markdown", "nh3", "segno"):
+    for name in ("weasyprint", "pydyf", "pypdf", "pikepdf", "fontpkg-atkinson-hyperlegible",
+                 "jinja2", "markdown", "nh3", "segno"):
         try:
             parts.append(f"{name} {version(name)}")
         except PackageNotFoundError:
@@ -399,8 +399,8 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
     output = _finish(job, composed, document, renderer, problems, 0, topic.path, profile)
     sheet = compose_card(library, topic, profile, today, language, card_paper(job.paper))
     sheet_document, _, _ = renderer.render(sheet, pdf_variant=job.options.pdf_variant)
-    output.sheets = renderer.write(sheet_document, identifier=_identifier(sheet),
-                                   pdf_variant=job.options.pdf_variant)
+    output.sheets = tagging.repair(renderer.write(sheet_document, identifier=_identifier(sheet),
+                                                  pdf_variant=job.options.pdf_variant))
     output.sheet_sides = len(sheet_document.pages)
     output.review_by = topic.meta.next_review
     return output
@@ -458,8 +458,8 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
 
 def _finish(job, composed, document, renderer, problems, step, source=None,
             profile: ClinicProfile | None = None) -> Output:
-    pdf = renderer.write(document, identifier=_identifier(composed),
-                         pdf_variant=job.options.pdf_variant)
+    pdf = tagging.repair(renderer.write(document, identifier=_identifier(composed),
+                                        pdf_variant=job.options.pdf_variant))
     if job.options.marks and job.kind != "card":
         from .finish import crop_marks  # noqa: PLC0415 - pypdf, only for print shops
 
