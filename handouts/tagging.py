@@ -6,6 +6,9 @@ the HTML and CSS cannot change is repaired here, on the written PDF, with pikepd
 - Running heads, footers and page numbers (CSS margin boxes) are marked as `Span`s
   whose structure elements hang off nothing: neither content nor artifacts. They
   become pagination artifacts, and leave the parent tree.
+- Every box inside a link gets a link annotation of its own, tagged where the box
+  is (a `Span`, or a `Link` inside the link for `a::after`). Each annotation is
+  moved to the outermost `Link`, and a `Link` inside a link becomes a `Span`.
 - A list whose every item is only a link into the document (the booklet's contents)
   is a table of contents: `L`/`LI` become `TOC`/`TOCI`, the item bodies `Reference`.
 - Link annotations get the Print flag, so that a printed copy and a validator agree.
@@ -32,10 +35,12 @@ def repair(data: bytes) -> bytes:
 
     pdf = pikepdf.open(BytesIO(data))
     root = pdf.Root.get("/StructTreeRoot")
-    if root is None:   # an untagged PDF (pdf_variant None): nothing to repair
+    nums = root.get("/ParentTree", {}).get("/Nums") if root is not None else None
+    if nums is None:   # untagged (pdf_variant None), or not a tree WeasyPrint wrote
         return data
-    reachable = _walk(root)
-    _artifacts(pdf, root, reachable)
+    parents = {int(nums[i]): i + 1 for i in range(0, len(nums) - 1, 2)}
+    reachable = _walk(root, nums, parents)
+    _artifacts(pdf, nums, parents, reachable)
     for page in pdf.pages:
         for annotation in page.obj.get("/Annots", []):
             if annotation.get("/Subtype") == "/Link":
@@ -46,23 +51,26 @@ def repair(data: bytes) -> bytes:
     return buffer.getvalue()
 
 
-def _walk(root) -> set[tuple[int, int]]:
-    """The structure elements reachable from the root (as object ids), repairing
-    tables of contents on the way."""
-    import pikepdf  # noqa: PLC0415
-
+def _walk(root, nums, parents: dict[int, int]) -> set[tuple[int, int]]:
+    """The structure elements reachable from the root (as object ids), with links
+    and tables of contents repaired on the way."""
     seen: set[tuple[int, int]] = set()
-    stack = list(_kids(root))
+    stack = [(kid, None) for kid in reversed(_kids(root))]
     while stack:
-        node = stack.pop()
-        if not isinstance(node, pikepdf.Dictionary) or node.get("/Type") in ("/MCR", "/OBJR"):
-            continue
-        if node.objgen in seen:
+        node, link = stack.pop()
+        role = _role(node)
+        if role is None or node.get("/Type") in ("/MCR", "/OBJR") or node.objgen in seen:
             continue
         seen.add(node.objgen)
-        if node.get("/S") == "/L":
+        if role == "/L":
             _table_of_contents(node)
-        stack.extend(_kids(node))
+        elif role == "/Link" and link is None:
+            link = node
+        elif link is not None:   # inside a link: its annotations are the link's
+            if role == "/Link":
+                node.S = _name("/Span")
+            _hand_over(node, link, nums, parents)
+        stack.extend((kid, link) for kid in reversed(_kids(node)))   # in document order
     return seen
 
 
@@ -75,7 +83,24 @@ def _kids(node) -> list:
     return list(kids) if isinstance(kids, pikepdf.Array) else [kids]
 
 
-def _artifacts(pdf, root, reachable: set[tuple[int, int]]) -> None:
+def _hand_over(node, link, nums, parents: dict[int, int]) -> None:
+    """Move the annotation references (OBJR) of `node` to `link`, in the parent tree
+    too: PDF/UA wants each link annotation inside a Link element."""
+    import pikepdf  # noqa: PLC0415
+
+    kids = _kids(node)
+    moved = [kid for kid in kids if _role(kid, "/Type") == "/OBJR"]
+    if not moved:
+        return
+    node.K = pikepdf.Array([kid for kid in kids if _role(kid, "/Type") != "/OBJR"])
+    link.K = pikepdf.Array(_kids(link) + moved)
+    for reference in moved:
+        key = reference.Obj.get("/StructParent")
+        if key is not None and int(key) in parents:
+            nums[parents[int(key)]] = link
+
+
+def _artifacts(pdf, nums, parents: dict[int, int], reachable: set[tuple[int, int]]) -> None:
     """Marked content owned by unreachable elements becomes pagination artifacts.
 
     WeasyPrint builds elements for the margin boxes but links them to nothing (an
@@ -84,34 +109,26 @@ def _artifacts(pdf, root, reachable: set[tuple[int, int]]) -> None:
     """
     import pikepdf  # noqa: PLC0415
 
-    nums = root.ParentTree.get("/Nums")
-    if nums is None:   # WeasyPrint writes one flat number tree; anything else is left
-        return
-    pages = list(pdf.pages)
-    for index in range(0, len(nums) - 1, 2):
-        key, owners = int(nums[index]), nums[index + 1]
-        if key >= len(pages) or not isinstance(owners, pikepdf.Array):
-            continue   # an annotation's parent, not a page's marked content
-        orphans = set()
-        for mcid, owner in enumerate(owners):
-            if isinstance(owner, pikepdf.Dictionary) and owner.objgen not in reachable:
-                orphans.add(mcid)
-        if not orphans:
+    for number, page in enumerate(pdf.pages):
+        owners = nums[parents[number]] if number in parents else None
+        if not isinstance(owners, pikepdf.Array):
             continue
-        for mcid in orphans:
-            owners[mcid] = None
-        _mark_artifacts(pdf, pages[key], orphans)
+        orphans = {mcid for mcid, owner in enumerate(owners)
+                   if isinstance(owner, pikepdf.Dictionary) and owner.objgen not in reachable}
+        if orphans:
+            for mcid in orphans:
+                owners[mcid] = None
+            _mark_artifacts(page, orphans)
 
 
-def _mark_artifacts(pdf, page, orphans: set[int]) -> None:
+def _mark_artifacts(page, orphans: set[int]) -> None:
     import pikepdf  # noqa: PLC0415
 
     def artifact(match: re.Match) -> bytes:
         return _PAGINATION if int(match.group(2)) in orphans else match.group(0)
 
     contents = page.obj.Contents
-    streams = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
-    for stream in streams:
+    for stream in list(contents) if isinstance(contents, pikepdf.Array) else [contents]:
         data = stream.read_bytes()
         changed = _MARKED.sub(artifact, data)
         if changed != data:
@@ -124,10 +141,9 @@ def _table_of_contents(listing) -> None:
     bodies = []
     for item in items:
         parts = _kids(item) if _role(item) == "/LI" else []
-        body = [p for p in parts if _role(p) == "/LBody"]
-        if len(body) != 1 or len(parts) != 1 or not _internal_link(body[0]):
+        if len(parts) != 1 or _role(parts[0]) != "/LBody" or not _internal_link(parts[0]):
             return
-        bodies.append(body[0])
+        bodies.append(parts[0])
     if not items:
         return
     listing.S = _name("/TOC")
@@ -153,7 +169,10 @@ def _role(node, key: str = "/S") -> str | None:
     """A structure element's type (or another name-valued key); None for an MCID."""
     import pikepdf  # noqa: PLC0415
 
-    return str(node.get(key)) if isinstance(node, pikepdf.Dictionary) else None
+    if not isinstance(node, pikepdf.Dictionary):
+        return None
+    value = node.get(key)
+    return None if value is None else str(value)
 
 
 def _name(value: str):

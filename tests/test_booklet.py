@@ -34,7 +34,9 @@ def test_cover_contents_and_topic_pages(booklet, library):
     assert "Looking after your bones during cancer treatment" in pages[0]
     assert "Riverside Cancer Centre" in pages[0] and "Page 1" not in pages[0]
     contents = pdftext(reading.path, 2, 2)
-    entries = re.findall(r"^\s*(.+?)\s*\.{3,}\s*(\d+)\s*$", contents, re.M)
+    # The leaders are drawn, not text (a screen reader would read the dots): the
+    # layout leaves a wide gap between each title and its page number.
+    entries = re.findall(r"^\s*(.+?)\s{3,}(\d+)\s*$", contents, re.M)
     assert len(entries) == len(TOPICS) + 1  # the topics and the contact page
     spec = load_booklet(ROOT / "booklets" / "bone-health-in-cancer.toml")
     titles = [load_edition(library, slug)[0].meta.title for slug in spec.topics]
