@@ -54,12 +54,15 @@ def repair(data: bytes) -> bytes:
 def _walk(root, nums, parents: dict[int, int]) -> set[tuple[int, int]]:
     """The structure elements reachable from the root (as object ids), with links
     and tables of contents repaired on the way."""
+    from pikepdf import Array, Dictionary  # noqa: PLC0415
+
     seen: set[tuple[int, int]] = set()
     stack = [(kid, None) for kid in reversed(_kids(root))]
     while stack:
         node, link = stack.pop()
-        role = _role(node)
-        if role is None or node.get("/Type") in ("/MCR", "/OBJR") or node.objgen in seen:
+        # MCIDs are integers, and marked-content and annotation references have no /S.
+        role = node.get("/S") if isinstance(node, Dictionary) else None
+        if role is None or node.objgen in seen:
             continue
         seen.add(node.objgen)
         if role == "/L":
@@ -70,7 +73,11 @@ def _walk(root, nums, parents: dict[int, int]) -> set[tuple[int, int]]:
             if role == "/Link":
                 node.S = _name("/Span")
             _hand_over(node, link, nums, parents)
-        stack.extend((kid, link) for kid in reversed(_kids(node)))   # in document order
+        kids = node.get("/K")
+        if isinstance(kids, Array):
+            stack.extend((kid, link) for kid in reversed(kids))   # in document order
+        elif kids is not None:
+            stack.append((kids, link))
     return seen
 
 
