@@ -40,6 +40,8 @@ def test_checklists_fill_ins_callouts_tables_and_heading_ids(make_library):
     html = render_body(topic, profile, library.dirs("content")).html
     assert '<ul class="checklist short">' in html
     assert html.count('class="tickbox') == 2 and 'class="tickbox ticked"' in html
+    # What a screen reader hears for each (the SVG's title is its Figure's /Alt).
+    assert "<title>Tick box</title>" in html and "<title>Ticked box</title>" in html
     assert '<p class="fill-in"><span class="fill-label">Next injection date:</span>' in html
     assert 'class="admonition tip"' in html and "<table>" in html
     assert '<h2 id="what-should-i-do">' in html
