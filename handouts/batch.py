@@ -262,6 +262,42 @@ def run_job(job: Job, root: str | None, out: str, reuse: bool = True) -> JobResu
                      inputs=output.inputs)
 
 
+def make_in_workers(jobs: list[Job], library: Library, *, workers: int | None = None,
+                    today=None, on_done=None, time_limit: float | None | str = "default") -> None:
+    """Make `jobs` on worker processes into the output cache, for a caller (check) that
+    then takes each Output from there (pipeline.remembered) at the cost of hashes.
+
+    A job that fails is left out of the cache: the caller meets its error itself.
+    `on_done(job)` is called in this process as each job ends.
+    """
+    workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
+    root = str(library.root) if library.root else None
+    if workers == 1:
+        _worker_init(time_limit)
+        for job in jobs:
+            _cache_job(job, root, today)
+            if on_done:
+                on_done(job)
+        return
+
+    def record(job: Job, _result) -> None:
+        if on_done:
+            on_done(job)
+
+    _run_pool(jobs, workers, time_limit, record, task=_cache_job, args=(root, today))
+
+
+def _cache_job(job: Job, root: str | None, today=None) -> None:
+    """Make one job into the output cache (a worker's half of make_in_workers)."""
+    if "renderer" not in _WORKER:
+        _worker_init("default")
+    library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
+    try:
+        produce(job, library, _WORKER["renderer"], today=today)
+    except Exception:   # the caller makes it again and reports the error
+        pass
+
+
 def _read_state(path: Path) -> dict:
     try:
         state = json.loads(path.read_text())
@@ -386,12 +422,13 @@ def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int 
         for job in pending:
             record(job, run_job(job, root, str(out), not force))
     else:
-        _run_pool(pending, workers, root, str(out), time_limit, record, not force)
+        _run_pool(pending, workers, time_limit, record, args=(root, str(out), not force))
     return BatchSummary(results, out, len(selected))
 
 
-def _run_pool(pending, workers, root, out, time_limit, record, reuse=True) -> None:
-    """Run jobs on worker processes, at most one queued per worker beyond those running.
+def _run_pool(pending, workers, time_limit, record, task=None, args=()) -> None:
+    """Run `task(job, *args)` (default: run_job) on worker processes, at most one queued
+    per worker beyond those running; `record(job, result)` as each one ends.
 
     Handing out jobs a few at a time means that Ctrl-C stops the batch quickly: no
     more jobs start, the ones running finish and are recorded, then the interrupt
@@ -405,6 +442,7 @@ def _run_pool(pending, workers, root, out, time_limit, record, reuse=True) -> No
     # The server imports WeasyPrint once, so each (recycled) worker starts warm.
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["handouts.engine", "handouts.render", "handouts.pipeline"])
+    task = task or run_job
     queue = list(reversed(pending))
     running: dict = {}
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
@@ -414,7 +452,7 @@ def _run_pool(pending, workers, root, out, time_limit, record, reuse=True) -> No
         while queue or running:
             while queue and len(running) < 2 * workers:
                 job = queue.pop()
-                running[pool.submit(run_job, job, root, out, reuse)] = job
+                running[pool.submit(task, job, *args)] = job
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 job = running[future]

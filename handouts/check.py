@@ -19,7 +19,7 @@ from .library import Library
 from .load import load_booklet, load_clinic
 from .markup import render_body
 from .models import PAPER_SIZES, PAPERS, ClinicProfile, Topic, contrast
-from .pipeline import Job, edition_problems, lazy_renderer, overdue_problem, produce
+from .pipeline import Job, edition_problems, lazy_renderer, overdue_problem, produce, remembered
 from .readability import measure
 from .render import default_time_limit, time_limit
 
@@ -137,24 +137,61 @@ def _one(job, profile, library, renderer, today, report, annotate_to, scales=Non
 
 
 def _render_problems(library, topics, clinics, papers, variants, today, report,
-                     booklets: bool = True, annotate_to: Path | None = None) -> None:
+                     booklets: bool = True, annotate_to: Path | None = None,
+                     workers: int | None = None, progress=None) -> None:
     renderer = lazy_renderer(library)   # nothing to lay out if every document is cached
     scales: dict[tuple, list] = {}
-    if booklets:
-        _booklet_problems(library, clinics, variants, today, report, renderer, annotate_to)
+    planned = (_booklet_jobs(library, clinics, variants) if booklets else []) + \
+        _leaflet_jobs(topics, clinics, papers, variants)
+    report.renders += len(planned)
+    # What the output cache lacks is made on worker processes first (one per core);
+    # each job below then costs only hashes. One process when there is little to make.
+    missing = [job for job, _ in planned if remembered(job, library, today) is None]
+    done = len(planned) - len(missing)
+    if progress:
+        progress(done, len(planned))
+    if len(missing) >= 4 and workers != 1:
+        from .batch import make_in_workers  # noqa: PLC0415 - worker processes, when needed
+
+        def made(_job) -> None:
+            nonlocal done
+            done += 1
+            if progress:
+                progress(done, len(planned))
+
+        make_in_workers(missing, library, workers=workers, today=today, on_done=made)
+        missing = []
+    for job, profile in planned:
+        _one(job, profile, library, renderer, today, report, annotate_to,
+             scales if job.kind == "leaflet" else None)
+        if progress and job in missing:
+            done += 1
+            progress(done, len(planned))
+    report.problems.extend(_scale_problems(scales, library))
+
+
+def _booklet_jobs(library, clinics, variants) -> list[tuple[Job, ClinicProfile]]:
+    """Every declared booklet for every clinic, on its own paper, in each variant."""
+    return [(Job("booklet", profile.slug, (), profile.clinic.paper, variant, booklet=name),
+             profile)
+            for name in library.booklets() for profile in clinics
+            for variant in (variants if PAPER_SIZES[profile.clinic.paper].large_print
+                            else ("standard",))]
+
+
+def _leaflet_jobs(topics, clinics, papers, variants) -> list[tuple[Job, ClinicProfile]]:
+    """Every topic for every clinic on every paper; large print on A4 and Letter only,
+    and a card is one size (its large print is the standard card again)."""
+    jobs = []
     for topic in {t.slug: t for t in topics}.values():   # each clinic prints its edition
         card = topic.meta.layout == "card"
         for profile in clinics:
             for paper in papers:
-                # a card is one size: its large print is the standard card again;
-                # large print is A4 and Letter only
                 for variant in ("standard",) if card or not PAPER_SIZES[paper].large_print \
                         else variants:
-                    report.renders += 1
-                    job = Job("leaflet", profile.slug, (topic.slug,), paper, variant)
-                    _one(job, profile, library, renderer, today, report, annotate_to,
-                         scales)
-    report.problems.extend(_scale_problems(scales, library))
+                    jobs.append((Job("leaflet", profile.slug, (topic.slug,), paper, variant),
+                                 profile))
+    return jobs
 
 
 def placeholder_problems(topic: Topic) -> list[Problem]:
@@ -253,28 +290,19 @@ def _gate(problems: list[Problem]) -> list[Problem]:
             if p.code == "refused-resource" or p.code.startswith("preflight-")]
 
 
-def _booklet_problems(library, clinics, variants, today, report, renderer,
-                      annotate_to: Path | None = None) -> None:
-    """Every declared booklet for every clinic, on its own paper, in each variant."""
-    for name in library.booklets():
-        for profile in clinics:
-            paper = profile.clinic.paper
-            for variant in variants if PAPER_SIZES[paper].large_print else ("standard",):
-                report.renders += 1
-                job = Job("booklet", profile.slug, (), paper, variant, booklet=name)
-                _one(job, profile, library, renderer, today, report, annotate_to)
-
-
 def check_library(library: Library, topics: list[str] | None = None,
                   clinics: list[str] | None = None, *, strict: bool = False,
                   grade: float = DEFAULT_GRADE, render: bool = True,
                   papers: tuple[str, ...] = PAPERS,
                   variants: tuple[str, ...] = ("standard", "large"),
                   today: dt.date | None = None,
-                  annotate_to: Path | None = None) -> CheckReport:
+                  annotate_to: Path | None = None, workers: int | None = None,
+                  progress=None) -> CheckReport:
     """Check the library (or the named topics and clinics); never raises for content.
 
-    `annotate_to`: write page images with each preflight defect outlined there."""
+    `annotate_to`: write page images with each preflight defect outlined there.
+    `workers`: processes for the documents not in the output cache (default: one per
+    core). `progress(done, total)` is called as documents are checked."""
     today = today or dt.date.today()
     report = CheckReport()
     loaded_clinics: list[ClinicProfile] = []
@@ -327,7 +355,8 @@ def check_library(library: Library, topics: list[str] | None = None,
                      for p in report.problems)]
         # Named topics: just those; the whole library: its booklets too.
         _render_problems(library, clean, loaded_clinics, papers, variants, today, report,
-                         booklets=not topics, annotate_to=annotate_to)
+                         booklets=not topics, annotate_to=annotate_to, workers=workers,
+                         progress=progress)
     report.problems = _dedupe([p.as_error() if strict else p for p in report.problems])
     return report
 

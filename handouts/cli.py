@@ -295,8 +295,10 @@ def batch(state, manifest, jobs, shard, force, dry_run, out, as_json, lang):
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.option("--annotate", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write page images with each layout defect outlined and labelled.")
+@click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
+              help="Worker processes for documents not made before (default: one per core).")
 @click.pass_obj
-def check(state, topics, clinics, strict, grade, no_render, papers, as_json, annotate):
+def check(state, topics, clinics, strict, grade, no_render, papers, as_json, annotate, jobs):
     """Check the library is fit to print; report every problem with file, line and fix.
 
     Checks front matter and clinic profiles, reading level, review dates, alt text,
@@ -312,13 +314,17 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
         library.topic_path(slug)       # unknown names are usage errors (exit 2)
     for slug in clinics:
         library.clinic_folder(slug)
+    progress = None
     if not no_render and not as_json and not state.quiet:
-        click.echo("checking (rendering every topic x clinic x paper for page budgets)...",
-                   err=True)
+        click.echo("checking (laying out every topic x clinic x paper x variant, and the "
+                   "booklets)...", err=True)
+        progress = _CheckProgress() if sys.stderr.isatty() else None
     report = check_library(library, list(topics) or None, list(clinics) or None,
                            strict=strict, grade=grade, render=not no_render,
                            papers=tuple(p.lower() for p in papers) or PAPERS,
-                           annotate_to=annotate)
+                           annotate_to=annotate, workers=jobs, progress=progress)
+    if progress:
+        progress.finish()
     failing = report.errors(strict)
     if as_json:
         data = report.as_dict()
@@ -479,6 +485,23 @@ class _Progress:
 
     def finish(self) -> None:
         if self.enabled and self.tty and self.total:
+            click.echo("", err=True)
+
+
+class _CheckProgress:
+    """check's progress bar, on a terminal only: documents laid out or taken from the cache."""
+
+    def __init__(self):
+        self.total = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        self.total = total
+        filled = int(30 * done / max(1, total))
+        click.echo(f"\r[{'#' * filled}{'-' * (30 - filled)}] {done}/{total} documents",
+                   err=True, nl=False)
+
+    def finish(self) -> None:
+        if self.total:
             click.echo("", err=True)
 
 

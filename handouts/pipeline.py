@@ -248,6 +248,12 @@ def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
 
 # --- the output cache -------------------------------------------------------------------
 
+def remembered(job: Job, library: Library, today: dt.date | None = None) -> Output | None:
+    """The output cache's Output of `job` while every input it read is unchanged, else
+    None. Costs only hashes: nothing is composed or laid out."""
+    return _remembered(_output_key(job, library), job, today or dt.date.today())
+
+
 def _output_key(job: Job, library: Library) -> str:
     where = "\n".join(str(root) for root in library.layers)
     return hashlib.sha256(f"{job!r}\n{where}".encode()).hexdigest()[:40]

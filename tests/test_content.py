@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
 from handouts.build import build
 from handouts.editions import load_edition
 from handouts.errors import BudgetError
 from handouts.inventory import reading_level
-from tests.conftest import CLINICS, TOPICS, pdftext, topic_text
+from tests.conftest import CLINICS, ROOT, TOPICS, pdftext, topic_text
+
+
+def test_shipped_library_is_fit_to_print():
+    """`handouts check` of the whole library, as an author runs it. First in this module
+    (one xdist worker runs a whole file): the documents below come from its cache."""
+    result = subprocess.run([sys.executable, "-m", "handouts", "check"], capture_output=True,
+                            text=True, cwd=ROOT, timeout=600)
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "fit to print" in result.stdout and "0 errors" in result.stdout
 
 
 @pytest.fixture(scope="module")
