@@ -23,7 +23,7 @@ LAYERS = [
     "errors", "models", "placeholders", "engine", "fonts", "readability", "record", "finish",
     "files", "cache", "library", "svg", "load", "editions", "markup", "qr", "compose",
     "render", "preflight", "images", "pipeline", "build", "batch", "check", "inventory",
-    "scaffold", "serve", "cli", "__main__",
+    "scaffold", "serve", "web", "cli", "__main__",
 ]
 
 
