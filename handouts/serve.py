@@ -95,14 +95,20 @@ def page_images(pdf: bytes, first: int, last: int, width: int) -> list[bytes]:
 
 
 def _test_hold(job: Job) -> None:
-    """HANDOUTS_TEST_HOLD_BOOKLET=MARKER holds every booklet before it is made: the worker
-    creates MARKER.started and waits for MARKER.release, so a test can ask for other
-    documents while a booklet is certainly under way, without guessing at timings."""
+    """HANDOUTS_TEST_HOLD_BOOKLET=MARKER: while the file MARKER exists and names this
+    booklet, the booklet waits before it is made, having created MARKER.started;
+    removing MARKER lets it go. A test asks for other documents while a booklet is
+    certainly under way, with no timing involved."""
     marker = os.environ.get("HANDOUTS_TEST_HOLD_BOOKLET")
     if not marker or job.kind != "booklet":
         return
+    try:
+        if Path(marker).read_text().strip() != job.booklet:
+            return
+    except OSError:
+        return
     Path(marker + ".started").touch()
-    while not Path(marker + ".release").exists():
+    while Path(marker).exists():
         time.sleep(0.05)
 
 
@@ -126,12 +132,25 @@ class Workers:
         self.queues: dict[bool, deque] = {False: deque(), True: deque()}
         self.busy = {False: 0, True: 0}   # running tasks, by background or not
 
-    async def run(self, function, *args, background: bool = False):
-        """The result of function(*args) in a worker process."""
+    async def run(self, function, *args, background: bool = False, ticket: dict | None = None):
+        """The result of function(*args) in a worker process. `ticket` (a dict) gets what
+        `promote` needs to move the work ahead of the background queue."""
         done = asyncio.get_running_loop().create_future()
-        self.queues[background].append((done, function, args))
+        item = (done, function, args)
+        self.queues[background].append(item)
+        if ticket is not None:
+            ticket.update(item=item, background=background)
         self._dispatch()
         return await done
+
+    def promote(self, ticket: dict) -> None:
+        """Someone now waits for background work: it goes ahead if it has not started."""
+        item = ticket.get("item")
+        if ticket.get("background") and item in self.queues[True]:
+            self.queues[True].remove(item)
+            self.queues[False].append(item)
+            ticket["background"] = False
+            self._dispatch()
 
     def _dispatch(self) -> None:
         loop = asyncio.get_running_loop()
@@ -202,7 +221,7 @@ class Desk:
 
     def audit_path(self) -> Path:
         """Where the audit log goes: --audit-log, else output/print-desk-log.jsonl."""
-        return self.audit_log or self.library().output() / "print-desk-log.jsonl"
+        return self.audit_log or self.library().output / "print-desk-log.jsonl"
 
     # --- requests -> jobs
 
@@ -365,30 +384,39 @@ class Desk:
     # --- documents
 
     async def document(self, job: Job, background: bool = False):
-        """(Rendered, True if it was not made now) for `job`; HandoutsError for bad input."""
+        """(Rendered, True if it was not made now) for `job`; HandoutsError for bad input.
+
+        Everyone asking for the same document waits for one render; when the last of
+        them gives up (a page closed before its thumbnails came), work not yet started
+        is dropped. Background work someone then waits for goes ahead."""
         found = await asyncio.to_thread(self._known, job)
         if found is not None:
             return found, True
-        if job in self.making:   # someone asked already: wait for the same render
-            return await asyncio.shield(self.making[job]), False
-        making = self.making[job] = asyncio.get_running_loop().create_future()
+        entry = self.making.get(job)
+        if entry is None:
+            ticket: dict = {}
+            task = asyncio.ensure_future(self._make(job, background, ticket))
+            entry = self.making[job] = {"task": task, "ticket": ticket, "waiting": 0}
+            task.add_done_callback(lambda _, e=entry: self.making.get(job) is e and
+                                   self.making.pop(job))
+        elif not background:
+            self.workers.promote(entry["ticket"])
+        entry["waiting"] += 1
         try:
-            result = await self.workers.run(make_document, job, self._root(),
-                                            background=background)
-            if "problems" in result:
-                error = (UsageError if result["usage"] else HandoutsError)(
-                    problems=result["problems"])
-                raise error
-            rendered = self._keep(job, Rendered(result["job"], result["pdf"],
-                                                result["pages"], result["inputs"]))
-            making.set_result(rendered)
-            return rendered, False
-        except BaseException as error:
-            making.set_exception(error)
-            making.exception()   # retrieved: no "never retrieved" warning if none waits
-            raise
+            return await asyncio.shield(entry["task"]), False
         finally:
-            del self.making[job]
+            entry["waiting"] -= 1
+            if entry["waiting"] == 0 and not entry["task"].done():
+                entry["task"].cancel()
+
+    async def _make(self, job: Job, background: bool, ticket: dict) -> Rendered:
+        result = await self.workers.run(make_document, job, self._root(),
+                                        background=background, ticket=ticket)
+        if "problems" in result:
+            error = UsageError if result["usage"] else HandoutsError
+            raise error(problems=result["problems"])
+        return self._keep(job, Rendered(result["job"], result["pdf"], result["pages"],
+                                        result["inputs"]))
 
     def _root(self) -> str | None:
         root = self.library().root

@@ -157,14 +157,17 @@ def make_app(desk: Desk, hosts: set[str]):
 
     async def thumb(request: Request):
         job = await asyncio.to_thread(desk.job, query_of(request))
-        rendered, _ = await desk.document(job, background=True)
-        png = await desk.page_png(rendered, 1, THUMB_WIDTH, background=True)
-        return Response(png, media_type="image/png")
+
+        async def work():
+            rendered, _ = await desk.document(job, background=True)
+            return await desk.page_png(rendered, 1, THUMB_WIDTH, background=True)
+
+        return Response(await unless_gone(request, work()), media_type="image/png")
 
     async def info(request: Request):
         job = await asyncio.to_thread(desk.job, query_of(request))
         try:
-            rendered, _ = await desk.document(job, background=True)
+            rendered, _ = await unless_gone(request, desk.document(job, background=True))
         except HandoutsError as error:
             return JSONResponse({"error": error_json(error.problems)})
         return JSONResponse({"pages": rendered.pages, "token": rendered.token,
@@ -227,6 +230,9 @@ def make_app(desk: Desk, hosts: set[str]):
     async def not_found(request: Request, error):
         return PlainTextResponse("not found", 404)
 
+    async def gone(request: Request, error):   # nobody reads it
+        return PlainTextResponse("client closed the request", 499)
+
     routes = [Route("/", desk_page), Route("/pdf", pdf), Route("/thumb.png", thumb),
               Route("/api/info", info), Route("/preview", preview),
               Route("/api/preview", api_preview), Route("/page.png", page_png),
@@ -241,8 +247,26 @@ def make_app(desk: Desk, hosts: set[str]):
                 await asyncio.to_thread(desk.workers.close)
 
     app = Starlette(routes=routes, lifespan=lifespan,
-                    exception_handlers={HandoutsError: refused, 404: not_found})
+                    exception_handlers={HandoutsError: refused, 404: not_found,
+                                        ClientGone: gone})
     return Guard(app, hosts)
+
+
+async def unless_gone(request: Request, work):
+    """The result of the coroutine `work`, or a 499-style end if the client leaves first:
+    background work for a page already closed is dropped, not queued for nothing."""
+    task = asyncio.ensure_future(work)
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=1)
+        if done:
+            return task.result()
+        if await request.is_disconnected():
+            task.cancel()
+            raise ClientGone
+
+
+class ClientGone(Exception):
+    """The client closed its connection before its answer was ready."""
 
 
 def error_json(problems: list[Problem]) -> dict:
