@@ -132,12 +132,17 @@ class Workers:
         self.queues: dict[bool, deque] = {False: deque(), True: deque()}
         self.busy = {False: 0, True: 0}   # running tasks, by background or not
 
-    async def run(self, function, *args, background: bool = False, ticket: dict | None = None):
-        """The result of function(*args) in a worker process. `ticket` (a dict) gets what
-        `promote` needs to move the work ahead of the background queue."""
+    async def run(self, function, *args, background: bool = False, first: bool = False,
+                  ticket: dict | None = None):
+        """The result of function(*args) in a worker process; `first` puts it at the head
+        of its queue (a page image: short, and it finishes what someone sees). `ticket`
+        (a dict) gets what `promote` needs to move it ahead of the background queue."""
         done = asyncio.get_running_loop().create_future()
         item = (done, function, args)
-        self.queues[background].append(item)
+        if first:
+            self.queues[background].appendleft(item)
+        else:
+            self.queues[background].append(item)
         if ticket is not None:
             ticket.update(item=item, background=background)
         self._dispatch()
@@ -449,7 +454,7 @@ class Desk:
         key = (number, width)
         if key not in rendered.pngs:
             [png] = await self.workers.run(page_images, rendered.pdf, number, number, width,
-                                           background=background)
+                                           background=background, first=True)
             rendered.pngs[key] = png
         return rendered.pngs[key]
 

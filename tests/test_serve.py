@@ -155,6 +155,8 @@ def test_the_desk_offers_only_what_is_fit_to_hand_out(desk):
                            Accept="text/html")
     assert status == 422 and b"overdue" in body and b"<!DOCTYPE html>" in body
     assert _get(url + "preview?topic=hip-care&clinic=riverside-oncology")[0] == 200
+    status, png, headers = _get(url + "thumb.png?booklet=checklist-pack&clinic=lakeside-spine")
+    assert status == 200 and png.startswith(b"\x89PNG") and headers["Content-Type"] == "image/png"
 
 
 def test_a_foreign_host_is_refused_and_each_pdf_served_is_logged(desk):
@@ -266,13 +268,23 @@ def _tab_to(page, name: str, limit: int = 80) -> None:
     raise AssertionError(f"Tab never reached {name!r}")
 
 
+def _no_thumbnails(context) -> None:
+    """Stand-in thumbnails: each would make a document (test_the_desk_offers... asks
+    for real ones), and the suite shares two cores."""
+    png = ("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAA"
+           "AABJRU5ErkJggg==")
+    context.route("**/thumb.png?**", lambda route: route.fulfill(
+        status=200, content_type="image/png", body=__import__("base64").b64decode(png)))
+
+
 def test_the_desk_by_keyboard_gives_the_uk_clinic_an_a4_pdf(desk, browser, axe, tmp_path):
     from pypdf import PdfReader
 
     url, _, _ = desk
     context = browser.new_context(bypass_csp=True, accept_downloads=True)   # to add axe
+    _no_thumbnails(context)
     page = context.new_page()
-    page.goto(url)
+    page.goto(url, wait_until="domcontentloaded")
     assert _violations(page, axe) == []
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to the leaflets"
@@ -281,7 +293,7 @@ def test_the_desk_by_keyboard_gives_the_uk_clinic_an_a4_pdf(desk, browser, axe, 
     assert page.eval_on_selector("#clinic", "e => e.value") == "riverside-oncology"
     assert "clinic=" not in page.url
     _tab_to(page, "Show leaflets")
-    with page.expect_navigation():
+    with page.expect_navigation(wait_until="domcontentloaded"):
         page.keyboard.press("Enter")
     assert "clinic=riverside-oncology" in page.url
     expect(page.locator("#paper")).to_have_value("")   # the clinic's paper: A4
@@ -299,8 +311,10 @@ def test_the_desk_by_keyboard_gives_the_uk_clinic_an_a4_pdf(desk, browser, axe, 
     card = page.locator('[data-topic="injection-care-checklist"]')   # its count came too
     expect(card.locator(".page-count")).to_have_text("1 page", timeout=60_000)
 
-    phone = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
-    phone.goto(url + "?clinic=riverside-oncology")
+    phone = browser.new_context(viewport={"width": 390, "height": 844})
+    _no_thumbnails(phone)
+    phone = phone.new_page()
+    phone.goto(url + "?clinic=riverside-oncology", wait_until="domcontentloaded")
     boxes = [phone.locator(".card").nth(n).bounding_box() for n in range(2)]
     assert boxes[0]["x"] == boxes[1]["x"] and boxes[0]["width"] > 300   # one column
     phone.context.close()
