@@ -107,7 +107,7 @@ def _test_hold(job: Job) -> None:
             return
     except OSError:
         return
-    Path(marker + ".started").touch()
+    Path(marker + ".started").write_text(str(os.getpid()))   # the worker's, for the test
     while Path(marker).exists():
         time.sleep(0.05)
 
@@ -126,9 +126,10 @@ class Workers:
         context.set_forkserver_preload(["handouts.engine", "handouts.render",
                                         "handouts.pipeline"])
         self.count = count
-        self.pool = ProcessPoolExecutor(count, mp_context=context, initializer=_worker_init,
-                                        initargs=(time_limit,),
-                                        max_tasks_per_child=RECYCLE_AFTER)
+        self.new_pool = lambda: ProcessPoolExecutor(
+            count, mp_context=context, initializer=_worker_init, initargs=(time_limit,),
+            max_tasks_per_child=RECYCLE_AFTER)
+        self.pool = self.new_pool()
         self.queues: dict[bool, deque] = {False: deque(), True: deque()}
         self.busy = {False: 0, True: 0}   # running tasks, by background or not
 
@@ -170,18 +171,35 @@ class Workers:
             if done.cancelled():
                 continue
             self.busy[background] += 1
-            future = self.pool.submit(function, *args)
-            future.add_done_callback(lambda f, d=done, b=background: loop.call_soon_threadsafe(
-                self._finished, f, d, b))
+            pool = self.pool
+            future = pool.submit(function, *args)
+            future.add_done_callback(lambda f, d=done, b=background, p=pool:
+                                     loop.call_soon_threadsafe(self._finished, f, d, b, p))
 
-    def _finished(self, future, done, background: bool) -> None:
+    def _finished(self, future, done, background: bool, pool) -> None:
+        from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
+
         self.busy[background] -= 1
-        if not done.cancelled():
-            error = future.exception()
-            if error is not None:
-                done.set_exception(error)
-            else:
-                done.set_result(future.result())
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, BrokenProcessPool) and pool is self.pool:
+            # A worker died (killed, out of memory, a crash in a C library): that
+            # request fails, and the desk goes on with a fresh pool.
+            log.error("a worker process died (%s); starting new workers", error)
+            broken, self.pool = self.pool, self.new_pool()
+            broken.shutdown(wait=False, cancel_futures=True)
+        if done.cancelled():
+            pass
+        elif future.cancelled():
+            done.cancel()
+        elif isinstance(error, BrokenProcessPool):
+            done.set_exception(HandoutsError(
+                "the worker process making this document stopped (killed, or out of "
+                "memory)", code="render", hint="ask again; if it happens every time, "
+                "run `handouts build` with -v for the same document"))
+        elif error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(future.result())
         self._dispatch()
 
     def close(self) -> None:

@@ -227,6 +227,30 @@ def test_downloads_never_wait_behind_a_booklet(desk):
     assert status == 200 and "booklet-held-pack-a5.pdf" in headers["Content-Disposition"]
 
 
+def test_a_worker_that_dies_fails_its_request_and_the_desk_goes_on(desk):
+    url, _, tmp = desk
+    hold, started = tmp / "hold", tmp / "hold.started"
+    started.unlink(missing_ok=True)
+    hold.write_text("held-pack")
+    answer: list = []
+    asking = threading.Thread(target=lambda: answer.append(_get(
+        url + "pdf?booklet=held-pack&clinic=lakeside-spine")))
+    asking.start()
+    try:
+        deadline = time.monotonic() + 120
+        while not (started.exists() and started.read_text()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(int(started.read_text()), 9)   # the worker the desk started for the booklet
+        asking.join(timeout=60)
+    finally:
+        hold.unlink()
+    status, body, _ = answer[0]
+    assert status == 422 and b"worker process making this document stopped" in body
+    status, pdf, _ = _get(url + "pdf?topic=injection-care-checklist&clinic=riverside-oncology"
+                                "&paper=letter")
+    assert status == 200 and pdf.startswith(b"%PDF-")
+
+
 @pytest.fixture(scope="module")
 def browser():
     if not HAVE_BROWSER:
