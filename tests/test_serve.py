@@ -353,23 +353,23 @@ def test_the_desk_by_keyboard_gives_the_uk_clinic_an_a4_pdf(desk, browser, axe, 
 def test_live_preview_follows_edits_and_survives_errors(desk, browser):
     url, lib, _ = desk
     page = browser.new_page()
-    page.goto(url + "preview?topic=bone-protecting-injections&clinic=riverside-oncology")
+    page.goto(url + "preview?topic=injection-care-checklist&clinic=riverside-oncology")
     first = page.locator("#pages img").first
-    expect(first).to_have_attribute("alt", re.compile("Bone-protecting"), timeout=60_000)
-    topic = lib / "content" / "bone-protecting-injections.md"
+    expect(first).to_have_attribute("alt", re.compile("Before you start"), timeout=60_000)
+    topic = lib / "content" / "injection-care-checklist.md"
     original = topic.read_text()
     try:
-        topic.write_text(original.replace("## What are these injections?",
-                                          "## What are these injections? Zebra crossing"))
+        topic.write_text(original.replace("## Before you start", "## Zebra crossing"))
         expect(first).to_have_attribute("alt", re.compile("Zebra crossing"), timeout=30_000)
-        topic.write_text(original.replace("pages: 3", "pages: [broken"))
+        topic.write_text(original.replace("pages: 1", "pages: [broken"))
         error = page.locator("#error")
         expect(error).to_be_visible(timeout=30_000)
-        expect(error).to_contain_text("bone-protecting-injections.md")
+        expect(error).to_contain_text("injection-care-checklist.md")
         expect(error).to_contain_text("not valid YAML")
     finally:
         topic.write_text(original)
     expect(page.locator("#error")).to_be_hidden(timeout=30_000)
+    expect(first).to_have_attribute("alt", re.compile("Before you start"), timeout=30_000)
     page.close()
 
 
