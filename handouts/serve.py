@@ -340,9 +340,10 @@ class Desk:
             terms = {}
         chosen = lang or profile.clinic.language
         leaflets, every, hidden = [], set(), 0
+        fits: dict[str, dict] = {}   # each topic's fit editions, for its booklets too
         for slug in library.topics():
             try:
-                fit = fit_editions(library, slug, profile, terms, today)
+                fit = fits[slug] = fit_editions(library, slug, profile, terms, today)
             except HandoutsError as error:   # a broken topic is reported; the rest served
                 problems.extend(error.problems)
                 continue
@@ -360,8 +361,8 @@ class Desk:
         for slug, path in library.booklets().items():
             try:
                 spec = load_booklet(path)
-                fit = all(chosen in fit_editions(library, topic, profile, terms, today)
-                          for topic in spec.topics)
+                fit = all(chosen in (fits[topic] if topic in fits else fit_editions(
+                    library, topic, profile, terms, today)) for topic in spec.topics)
             except HandoutsError as error:
                 problems.extend(error.problems)
                 continue

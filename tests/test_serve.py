@@ -68,7 +68,7 @@ def _prepare(lib: Path) -> None:
             'topics = ["injection-care-checklist"]\n')
 
 
-def _start(tmp: Path, *options: str, prepare=_prepare):
+def _start(tmp: Path, *serve_options: str, global_options=(), prepare=_prepare):
     """`handouts serve` on a copy of the shipped library: (process, url, lib)."""
     lib = tmp / "lib"
     for kind in ("content", "clinics", "booklets"):
@@ -80,8 +80,9 @@ def _start(tmp: Path, *options: str, prepare=_prepare):
            "HANDOUTS_TEST_HOLD_BOOKLET": str(tmp / "hold")}
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "handouts", "--library", str(lib), *options, "serve",
-             "--port", "0", "--audit-log", str(tmp / "audit.jsonl")],
+            [sys.executable, "-m", "handouts", "--library", str(lib), *global_options,
+             "serve", "--port", "0", "--audit-log", str(tmp / "audit.jsonl"),
+             *serve_options],
             stdout=log, stderr=log, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -108,7 +109,8 @@ def _stop(process) -> None:
 def desk(tmp_path_factory):
     """One print desk with two workers for the module: (url, lib, its folder)."""
     tmp = tmp_path_factory.mktemp("desk")
-    process, url, lib = _start(tmp, prepare=_prepare)
+    process, url, lib = _start(tmp, "--workers", "2", "--allow-host", "Print-Desk.example",
+                               prepare=_prepare)
     yield url, lib, tmp
     _stop(process)
 
@@ -164,6 +166,8 @@ def test_a_foreign_host_is_refused_and_each_pdf_served_is_logged(desk):
     port = url.rsplit(":", 1)[1].strip("/")
     assert _get(url, Host="attacker.example")[0] == 403          # DNS rebinding
     assert _get(url + "healthz", Host=f"localhost:{port}")[0] == 200
+    assert _get(url + "healthz", Host=f"print-desk.example:{port}")[0] == 200   # --allow-host
+    assert _get(url + "healthz", Host="print-desk.example.attacker.example")[0] == 403
     assert _get(url, method="POST")[0] == 405                    # nothing changes anything
     target = url + "healthz"
     assert _get(target, **{"Sec-Fetch-Site": "same-origin"})[0] == 200
@@ -375,7 +379,7 @@ def test_live_preview_follows_edits_and_survives_errors(desk, browser):
 
 def test_a_render_over_the_time_limit_is_an_error_and_the_desk_lives(tmp_path):
     """The limit holds in every worker process."""
-    process, url, _ = _start(tmp_path, "--time-limit", "0.05", prepare=None)
+    process, url, _ = _start(tmp_path, global_options=("--time-limit", "0.05"), prepare=None)
     try:
         status, body, _ = _get(url + "pdf?topic=bone-metastases&clinic=lakeside-spine")
         assert status == 422 and b"longer than 0.05 s" in body
