@@ -310,74 +310,44 @@ class Desk:
         """Everything the desk page shows for its choices: clinics, paper, languages,
         the fit leaflets and booklets, and the problems of files that do not load."""
         from .editions import load_terms  # noqa: PLC0415
-        from .load import load_booklet, load_clinic  # noqa: PLC0415
+        from .load import load_clinic  # noqa: PLC0415
 
-        today = today or dt.date.today()
         library = self.library()
-        problems: list[Problem] = []
-        clinics: dict[str, str] = {}
-        for slug, folder in library.clinics().items():
-            try:
-                clinics[slug] = load_clinic(folder, library).clinic.name
-            except HandoutsError as error:
-                problems.extend(error.problems)
+        clinics, problems = _clinic_names(library)
         asked = query.get("clinic")
         clinic = asked if asked in clinics else (
             self.default_clinic if self.default_clinic in clinics else next(iter(clinics), None))
         if clinic is None:
-            return {"clinics": clinics, "clinic": None, "paper": None, "clinic_paper": None,
-                    "variant": "standard", "lang": "", "languages": [], "leaflets": [],
-                    "booklets": [], "problems": problems, "hidden": 0}
+            return {"clinic": None, "clinics": clinics, "problems": problems}
         profile = load_clinic(library.clinic_folder(clinic), library)
         paper = query.get("paper") if query.get("paper") in PAPERS else ""
-        variant = "large" if query.get("variant") == "large" or query.get("large") else \
-            "standard"
+        large = query.get("variant") == "large" or query.get("large")   # large=1: old URLs
+        variant = "large" if large else "standard"
         lang = query.get("lang") or ""
         try:
             terms = load_terms(library)
         except HandoutsError as error:
             problems.extend(error.problems)
             terms = {}
+        fits = _fit_topics(library, profile, terms, today or dt.date.today(), problems)
         chosen = lang or profile.clinic.language
-        leaflets, every, hidden = [], set(), 0
-        fits: dict[str, dict] = {}   # each topic's fit editions, for its booklets too
-        for slug in library.topics():
-            try:
-                fit = fits[slug] = fit_editions(library, slug, profile, terms, today)
-            except HandoutsError as error:   # a broken topic is reported; the rest served
-                problems.extend(error.problems)
-                continue
-            every |= set(fit)
-            edition = chosen if chosen in fit else None
-            if edition is None:
-                hidden += 1
-                continue
-            meta = fit[edition].meta
-            leaflets.append(Offer(
-                "leaflet", slug, meta.title, meta.summary,
-                self._query("topic", slug, clinic, paper, variant, lang), edition,
-                meta.version, meta.budget(paper or profile.clinic.paper, variant), list(fit)))
-        booklets = []
-        for slug, path in library.booklets().items():
-            try:
-                spec = load_booklet(path)
-                fit = all(chosen in (fits[topic] if topic in fits else fit_editions(
-                    library, topic, profile, terms, today)) for topic in spec.topics)
-            except HandoutsError as error:
-                problems.extend(error.problems)
-                continue
-            if not fit:
-                hidden += 1
-                continue
-            booklets.append(Offer("booklet", slug, spec.title, spec.audience,
-                                  self._query("booklet", slug, clinic, paper, variant, lang),
-                                  chosen, topics=len(spec.topics)))
+        leaflets = [Offer("leaflet", slug, topic.meta.title, topic.meta.summary,
+                          self._query("topic", slug, clinic, paper, variant, lang), chosen,
+                          topic.meta.version,
+                          topic.meta.budget(paper or profile.clinic.paper, variant), list(fit))
+                    for slug, fit in fits.items() if (topic := fit.get(chosen))]
+        booklets = [Offer("booklet", slug, spec.title, spec.audience,
+                          self._query("booklet", slug, clinic, paper, variant, lang), chosen,
+                          topics=len(spec.topics))
+                    for slug, spec in _booklets(library, problems).items()
+                    if all(chosen in fits.get(topic, ()) for topic in spec.topics)]
         return {"clinics": clinics, "clinic": clinic, "paper": paper,
                 "clinic_paper": profile.clinic.paper, "variant": variant, "lang": lang,
                 "clinic_language": profile.clinic.language,
-                "languages": sorted(every | {profile.clinic.language}),
+                "languages": sorted({lang for fit in fits.values() for lang in fit} |
+                                    {profile.clinic.language}),
                 "leaflets": leaflets, "booklets": booklets, "problems": problems,
-                "hidden": hidden}
+                "hidden": len(fits) - len(leaflets) + len(library.booklets()) - len(booklets)}
 
     @staticmethod
     def _query(kind, slug, clinic, paper, variant, lang) -> dict:
@@ -548,6 +518,45 @@ class Rendered:
             self.texts = [" ".join((page.extract_text() or "").split())
                           for page in PdfReader(BytesIO(self.pdf)).pages]
         return self.texts
+
+
+def _clinic_names(library: Library) -> tuple[dict[str, str], list[Problem]]:
+    """Each clinic's name by slug, and the problems of profiles that do not load."""
+    from .load import load_clinic  # noqa: PLC0415
+
+    names, problems = {}, []
+    for slug, folder in library.clinics().items():
+        try:
+            names[slug] = load_clinic(folder, library).clinic.name
+        except HandoutsError as error:
+            problems.extend(error.problems)
+    return names, problems
+
+
+def _fit_topics(library: Library, profile, terms: dict, today: dt.date,
+                problems: list[Problem]) -> dict[str, dict]:
+    """Each topic that loads, with its editions fit to hand out at a clinic; a topic
+    that does not load adds its problems (the desk reports them and serves the rest)."""
+    fits = {}
+    for slug in library.topics():
+        try:
+            fits[slug] = fit_editions(library, slug, profile, terms, today)
+        except HandoutsError as error:
+            problems.extend(error.problems)
+    return fits
+
+
+def _booklets(library: Library, problems: list[Problem]) -> dict:
+    """Each declared booklet that loads, by name."""
+    from .load import load_booklet  # noqa: PLC0415
+
+    specs = {}
+    for slug, path in library.booklets().items():
+        try:
+            specs[slug] = load_booklet(path)
+        except HandoutsError as error:
+            problems.extend(error.problems)
+    return specs
 
 
 def fit_editions(library: Library, slug: str, profile, terms: dict,
