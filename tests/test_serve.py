@@ -56,7 +56,7 @@ def _prepare(lib: Path) -> None:
         .replace("next_review: 2029-11-23", "next_review: 2024-01-10"))
     (lib / "content" / "broken-topic.md").write_text(
         checklist.replace("last_reviewed: 2026-11-23", "last_reviewed: 2026-02-30"))
-    spanish = lib / "content" / "injection-care-checklist.es.md"
+    spanish = lib / "content" / "bone-protecting-injections.es.md"
     spanish.write_text(re.sub(r"(adapted_from: .*\n)", r"\1translation_reviewed_by: Test "
                               r"translator\n", spanish.read_text(), count=1))
     uk = lib / "clinics" / "riverside-oncology" / "clinic.toml"
@@ -146,11 +146,16 @@ def test_the_desk_offers_only_what_is_fit_to_hand_out(desk):
     assert "The clinic's paper (A4)" in page
     assert '<option value="es" lang="es">Español</option>' in page
     assert 'value="zh-Hans"' not in page and 'value="ar"' not in page
+    spanish = ("/pdf?topic=bone-protecting-injections&amp;clinic=riverside-oncology"
+               "&amp;variant=standard&amp;lang=es")
+    assert f'<a href="{spanish}" download>' in page   # "Also in:" on the card
     _, page, _ = _get(url + "?clinic=lakeside-spine")
     assert b'data-topic="old-checklist"' in page and b"The clinic's paper (Letter)" in page
     _, page, _ = _get(url + "?clinic=riverside-oncology&lang=es")
-    assert re.findall(rb'data-topic="([^"]+)"', page) == [b"injection-care-checklist"]
-    assert b"injection-care-checklist-a4-es.pdf" not in page   # the name comes with the PDF
+    assert re.findall(rb'data-topic="([^"]+)"', page) == [b"bone-protecting-injections"]
+    status, pdf, headers = _get(url + spanish[1:].replace("&amp;", "&"))
+    assert status == 200 and "bone-protecting-injections-a4-es.pdf" in headers[
+        "Content-Disposition"]
     status, body, _ = _get(url + "pdf?topic=hip-care&clinic=riverside-oncology")
     assert status == 422 and b"not offered at the print desk" in body and b"scaffold" in body
     status, body, _ = _get(url + "pdf?topic=old-checklist&clinic=riverside-oncology",
@@ -285,13 +290,13 @@ def _violations(page, axe_path: Path) -> list[dict]:
 
 
 def _tab_to(page, name: str, limit: int = 80) -> None:
-    """Press Tab until the focused element's text starts with `name`."""
+    """Press Tab until the focused element's text (a field's id) is `name`."""
     for _ in range(limit):
         page.keyboard.press("Tab")
         focused = page.evaluate("""() => { const e = document.activeElement;
             return ['SELECT', 'INPUT'].includes(e.tagName) ? e.id :
                 (e.textContent || '').replace(/\\s+/g, ' ').trim(); }""")
-        if focused.startswith(name) or focused == name:
+        if focused == name:
             return
     raise AssertionError(f"Tab never reached {name!r}")
 
