@@ -204,6 +204,21 @@ def test_a_foreign_host_is_refused_and_each_pdf_served_is_logged(desk):
     assert [line["cached"] for line in lines] == [False, True]
 
 
+def test_connections_past_the_cap_are_told_to_come_back(desk):
+    url, _, _ = desk
+    host, port = url.split("//")[1].strip("/").rsplit(":", 1)
+    idle = [socket.create_connection((host, int(port))) for _ in range(32)]
+    try:
+        assert _get(url + "healthz")[0] == 503   # a short answer, not one more held open
+    finally:
+        for connection in idle:
+            connection.close()
+    deadline = time.monotonic() + 30
+    while _get(url + "healthz")[0] != 200 and time.monotonic() < deadline:
+        time.sleep(0.1)   # the server notices the closed connections
+    assert _get(url + "healthz")[0] == 200
+
+
 def test_downloads_never_wait_behind_a_booklet(desk):
     """Two workers: while one makes a booklet, a cached leaflet and an uncached one are
     both served; the booklet is held until they have arrived (no timing involved)."""
