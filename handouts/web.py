@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent / "desk"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 WILDCARD = ("0.0.0.0", "::", "")
-MAX_CONNECTIONS = 32     # at once; more get 503 and "Retry-After"
+MAX_CONNECTIONS = 32     # at once; more get a short 503
 REQUEST_TIMEOUT = 30     # seconds to send a request's headers, or to idle between requests
 STATIC = {"desk.css": "text/css", "desk.js": "text/javascript",
           "preview.js": "text/javascript"}
