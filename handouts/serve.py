@@ -182,8 +182,8 @@ class Workers:
         self.busy[background] -= 1
         error = None if future.cancelled() else future.exception()
         if isinstance(error, BrokenProcessPool) and pool is self.pool:
-            # A worker died (killed, out of memory, a crash in a C library): that
-            # request fails, and the desk goes on with a fresh pool.
+            # A worker died (killed, out of memory, a crash in a C library): the pool
+            # is broken, so the requests under way fail; the desk goes on with a new one.
             log.error("a worker process died (%s); starting new workers", error)
             broken, self.pool = self.pool, self.new_pool()
             broken.shutdown(wait=False, cancel_futures=True)
