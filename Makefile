@@ -6,12 +6,16 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup system-deps bench bench-small clean
+.PHONY: demo test lint setup system-deps test-deps bench bench-small clean
 
-setup: system-deps $(STAMP)
+setup: system-deps $(STAMP) test-deps
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+# axe-core from npm for the browser test, into .test-deps/ (scripts/test-deps.sh)
+test-deps:
+	@bash scripts/test-deps.sh
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,4 +42,4 @@ bench-small: setup
 	$(BIN)/python benchmarks/run.py --small
 
 clean:
-	rm -rf output .pytest_cache
+	rm -rf output .pytest_cache .test-deps

@@ -253,6 +253,11 @@ def main(argv=None) -> int:
             "help_s": median_of(max(runs, 5), lambda: timed(HANDOUTS + ["--help"]))[0],
             "list_s": median_of(max(runs, 5), lambda: timed(HANDOUTS + ["--library", str(ROOT),
                                                                         "list"]))[0]}
+        # 6. The print desk under load (benchmarks/desk_load.py): its own empty cache.
+        from desk_load import measure as desk_load
+
+        results["desk"] = desk_load(clients=20, requests=2 if args.small else 5)
+        print(f"print desk: {results['desk']}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     target = ROOT / "benchmarks" / "results"
@@ -289,6 +294,15 @@ def table(r: dict) -> str:
         ("5. `handouts --help` / `handouts list`, whole process",
          f"**{u['help_s']:.2f} s / {u['list_s']:.2f} s**", "<= 0.25 s"),
     ]
+    if "desk" in r:
+        d = r["desk"]
+        rows.append((
+            f"6. print desk, {d['clients']} clients at once, {d['workers']} workers: "
+            "cached / uncached leaflets",
+            f"{d['cached']['served']} / {d['uncached']['served']} served, "
+            f"{d['cached']['errors'] + d['uncached']['errors']} errors, p95 "
+            f"**{d['cached']['p95_s']} s / {d['uncached']['p95_s']} s**",
+            "no errors"))
     lines = ["| benchmark | result (medians) | target |", "|---|---|---|"]
     lines += [f"| {a} | {b_} | {c} |" for a, b_, c in rows]
     return "\n".join(lines)

@@ -19,7 +19,7 @@ from .library import Library
 from .load import load_booklet, load_clinic
 from .markup import render_body
 from .models import PAPER_SIZES, PAPERS, ClinicProfile, Topic, contrast
-from .pipeline import Job, edition_problems, lazy_renderer, overdue_problem, produce, remembered
+from .pipeline import Job, cached, edition_problems, lazy_renderer, overdue_problem, produce
 from .readability import measure
 from .render import default_time_limit, time_limit
 
@@ -146,7 +146,7 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
     report.renders += len(planned)
     # What the output cache lacks is made on worker processes first (one per core);
     # each job below then costs only hashes. One process when there is little to make.
-    missing = [job for job, _ in planned if remembered(job, library, today) is None]
+    missing = [job for job, _ in planned if cached(job, library, today) is None]
     done = len(planned) - len(missing)
     if progress:
         progress(done, len(planned))

@@ -40,14 +40,21 @@ def _output_flags(function):
     return function
 
 
-def _after(result, png: bool, open_: bool) -> None:
+def _after(result, png: bool, open_: bool, quiet: bool = False) -> None:
     if png and not result.sheets:
         from .images import write_pngs  # noqa: PLC0415
 
-        for path in write_pngs(result.path):
-            log.info("wrote %s", path)
+        paths = write_pngs(result.path)
+        if not quiet:
+            click.echo(f"wrote {len(paths)} page image{'s' if len(paths) != 1 else ''}: "
+                       f"{', '.join(_show(p) for p in paths)}")
     if open_:
-        click.launch(str(result.path))
+        code = click.launch(str(result.path))
+        if code:
+            log.warning("could not open %s (no PDF viewer?): open it yourself",
+                        _show(result.path))
+        elif not quiet:
+            click.echo(f"opened {_show(result.path)} in the PDF viewer")
 
 
 LANG_OPTION = click.option(
@@ -65,6 +72,11 @@ def _print_flags(function):
                             "e.g. 3mm: edge-to-edge colour extends past the trim.")(function)
     return function
 log = logging.getLogger("handouts")
+
+
+def _style(text: str, **styles) -> str:
+    """click.style, or the plain text when NO_COLOR is set (https://no-color.org)."""
+    return text if os.environ.get("NO_COLOR") else click.style(text, **styles)
 
 
 @dataclass
@@ -89,7 +101,7 @@ class _Handler(logging.Handler):
 
     def emit(self, record):
         level = record.levelname.lower()
-        prefix = click.style(f"{level}:", fg=self.colours.get(record.levelno), bold=True)
+        prefix = _style(f"{level}:", fg=self.colours.get(record.levelno), bold=True)
         click.echo(f"{prefix} {record.getMessage()}", err=True)
 
 
@@ -105,7 +117,7 @@ def _report(problems: list[Problem]) -> None:
     for problem in problems:
         label = "warning" if problem.severity == "warning" else "error"
         colour = "yellow" if label == "warning" else "red"
-        click.echo(f"{click.style(label + ':', fg=colour, bold=True)} {problem}", err=True)
+        click.echo(f"{_style(label + ':', fg=colour, bold=True)} {problem}", err=True)
 
 
 def _fail(error: HandoutsError) -> int:
@@ -172,7 +184,7 @@ def build(state, topics, all_topics, clinic, paper, large_print, out, strict, as
             unit = "sheet side" if result.sheets else "page"
             click.echo(f"wrote {_show(result.path)} ({result.pages} "
                        f"{unit}{'s' if result.pages != 1 else ''})")
-        _after(result, png, open_)
+        _after(result, png, open_, state.quiet)
 
     if all_topics:
         topics = tuple(state.library().topics())
@@ -235,7 +247,7 @@ def booklet(state, topics, name, title, audience, clinic, paper, large_print, im
         if not as_json and not state.quiet:
             click.echo(f"wrote {_show(result.path)} ({result.pages} "
                        f"{'sheet sides' if result.sheets else 'pages'})")
-        _after(result, png, open_ and result is results[0])
+        _after(result, png, open_ and result is results[0], state.quiet)
     if as_json:
         click.echo(json.dumps([r.as_dict() for r in results], indent=2))
     return 0
@@ -276,7 +288,7 @@ def batch(state, manifest, jobs, shard, force, dry_run, out, as_json, lang):
             parts += " (nothing to build)"
         click.echo(f"{summary.total_jobs} jobs: {parts}; output in {_show(summary.out)}")
     for failed in summary.failed:
-        click.echo(f"{click.style('failed:', fg='red', bold=True)} {failed.job}: "
+        click.echo(f"{_style('failed:', fg='red', bold=True)} {failed.job}: "
                    f"{failed.error}", err=True)
     return EXIT_PROBLEMS if summary.failed else 0
 
@@ -337,8 +349,8 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
         if not state.quiet:
             errors = len(report.errors())
             warnings = len(report.problems) - errors
-            verdict = click.style("fit to print", fg="green", bold=True) if not failing \
-                else click.style("not fit to print", fg="red", bold=True)
+            verdict = _style("fit to print", fg="green", bold=True) if not failing \
+                else _style("not fit to print", fg="red", bold=True)
             click.echo(f"{report.topics} topics, {report.clinics} clinics, {report.renders} "
                        f"renders: {errors} errors, {warnings} warnings: {verdict}")
     return EXIT_PROBLEMS if failing else 0
@@ -349,25 +361,40 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
               help="Port (0 picks a free one).")
 @click.option("--host", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Anything but loopback exposes patient leaflets "
-                   "and your library to the network: only on a trusted network.")
+              help="Address to listen on: 0.0.0.0 for the intranet (every address), "
+                   "with --allow-host for the names nurses type.")
+@click.option("--allow-host", "allow_hosts", multiple=True, metavar="NAME",
+              help="A host name the desk answers to besides loopback (repeatable), e.g. "
+                   "print-desk.clinic.example; any other Host header is refused.")
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True,
+              help="Worker processes that make documents (each keeps one WeasyPrint "
+                   "warm; about 120 MB each).")
+@click.option("--audit-log", type=click.Path(dir_okay=False, path_type=Path),
+              help="JSON-lines record of every PDF handed out (default: "
+                   "output/print-desk-log.jsonl in the library).")
 @click.pass_obj
-def serve(state, clinic, port, host):
-    """Print desk and live preview in the browser, on this computer only.
+def serve(state, clinic, port, host, allow_hosts, workers, audit_log):
+    """The print desk and live preview in the browser.
 
-    The print desk lists every topic and booklet with a thumbnail and a button that
-    returns the PDF. The preview (/preview?topic=SLUG) shows a topic's pages and
-    refreshes itself when a topic, template, style or clinic file changes.
+    The print desk lists every topic and booklet fit to hand out, with a thumbnail,
+    and returns the PDF for the chosen clinic, paper, print size and language. The
+    preview (/preview?topic=SLUG) shows a document's pages and refreshes itself when
+    a topic, template, style or clinic file changes. Only reads: GET and HEAD.
+    To share it on the intranet, see docs/print-desk.md.
     """
-    from .serve import serve as run  # noqa: PLC0415
+    from .web import LOOPBACK, run  # noqa: PLC0415 - the web framework only for serve
 
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        log.warning("listening on %s: anyone who can reach this address can use it", host)
+    if host not in LOOPBACK:
+        log.warning("listening on %s: anyone who can reach this address can use the desk "
+                    "(answering to: %s)", host, ", ".join((*LOOPBACK, *allow_hosts)))
 
-    def ready(url):
-        click.echo(f"handouts print desk at {url} (press Ctrl+C to stop)", err=True)
+    def ready(url, desk):
+        click.echo(f"handouts print desk at {url} with {workers} worker"
+                   f"{'s' if workers != 1 else ''}; handed-out PDFs are logged to "
+                   f"{_show(desk.audit_path())} (press Ctrl+C to stop)", err=True)
 
-    run(state.library_path, host=host, port=port, clinic=clinic, ready=ready)
+    run(state.library_path, host=host, port=port, clinic=clinic, workers=workers,
+        allow_hosts=allow_hosts, audit_log=audit_log, ready=ready)
     return 0
 
 
@@ -563,7 +590,7 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
     widths = [max(len(head), *(len(c[i]) for c in cells)) for i, (_, head) in
               enumerate(columns)]
     head = "  ".join(h.ljust(w) for (_, h), w in zip(columns, widths, strict=True)).rstrip()
-    click.echo(click.style(head, bold=True))
+    click.echo(_style(head, bold=True))
     for row in cells:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 

@@ -117,6 +117,15 @@ def editions(library: Library, slug: str) -> dict[str, Path]:
     return found
 
 
+def languages(library: Library, topic: Topic, terms: dict) -> list[str]:
+    """Every edition `topic` can be printed in: its own language and the regions the
+    terms table words (one file), then its derived editions (files of their own)."""
+    own = topic_language(topic)
+    names = {own} | {lang for wording in terms.values() for lang in wording
+                     if _primary(lang) == _primary(own)}
+    return sorted(names) + [lang for lang in editions(library, topic.slug) if lang not in names]
+
+
 def topic_language(topic: Topic) -> str:
     """The language a topic file is written in."""
     return topic.meta.language or DEFAULT_LANGUAGE

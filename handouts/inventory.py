@@ -88,15 +88,14 @@ def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
 def _editions(library: Library, slug: str):
     """The topic in its own language, and each edition with its state, e.g.
     "en-GB en-US es(stale)": the regions its terms cover and its derived editions."""
-    from .editions import editions, load_edition, load_terms, stale_problem  # noqa: PLC0415
+    from .editions import editions, languages, load_edition, load_terms, stale_problem  # noqa: PLC0415
 
     terms = load_terms(library)
-    topic, own = load_edition(library, slug, None, terms)
-    primary = own.language.split("-")[0]
-    names = {own.language} | {lang for wording in terms.values() for lang in wording
-                              if lang.split("-")[0] == primary}
-    states, stale = sorted(names), []
-    for language in editions(library, slug):
+    topic, _ = load_edition(library, slug, None, terms)
+    derived = editions(library, slug)
+    states = [lang for lang in languages(library, topic, terms) if lang not in derived]
+    stale = []
+    for language in derived:
         _, edition = load_edition(library, slug, language, terms)
         states.append(f"{language}(stale)" if edition.stale else language)
         stale += [stale_problem(edition)] if edition.stale else []

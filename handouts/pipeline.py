@@ -222,6 +222,14 @@ def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
     return output
 
 
+def cached(job: Job, library: Library, today: dt.date | None = None) -> Output | None:
+    """The Output `produce` would take from the output cache for `job`, or None when it
+    would have to make the document: no WeasyPrint, only hashes of the inputs (the
+    print desk answers cached requests this way without waiting for a worker)."""
+    check_choice(job.kind, KINDS, "kind")
+    return _remembered(_output_key(job, library), job, today or dt.date.today())
+
+
 def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
     from .render import Renderer, time_limit  # noqa: PLC0415 - WeasyPrint is heavy
 
@@ -247,12 +255,6 @@ def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
 
 
 # --- the output cache -------------------------------------------------------------------
-
-def remembered(job: Job, library: Library, today: dt.date | None = None) -> Output | None:
-    """The output cache's Output of `job` while every input it read is unchanged, else
-    None. Costs only hashes: nothing is composed or laid out."""
-    return _remembered(_output_key(job, library), job, today or dt.date.today())
-
 
 def _output_key(job: Job, library: Library) -> str:
     where = "\n".join(str(root) for root in library.layers)

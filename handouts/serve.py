@@ -1,537 +1,608 @@
-"""Serve: a local print desk for nurses and a live preview for authors.
+"""Serve: the print desk's work without the web: what is fit to hand out, documents made
+in worker processes, page images, and the record of what was handed out.
 
-A small standard-library web app on 127.0.0.1. It renders through the same
-pipeline as the CLI, keeps one warm WeasyPrint and caches PDFs and page images by
-a hash of the composed document and its stylesheets, so a second request for the
-same leaflet is instant. Request threads hand renders to the thread that called
-`serve` (the main thread from the CLI), one at a time, where the per-render time
-limit (SIGALRM) works. Every parameter is a slug checked against the library: no
-path from a request reaches the disk.
+`web.py` puts a Desk on HTTP. Every document comes from `pipeline.produce` in a pool of
+worker processes, each with one warm WeasyPrint and its own per-render time limit
+(SIGALRM works there: a worker runs its jobs on its main thread). A document someone
+is waiting for goes ahead of thumbnails and page counts, and those never take the
+last free worker, so one nurse's download waits behind no one's booklet. A document
+whose inputs are unchanged is answered in the server itself, from memory or the
+output cache, at the cost of hashing its inputs. Every parameter is a slug checked
+against the library: no path from a request reaches the disk.
 """
 
 from __future__ import annotations
 
-import html
-import itertools
+import asyncio
+import datetime as dt
 import json
 import logging
-import queue
+import os
 import threading
-from dataclasses import dataclass, field
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import time
+from collections import OrderedDict, deque
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
-from .errors import HandoutsError, Problem
+from .errors import HandoutsError, Problem, UsageError
 from .library import Library
-from .models import PAPERS
+from .models import PAPERS, VARIANTS
+from .pipeline import Job, check_choice
 
 log = logging.getLogger(__name__)
+
+# What the language picker calls each edition, in its own language.
+LANGUAGE_NAMES = {
+    "en": "English", "en-GB": "English (UK)", "en-US": "English (US)", "es": "Español",
+    "zh-Hans": "中文（简体）", "ar": "العربية", "fr": "Français", "de": "Deutsch",
+    "pl": "Polski", "pt": "Português", "it": "Italiano", "ur": "اردو", "bn": "বাংলা",
+    "pa": "ਪੰਜਾਬੀ", "so": "Soomaali", "vi": "Tiếng Việt", "ko": "한국어", "ru": "Русский",
+}
+RIGHT_TO_LEFT = {"ar", "he", "fa", "ur"}
+RECYCLE_AFTER = 50     # documents per worker before it is replaced: memory stays flat
+MEMORY_ENTRIES = 200   # documents kept in the server's memory (oldest dropped first)
+PAGE_WIDTH, THUMB_WIDTH = 840, 360
+
+
+def language_name(code: str) -> str:
+    """The name of an edition's language as its readers write it."""
+    return LANGUAGE_NAMES.get(code, code)
+
+
+def text_direction(code: str) -> str:
+    """"rtl" for a right-to-left language, else "ltr"."""
+    return "rtl" if code.split("-")[0] in RIGHT_TO_LEFT else "ltr"
+
+
+# --- worker processes -------------------------------------------------------------------
+
+_WORKER: dict = {}
+
+
+def _worker_init(time_limit: float | None) -> None:
+    import signal  # noqa: PLC0415
+
+    from .render import Renderer  # noqa: PLC0415 - each worker warms its own WeasyPrint
+
+    # Ctrl-C reaches the whole process group: the server shuts the pool down itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER["renderer"] = Renderer(time_limit=time_limit)
+    _WORKER["libraries"] = {}
+
+
+def make_document(job: Job, root: str | None) -> dict:
+    """Make one document in a worker: its bytes, pages, resolved job and inputs, or the
+    problems that stopped it (exceptions with arguments do not cross processes)."""
+    from .pipeline import produce  # noqa: PLC0415
+
+    _test_hold(job)
+    if "renderer" not in _WORKER:
+        _worker_init(None)
+    library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
+    try:
+        output = produce(job, library, _WORKER["renderer"])
+    except HandoutsError as error:
+        return {"problems": error.problems, "usage": isinstance(error, UsageError)}
+    return {"job": output.job, "pdf": output.pdf, "pages": output.pages,
+            "inputs": output.inputs}
+
+
+def page_images(pdf: bytes, first: int, last: int, width: int) -> list[bytes]:
+    """PNGs of pages `first`..`last` at most `width` pixels wide (in a worker)."""
+    from .images import pdf_to_pngs  # noqa: PLC0415
+
+    return pdf_to_pngs(pdf, dpi=150, first=first, last=last, max_width=width)
+
+
+def _test_hold(job: Job) -> None:
+    """HANDOUTS_TEST_HOLD_BOOKLET=MARKER: while the file MARKER exists and names this
+    booklet, the booklet waits before it is made, having created MARKER.started;
+    removing MARKER lets it go. A test asks for other documents while a booklet is
+    certainly under way, with no timing involved."""
+    marker = os.environ.get("HANDOUTS_TEST_HOLD_BOOKLET")
+    if not marker or job.kind != "booklet":
+        return
+    try:
+        if Path(marker).read_text().strip() != job.booklet:
+            return
+    except OSError:
+        return
+    Path(marker + ".started").write_text(str(os.getpid()))   # the worker's, for the test
+    while Path(marker).exists():
+        time.sleep(0.05)
+
+
+class Workers:
+    """A pool of worker processes fed by the server's event loop, one task per free
+    worker: waited-for work first, background work on at most all workers but one."""
+
+    def __init__(self, count: int, time_limit: float | None):
+        import multiprocessing  # noqa: PLC0415
+        from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+        # forkserver: workers start clean (not a copy of a threaded server) and
+        # max_tasks_per_child works; the fork server imports WeasyPrint once.
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["handouts.engine", "handouts.render",
+                                        "handouts.pipeline"])
+        self.count = count
+        self.new_pool = lambda: ProcessPoolExecutor(
+            count, mp_context=context, initializer=_worker_init, initargs=(time_limit,),
+            max_tasks_per_child=RECYCLE_AFTER)
+        self.pool = self.new_pool()
+        self.queues: dict[bool, deque] = {False: deque(), True: deque()}
+        self.busy = {False: 0, True: 0}   # running tasks, by background or not
+
+    async def run(self, function, *args, background: bool = False, first: bool = False,
+                  ticket: dict | None = None):
+        """The result of function(*args) in a worker process; `first` puts it at the head
+        of its queue (a page image: short, and it finishes what someone sees). `ticket`
+        (a dict) gets what `promote` needs to move it ahead of the background queue."""
+        done = asyncio.get_running_loop().create_future()
+        item = (done, function, args)
+        if first:
+            self.queues[background].appendleft(item)
+        else:
+            self.queues[background].append(item)
+        if ticket is not None:
+            ticket.update(item=item, background=background)
+        self._dispatch()
+        return await done
+
+    def promote(self, ticket: dict) -> None:
+        """Someone now waits for background work: it goes ahead if it has not started."""
+        item = ticket.get("item")
+        if ticket.get("background") and item in self.queues[True]:
+            self.queues[True].remove(item)
+            self.queues[False].append(item)
+            ticket["background"] = False
+            self._dispatch()
+
+    def _dispatch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while sum(self.busy.values()) < self.count:
+            if self.queues[False]:
+                background = False
+            elif self.queues[True] and self.busy[True] < max(1, self.count - 1):
+                background = True
+            else:
+                return
+            done, function, args = self.queues[background].popleft()
+            if done.cancelled():
+                continue
+            self.busy[background] += 1
+            pool = self.pool
+            future = pool.submit(function, *args)
+            future.add_done_callback(lambda f, d=done, b=background, p=pool:
+                                     loop.call_soon_threadsafe(self._finished, f, d, b, p))
+
+    def _finished(self, future, done, background: bool, pool) -> None:
+        from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
+
+        self.busy[background] -= 1
+        error = None if future.cancelled() else future.exception()
+        if isinstance(error, BrokenProcessPool) and pool is self.pool:
+            # A worker died (killed, out of memory, a crash in a C library): the pool
+            # is broken, so the requests under way fail; the desk goes on with a new one.
+            log.error("a worker process died (%s); starting new workers", error)
+            broken, self.pool = self.pool, self.new_pool()
+            broken.shutdown(wait=False, cancel_futures=True)
+        if done.cancelled():
+            pass
+        elif future.cancelled():
+            done.cancel()
+        elif isinstance(error, BrokenProcessPool):
+            done.set_exception(HandoutsError(
+                "the worker process making this document stopped (killed, or out of "
+                "memory)", code="render", hint="ask again; if it happens every time, "
+                "run `handouts build` with -v for the same document"))
+        elif error is not None:
+            done.set_exception(error)
+        else:
+            done.set_result(future.result())
+        self._dispatch()
+
+    def close(self) -> None:
+        """Stop the workers (a document under way is abandoned)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- what is fit to hand out ------------------------------------------------------------
+
+@dataclass
+class Offer:
+    """One leaflet or booklet on the desk for the chosen clinic, paper and variant."""
+
+    kind: str                  # "leaflet" or "booklet"
+    slug: str
+    title: str
+    summary: str
+    query: dict                # the parameters of its /pdf URL
+    language: str = ""         # the edition offered
+    version: str = ""
+    budget: int | None = None
+    languages: list[str] = field(default_factory=list)   # fit editions, for the picker
+    topics: int = 0            # a booklet's
+
+
+@dataclass
+class Desk:
+    """What the print desk offers and serves: a library, worker processes, caches and
+    the audit log. Opened afresh per request, so new topics and clinics appear at once."""
+
+    library_path: Path | None
+    workers: Workers | None = None
+    default_clinic: str | None = None
+    audit_log: Path | None = None
+    memory: OrderedDict = field(default_factory=OrderedDict)   # Job -> Rendered
+    making: dict = field(default_factory=dict)                  # Job -> Future
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def library(self) -> Library:
+        """The library as it is now."""
+        return Library.open(self.library_path)
+
+    def audit_path(self) -> Path:
+        """Where the audit log goes: --audit-log, else output/print-desk-log.jsonl."""
+        return self.audit_log or self.library().output / "print-desk-log.jsonl"
+
+    # --- requests -> jobs
+
+    def job(self, query: dict, library: Library | None = None) -> Job:
+        """The Job a request's parameters ask for; UsageError for an unknown name."""
+        library = library or self.library()
+        booklet = query.get("booklet")
+        name = booklet or query.get("topic") or ""
+        if booklet:
+            library.booklet_path(name)
+        else:
+            library.topic_path(name)
+        clinic = self.clinic(query.get("clinic"), library)
+        paper = query.get("paper") or None
+        if paper:
+            check_choice(paper, PAPERS, "paper size")
+        variant = check_choice(query.get("variant") or "standard", VARIANTS, "variant")
+        lang = query.get("lang") or None
+        if lang and lang == self._clinic_language(library, clinic):
+            lang = None   # the clinic's own edition: the name the CLI gives it
+        if booklet:
+            return Job("booklet", clinic, (), paper, variant, booklet=name, lang=lang)
+        return Job("leaflet", clinic, (name,), paper, variant, lang=lang)
+
+    def clinic(self, slug: str | None, library: Library) -> str:
+        """The clinic asked for (checked), else the desk's default, else the first."""
+        if slug:
+            library.clinic_folder(slug)
+            return slug
+        clinics = library.clinics()
+        if self.default_clinic in clinics:
+            return self.default_clinic
+        if not clinics:
+            raise UsageError("the library has no clinic profile",
+                             hint="add one with `handouts new clinic SLUG`")
+        return next(iter(clinics))
+
+    def _clinic_language(self, library: Library, clinic: str) -> str | None:
+        from .load import load_clinic  # noqa: PLC0415
+
+        try:
+            return load_clinic(library.clinic_folder(clinic), library).clinic.language
+        except HandoutsError:
+            return None
+
+    def title(self, job: Job) -> str:
+        """A document's title for the preview's heading (its slug if it does not load)."""
+        from .editions import load_edition  # noqa: PLC0415
+        from .pipeline import booklet_spec  # noqa: PLC0415
+
+        library = self.library()
+        try:
+            if job.kind == "booklet":
+                return booklet_spec(job, library).title
+            language = job.lang or self._clinic_language(library, job.clinic)
+            return load_edition(library, job.topics[0], language)[0].meta.title
+        except HandoutsError:
+            return job.slug
+
+    # --- the desk's contents
+
+    def offers(self, query: dict, today: dt.date | None = None) -> dict:
+        """Everything the desk page shows for its choices: clinics, paper, languages,
+        the fit leaflets and booklets, and the problems of files that do not load."""
+        from .editions import load_terms  # noqa: PLC0415
+        from .load import load_clinic  # noqa: PLC0415
+
+        library = self.library()
+        clinics, problems = _clinic_names(library)
+        asked = query.get("clinic")
+        clinic = asked if asked in clinics else (
+            self.default_clinic if self.default_clinic in clinics else next(iter(clinics), None))
+        if clinic is None:
+            return {"clinic": None, "clinics": clinics, "problems": problems}
+        profile = load_clinic(library.clinic_folder(clinic), library)
+        paper = query.get("paper") if query.get("paper") in PAPERS else ""
+        large = query.get("variant") == "large" or query.get("large")   # large=1: old URLs
+        variant = "large" if large else "standard"
+        lang = query.get("lang") or ""
+        try:
+            terms = load_terms(library)
+        except HandoutsError as error:
+            problems.extend(error.problems)
+            terms = {}
+        fits = _fit_topics(library, profile, terms, today or dt.date.today(), problems)
+        chosen = lang or profile.clinic.language
+        leaflets = [Offer("leaflet", slug, topic.meta.title, topic.meta.summary,
+                          self._query("topic", slug, clinic, paper, variant, lang), chosen,
+                          topic.meta.version,
+                          topic.meta.budget(paper or profile.clinic.paper, variant), list(fit))
+                    for slug, fit in fits.items() if (topic := fit.get(chosen))]
+        booklets = [Offer("booklet", slug, spec.title, spec.audience,
+                          self._query("booklet", slug, clinic, paper, variant, lang), chosen,
+                          topics=len(spec.topics))
+                    for slug, spec in _booklets(library, problems).items()
+                    if all(chosen in fits.get(topic, ()) for topic in spec.topics)]
+        return {"clinics": clinics, "clinic": clinic, "paper": paper,
+                "clinic_paper": profile.clinic.paper, "variant": variant, "lang": lang,
+                "clinic_language": profile.clinic.language,
+                "languages": sorted({lang for fit in fits.values() for lang in fit} |
+                                    {profile.clinic.language}),
+                "leaflets": leaflets, "booklets": booklets, "problems": problems,
+                "hidden": len(fits) - len(leaflets) + len(library.booklets()) - len(booklets)}
+
+    @staticmethod
+    def _query(kind, slug, clinic, paper, variant, lang) -> dict:
+        query = {kind: slug, "clinic": clinic}
+        query |= {"paper": paper} if paper else {}
+        query |= {"variant": variant}
+        return query | ({"lang": lang} if lang else {})
+
+    def refuse_unfit(self, job: Job, today: dt.date | None = None) -> None:
+        """A HandoutsError saying why, if `job` is not fit to hand out."""
+        from .editions import load_edition, load_terms  # noqa: PLC0415
+        from .load import load_clinic  # noqa: PLC0415
+        from .pipeline import booklet_spec  # noqa: PLC0415
+
+        library = self.library()
+        profile = load_clinic(library.clinic_folder(job.clinic), library)
+        language = job.lang or profile.clinic.language
+        topics = booklet_spec(job, library).topics if job.kind == "booklet" else job.topics
+        terms = load_terms(library)
+        for slug in topics:
+            topic, edition = load_edition(library, slug, language, terms)
+            reasons = unfit_reasons(topic, edition, profile, today or dt.date.today())
+            if reasons:
+                raise HandoutsError(problems=[
+                    replace(p, message=f"not offered at the print desk: {p.message}")
+                    for p in reasons])
+
+    # --- documents
+
+    async def document(self, job: Job, background: bool = False):
+        """(Rendered, True if it was not made now) for `job`; HandoutsError for bad input.
+
+        Everyone asking for the same document waits for one render; when the last of
+        them gives up (a page closed before its thumbnails came), work not yet started
+        is dropped. Background work someone then waits for goes ahead."""
+        found = await asyncio.to_thread(self._known, job)
+        if found is not None:
+            return found, True
+        entry = self.making.get(job)
+        if entry is None:
+            ticket: dict = {}
+            task = asyncio.ensure_future(self._make(job, background, ticket))
+            entry = self.making[job] = {"task": task, "ticket": ticket, "waiting": 0}
+            task.add_done_callback(lambda _, e=entry: self.making.get(job) is e and
+                                   self.making.pop(job))
+        elif not background:
+            self.workers.promote(entry["ticket"])
+        entry["waiting"] += 1
+        try:
+            return await asyncio.shield(entry["task"]), False
+        finally:
+            entry["waiting"] -= 1
+            if entry["waiting"] == 0 and not entry["task"].done():
+                entry["task"].cancel()
+
+    async def _make(self, job: Job, background: bool, ticket: dict) -> Rendered:
+        result = await self.workers.run(make_document, job, self._root(),
+                                        background=background, ticket=ticket)
+        if "problems" in result:
+            error = UsageError if result["usage"] else HandoutsError
+            raise error(problems=result["problems"])
+        return self._keep(job, Rendered(result["job"], result["pdf"], result["pages"],
+                                        result["inputs"]))
+
+    def _root(self) -> str | None:
+        root = self.library().root
+        return str(root) if root else None
+
+    def _known(self, job: Job):
+        """The document from memory or the output cache, if its inputs are unchanged."""
+        from .pipeline import cached, unchanged  # noqa: PLC0415
+
+        with self.lock:
+            known = self.memory.get(job)
+        if known is not None and unchanged(job, known.inputs):
+            return known
+        output = cached(job, self.library())
+        if output is None:
+            return None
+        return self._keep(job, Rendered(output.job, output.pdf, output.pages, output.inputs))
+
+    def _keep(self, job: Job, rendered: Rendered) -> Rendered:
+        with self.lock:
+            self.memory[job] = rendered
+            self.memory.move_to_end(job)
+            while len(self.memory) > MEMORY_ENTRIES:
+                self.memory.popitem(last=False)
+        return rendered
+
+    async def page_png(self, rendered: Rendered, number: int, width: int,
+                       background: bool = False) -> bytes:
+        """Page `number` (1-based) as a PNG, made in a worker once and kept."""
+        key = (number, width)
+        if key not in rendered.pngs:
+            [png] = await self.workers.run(page_images, rendered.pdf, number, number, width,
+                                           background=background, first=True)
+            rendered.pngs[key] = png
+        return rendered.pngs[key]
+
+    def by_token(self, token: str) -> Rendered | None:
+        """A document in memory by its token (page images of a preview)."""
+        with self.lock:
+            return next((r for r in self.memory.values() if r.token == token), None)
+
+    # --- the record of what was handed out
+
+    def record(self, asked: Job, rendered: Rendered, cached: bool) -> dict:
+        """Append one JSON line about a PDF just served to the audit log; returns it."""
+        from .editions import load_edition  # noqa: PLC0415
+        from .load import load_clinic  # noqa: PLC0415
+        from .pipeline import booklet_spec  # noqa: PLC0415
+
+        library = self.library()
+        made = rendered.job
+        language = made.lang or load_clinic(library.clinic_folder(made.clinic),
+                                            library).clinic.language
+        slugs = booklet_spec(made, library).topics if made.kind == "booklet" else made.topics
+        topics = []
+        for slug in slugs:
+            topic, edition = load_edition(library, slug, language)
+            topics.append({"topic": slug, "version": topic.meta.version,
+                           "edition": edition.language})
+        entry = {"time": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                 "kind": made.kind, "booklet": made.booklet, "topics": topics,
+                 "language": language, "clinic": made.clinic, "paper": made.paper,
+                 "variant": made.variant, "file": rendered.filename,
+                 "pages": rendered.pages, "sha256": rendered.sha256,
+                 "cached": cached}
+        append_line(self.audit_path(), json.dumps(entry, ensure_ascii=False))
+        return entry
 
 
 @dataclass
 class Rendered:
-    """A cached render: the PDF, its page images (lazily) and page texts."""
+    """A document the desk made or found: bytes, pages, what it read, page images."""
 
-    key: str
+    job: Job                     # as made: paper resolved, kind "card" for a card
     pdf: bytes
     pages: int
-    texts: list[str]
-    pngs: dict[tuple[int, int], bytes]
-    inputs: dict = field(default_factory=dict)   # what it read (Output.inputs)
+    inputs: dict
+    pngs: dict = field(default_factory=dict)   # (page, width) -> PNG
+    texts: list[str] | None = None
+
+    @property
+    def sha256(self) -> str:
+        """Hex digest of the PDF."""
+        import hashlib  # noqa: PLC0415
+
+        return hashlib.sha256(self.pdf).hexdigest()
+
+    @property
+    def token(self) -> str:
+        """Changes whenever the PDF does (the preview redraws on a new token)."""
+        return self.sha256[:24]
+
+    @property
+    def filename(self) -> str:
+        """The file name the CLI gives it (Job.outputs): topic, paper, variant, edition."""
+        return Path(self.job.outputs()[0]).name
+
+    def page_texts(self) -> list[str]:
+        """The text of each page (alt text for page images), read once."""
+        if self.texts is None:
+            from io import BytesIO  # noqa: PLC0415
+
+            from pypdf import PdfReader  # noqa: PLC0415
+
+            self.texts = [" ".join((page.extract_text() or "").split())
+                          for page in PdfReader(BytesIO(self.pdf)).pages]
+        return self.texts
 
 
-class App:
-    """State shared by request threads: the library, a warm renderer, caches."""
+def _clinic_names(library: Library) -> tuple[dict[str, str], list[Problem]]:
+    """Each clinic's name by slug, and the problems of profiles that do not load."""
+    from .load import load_clinic  # noqa: PLC0415
 
-    def __init__(self, library_path: Path | None, clinic: str | None = None):
-        from .render import Renderer  # noqa: PLC0415 - warm once, at start
-
-        self.library_path = library_path
-        self.default_clinic = clinic
-        self.renderer = Renderer()   # with the default time limit per render
-        self.lock = threading.Lock()
-        self.renders: queue.PriorityQueue | None = None   # set while the render loop runs
-        self._order = itertools.count()   # first come, first served within a priority
-        self._loop_thread: int | None = None
-        self.cache: dict[str, Rendered] = {}
-        self.latest: dict[object, str] = {}   # Job -> key of its latest render
-
-    def library(self) -> Library:
-        """The library, opened afresh so new topics and clinics appear at once."""
-        return Library.open(self.library_path)
-
-    def render(self, kind: str, name: str, clinic: str, paper: str, variant: str,
-               *, waiting: bool = True, status: bool = False):
-        """Render (or fetch from cache) a leaflet or booklet; HandoutsError on bad input.
-
-        From a request thread, the work runs on the render loop's thread and this
-        waits for it. `waiting=False` marks background work (thumbnails, page
-        counts): a PDF or preview someone is waiting for goes ahead of it, so a
-        nurse's download never queues behind the thumbnails of a dozen booklets.
-        With `status`, returns (Rendered, True if it came from the cache).
-        """
-        if self.renders is None or threading.get_ident() == self._loop_thread:
-            rendered, cached = self._render(kind, name, clinic, paper, variant)
-            return (rendered, cached) if status else rendered
-        from concurrent.futures import Future  # noqa: PLC0415
-
-        done: Future = Future()
-        priority = 0 if waiting else 1
-        self.renders.put((priority, next(self._order), done,
-                          (kind, name, clinic, paper, variant)))
-        rendered, cached = done.result()
-        return (rendered, cached) if status else rendered
-
-    def run_render_loop(self) -> None:
-        """Do the renders request threads hand over, until interrupted (Ctrl+C)."""
-        self._loop_thread = threading.get_ident()
-        self.renders = queue.PriorityQueue()
+    names, problems = {}, []
+    for slug, folder in library.clinics().items():
         try:
-            while True:
-                try:
-                    _, _, done, args = self.renders.get(timeout=0.25)
-                except queue.Empty:
-                    continue
-                if not done.set_running_or_notify_cancel():
-                    continue
-                try:
-                    done.set_result(self._render(*args))
-                except Exception as error:   # raised again in the waiting request thread
-                    done.set_exception(error)
-        finally:
-            self.renders = None
-
-    def _render(self, kind: str, name: str, clinic: str, paper: str,
-                variant: str) -> tuple[Rendered, bool]:
-        from .pipeline import Job, produce, unchanged  # noqa: PLC0415
-
-        booklet = kind == "booklet"
-        job = Job("booklet" if booklet else "leaflet", clinic, () if booklet else (name,),
-                  paper or None, variant, booklet=name if booklet else None)
-        with self.lock:
-            # The last render of this job is served again while every file it read
-            # is unchanged: an edited topic, template or logo shows at once.
-            known = self.cache.get(self.latest.get(job, ""))
-            cached = known is not None and unchanged(job, known.inputs)
-            if not cached:
-                known = self._store(produce(job, self.library(), self.renderer))
-            self.latest[job] = known.key
-            return known, cached
-
-    def _store(self, output) -> Rendered:
-        texts = [" ".join(_page_text(page).split()) for page in output.document.pages] \
-            if output.document else _pdf_texts(output.pdf)   # from the output cache
-        key = output.sha256[:24]
-        self.cache[key] = Rendered(key, output.pdf, output.pages, texts, {}, output.inputs)
-        if len(self.cache) > 200:  # bounded: drop the oldest renders
-            for old in list(self.cache)[:50]:
-                self.cache.pop(old, None)
-        return self.cache[key]
-
-    def png(self, rendered: Rendered, number: int, width: int) -> bytes:
-        """Page `number` (1-based) as a PNG at most `width` pixels wide, cached."""
-        from .images import pdf_to_pngs  # noqa: PLC0415
-
-        key = (number, width)
-        if key not in rendered.pngs:
-            [png] = pdf_to_pngs(rendered.pdf, dpi=150, first=number, last=number,
-                                max_width=width)
-            rendered.pngs[key] = png
-        return rendered.pngs[key]
-
-
-def _pdf_texts(pdf: bytes) -> list[str]:
-    """The text of each page of a PDF (for alt text and search)."""
-    from io import BytesIO  # noqa: PLC0415
-
-    from pypdf import PdfReader  # noqa: PLC0415
-
-    return [" ".join((page.extract_text() or "").split()) for page in
-            PdfReader(BytesIO(pdf)).pages]
-
-
-def _page_text(page) -> str:
-    """The text of one laid-out WeasyPrint page (for alt text and search)."""
-    parts = []
-
-    def walk(box):
-        text = getattr(box, "text", None)
-        if isinstance(text, str):
-            parts.append(text)
-        for child in getattr(box, "children", []) or []:
-            walk(child)
-
-    walk(page._page_box)   # WeasyPrint has no public text API
-    return " ".join(parts)
-
-
-# --- pages -------------------------------------------------------------------------------
-
-STYLE = """
-body { font-family: "Atkinson Hyperlegible", system-ui, sans-serif; margin: 0; color: #1d1d1b;
-       background: #f3f5f7; }
-header { background: #1d3b53; color: #fff; padding: 12px 24px; display: flex; gap: 24px;
-         align-items: center; flex-wrap: wrap; }
-header h1 { font-size: 20px; margin: 0; }
-header form { display: flex; gap: 12px; align-items: center; }
-header label { font-size: 15px; }
-select, button, .button { font-size: 16px; padding: 6px 10px; border-radius: 6px; }
-main { padding: 24px; }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 20px; }
-.card { background: #fff; border-radius: 10px; padding: 14px; box-shadow: 0 1px 3px #0002;
-        display: flex; flex-direction: column; gap: 8px; }
-.card img { width: 100%; border: 1px solid #ccd; background: #fff; aspect-ratio: 1 / 1.414;
-            object-fit: contain; }
-.card h2 { font-size: 17px; margin: 0; }
-.card p { margin: 0; font-size: 14px; }
-.meta { color: #555; font-size: 13px; }
-.actions { display: flex; flex-wrap: wrap; gap: 8px; margin-top: auto; }
-.button { background: #1f5f8b; color: #fff; text-decoration: none; border: 0; }
-.button.secondary { background: #e4ebf1; color: #1d3b53; }
-.error { background: #fde8e8; border: 2px solid #b3261e; color: #7a1712; padding: 12px 16px;
-         border-radius: 8px; white-space: pre-wrap; font-family: ui-monospace, monospace; }
-.pages { display: flex; flex-wrap: wrap; gap: 16px; }
-.pages img { width: 420px; max-width: 100%; background: #fff; box-shadow: 0 1px 4px #0003; }
-.status { font-size: 14px; color: #ddd; }
-h2.section { margin: 28px 0 12px; font-size: 18px; }
-"""
-
-
-def _options(values, selected) -> str:
-    return "".join(f'<option value="{html.escape(v)}"{" selected" if v == selected else ""}>'
-                   f"{html.escape(label)}</option>" for v, label in values)
-
-
-def print_desk(app: App, clinic: str | None, paper: str | None, large: bool) -> str:
-    """The print desk: every topic as a card for one clinic and paper."""
-    from .editions import load_edition, load_terms  # noqa: PLC0415
-    from .load import load_booklet, load_clinic  # noqa: PLC0415
-
-    library = app.library()
-    clinics = library.clinics()
-    clinic = clinic if clinic in clinics else (app.default_clinic if app.default_clinic in
-                                               clinics else next(iter(clinics), None))
-    names = {}
-    for slug, folder in clinics.items():
-        try:
-            names[slug] = load_clinic(folder).clinic.name
-        except HandoutsError:
-            names[slug] = f"{slug} (invalid profile)"
-    paper = paper if paper in PAPERS else None
-    language = None
-    if clinic:
-        try:
-            profile = load_clinic(clinics[clinic]).clinic
-            paper, language = paper or profile.paper, profile.language
-        except HandoutsError:
-            paper = paper or "a4"
-    variant = "large" if large else "standard"
-    cards, problems = [], []
-    try:
-        terms = load_terms(library)
-    except HandoutsError as error:
-        problems.extend(error.problems)
-        terms = {}
-    for slug in library.topics():
-        try:   # a broken topic is an error on the page; the other topics are served
-            meta = load_edition(library, slug, language, terms)[0].meta
+            names[slug] = load_clinic(folder, library).clinic.name
         except HandoutsError as error:
             problems.extend(error.problems)
-            continue
-        query = urlencode({"topic": slug, "clinic": clinic, "paper": paper, "variant": variant})
-        cards.append(f"""
-        <article class="card" data-topic="{html.escape(slug)}">
-          <img loading="lazy" src="/thumb.png?{query}" alt="First page of {html.escape(meta.title)}">
-          <h2>{html.escape(meta.title)}</h2>
-          <p>{html.escape(meta.summary)}</p>
-          <p class="meta"><span class="page-count" data-src="/api/info?{query}">up to {meta.budget(paper or 'a4', variant)} pages</span>
-             · version {html.escape(meta.version)}</p>
-          <div class="actions">
-            <a class="button" href="/pdf?{query}" download="{html.escape(slug)}-{paper}.pdf">Download PDF</a>
-            <a class="button secondary" href="/pdf?{query}&inline=1" target="_blank">Open</a>
-            <a class="button secondary" href="/preview?{query}">Preview</a>
-          </div>
-        </article>""")
-    booklets = []
+    return names, problems
+
+
+def _fit_topics(library: Library, profile, terms: dict, today: dt.date,
+                problems: list[Problem]) -> dict[str, dict]:
+    """Each topic that loads, with its editions fit to hand out at a clinic; a topic
+    that does not load adds its problems (the desk reports them and serves the rest)."""
+    fits = {}
+    for slug in library.topics():
+        try:
+            fits[slug] = fit_editions(library, slug, profile, terms, today)
+        except HandoutsError as error:
+            problems.extend(error.problems)
+    return fits
+
+
+def _booklets(library: Library, problems: list[Problem]) -> dict:
+    """Each declared booklet that loads, by name."""
+    from .load import load_booklet  # noqa: PLC0415
+
+    specs = {}
     for slug, path in library.booklets().items():
         try:
-            spec = load_booklet(path)
+            specs[slug] = load_booklet(path)
         except HandoutsError as error:
             problems.extend(error.problems)
-            continue
-        query = urlencode({"booklet": slug, "clinic": clinic, "paper": paper, "variant": variant})
-        booklets.append(f"""
-        <article class="card" data-booklet="{html.escape(slug)}">
-          <h2>{html.escape(spec.title)}</h2><p>{html.escape(spec.audience)}</p>
-          <p class="meta">{len(spec.topics)} topics</p>
-          <div class="actions"><a class="button" href="/pdf?{query}" download="booklet-{html.escape(slug)}.pdf">Download PDF</a>
-          <a class="button secondary" href="/pdf?{query}&inline=1" target="_blank">Open</a></div>
-        </article>""")
-    errors = "".join(f'<p class="error">{html.escape(str(p))}</p>' for p in problems)
-    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>Print desk: handouts</title><style>{STYLE}</style></head><body>
-<header><h1>Print desk</h1>
-<form method="get" action="/">
-  <label>Clinic <select name="clinic" id="clinic" onchange="this.form.submit()">{_options(names.items(), clinic)}</select></label>
-  <label>Paper <select name="paper" id="paper" onchange="this.form.submit()">{_options([(p, p.upper() if p != 'half-letter' else 'Half Letter') for p in PAPERS], paper)}</select></label>
-  <label><input type="checkbox" name="large" value="1" {"checked" if large else ""} onchange="this.form.submit()"> Large print</label>
-  <noscript><button>Show</button></noscript>
-</form></header>
-<main>{errors}
-<h2 class="section">Leaflets</h2><div class="cards">{''.join(cards)}</div>
-<h2 class="section">Booklets</h2><div class="cards">{''.join(booklets) or '<p>No booklets declared.</p>'}</div>
-</main>
-<script>
-for (const span of document.querySelectorAll('.page-count')) {{
-  fetch(span.dataset.src).then(r => r.json()).then(info => {{
-    if (info.pages) span.textContent = info.pages + (info.pages === 1 ? ' page' : ' pages');
-    if (info.error) span.textContent = 'cannot build: ' + info.error.message;
-  }});
-}}
-</script></body></html>"""
+    return specs
 
 
-def preview_page(query: dict) -> str:
-    """The live preview: the topic's pages, refreshed when a library file changes."""
-    title = html.escape(query.get("topic", ""))
-    api = "/api/preview?" + urlencode({k: v for k, v in query.items()
-                                       if k in ("topic", "clinic", "paper", "variant")})
-    return f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
-<title>Preview: {title}</title><style>{STYLE}</style></head><body>
-<header><h1>Preview: {title}</h1><span class="status" id="status">loading…</span>
-<a class="button secondary" href="/">Print desk</a></header>
-<main><div id="error" class="error" hidden></div><div id="pages" class="pages"></div></main>
-<script>
-let token = null;
-async function poll() {{
-  try {{
-    const response = await fetch({json.dumps(api)} + '&known=' + (token || ''));
-    const state = await response.json();
-    const box = document.getElementById('error');
-    if (state.error) {{
-      box.hidden = false;
-      box.textContent = state.error.text;
-      document.getElementById('status').textContent = 'error: fix the file and save';
-    }} else {{
-      box.hidden = true;
-      if (state.token !== token) {{
-        token = state.token;
-        const pages = document.getElementById('pages');
-        pages.replaceChildren(...state.pages.map(p => {{
-          const img = document.createElement('img');
-          img.src = p.src; img.alt = p.text; img.title = 'Page ' + p.number;
-          return img;
-        }}));
-      }}
-      document.getElementById('status').textContent =
-        state.pages.length + ' page(s) · updated ' + new Date().toLocaleTimeString();
-    }}
-  }} catch (e) {{
-    document.getElementById('status').textContent = 'server not reachable';
-  }}
-  setTimeout(poll, 800);
-}}
-poll();
-</script></body></html>"""
+def fit_editions(library: Library, slug: str, profile, terms: dict,
+                 today: dt.date) -> dict:
+    """The editions of a topic fit to hand out at a clinic: language -> Topic."""
+    from .editions import languages, load_edition  # noqa: PLC0415
 
-
-# --- HTTP --------------------------------------------------------------------------------
-
-class Handler(BaseHTTPRequestHandler):
-    """Routes requests to the App; never serves a file from a request path."""
-
-    app: App
-    server_version = "handouts"
-
-    def log_message(self, format, *args):   # the standard library's signature
-        log.debug("%s %s", self.address_string(), format % args)
-
-    timeout = 30   # seconds a slow client may hold its connection idle
-
-    def do_GET(self):   # the standard library's name
-        if not self._host_ok():
-            return self._send(HTTPStatus.FORBIDDEN, b"forbidden host", "text/plain")
-        if not self._same_site():
-            return self._send(HTTPStatus.FORBIDDEN, b"requests from other sites are refused",
-                              "text/plain")
-        url = urlsplit(self.path)
-        query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        routes = {"/": self._desk, "/pdf": self._pdf, "/thumb.png": self._thumb,
-                  "/api/info": self._info, "/preview": self._preview,
-                  "/api/preview": self._api_preview, "/page.png": self._page,
-                  "/healthz": lambda q: self._send(HTTPStatus.OK, b"ok", "text/plain")}
-        route = routes.get(url.path)
-        if route is None:
-            return self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+    topic, _ = load_edition(library, slug, None, terms)
+    fit = {}
+    for language in languages(library, topic, terms):
         try:
-            route(query)
-        except HandoutsError as error:
-            body = json.dumps({"error": _error_json(error.problems)}).encode()
-            self._send(HTTPStatus.UNPROCESSABLE_ENTITY, body, "application/json")
-        except (BrokenPipeError, ConnectionResetError):
-            pass
-        except Exception as error:   # the server keeps running
-            log.exception("request failed")
-            self._send(HTTPStatus.INTERNAL_SERVER_ERROR,
-                       f"internal error: {type(error).__name__}: {error}".encode(), "text/plain")
-
-    def _host_ok(self) -> bool:
-        # Refuse other Host names (DNS rebinding): only loopback names reach the app.
-        host = (self.headers.get("Host") or "").rsplit(":", 1)[0].strip("[]")
-        return host in ("127.0.0.1", "localhost", "::1", self.server.server_address[0])
-
-    def _same_site(self) -> bool:
-        # Any page a nurse has open could otherwise queue renders here with <img> tags.
-        site = self.headers.get("Sec-Fetch-Site")
-        if site and site not in ("same-origin", "none"):
-            return False
-        here = self.headers.get("Host") or ""
-        for name in ("Origin", "Referer"):
-            value = self.headers.get(name)
-            if value is not None and urlsplit(value).netloc != here:
-                return False
-        return True
-
-    def _send(self, status, body: bytes, content_type: str, headers: dict | None = None):
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("Content-Security-Policy",
-                         "default-src 'self'; img-src 'self'; style-src 'unsafe-inline'; "
-                         "script-src 'unsafe-inline'; connect-src 'self'")
-        for key, value in (headers or {}).items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _params(self, query: dict):
-        from .pipeline import check_choice  # noqa: PLC0415
-
-        kind = "booklet" if "booklet" in query else "leaflet"
-        name = query.get("booklet") or query.get("topic") or ""
-        library = self.app.library()
-        clinic = query.get("clinic") or self.app.default_clinic or next(iter(library.clinics()),
-                                                                        "")
-        paper = query.get("paper") or None
-        if paper:
-            check_choice(paper, PAPERS, "paper size")
-        variant = query.get("variant", "standard")
-        check_choice(variant, ("standard", "large"), "variant")
-        return kind, name, clinic, paper, variant
-
-    def _desk(self, query):
-        page = print_desk(self.app, query.get("clinic"), query.get("paper"), bool(query.get("large")))
-        self._send(HTTPStatus.OK, page.encode(), "text/html; charset=utf-8")
-
-    def _pdf(self, query):
-        kind, name, clinic, paper, variant = self._params(query)
-        rendered, cached = self.app.render(kind, name, clinic, paper, variant, status=True)
-        hit = "hit" if cached else "miss"
-        filename = f"{'booklet-' if kind == 'booklet' else ''}{name}-{clinic}.pdf"
-        disposition = "inline" if query.get("inline") else "attachment"
-        self._send(HTTPStatus.OK, rendered.pdf, "application/pdf",
-                   {"Content-Disposition": f"{disposition}; filename=\"{quote(filename)}\"",
-                    "X-Pages": str(rendered.pages), "X-Handouts-Cache": hit})
-
-    def _thumb(self, query):
-        rendered = self.app.render(*self._params(query), waiting=False)
-        self._send(HTTPStatus.OK, self.app.png(rendered, 1, 360), "image/png")
-
-    def _info(self, query):
-        try:
-            rendered = self.app.render(*self._params(query), waiting=False)
-            body = {"pages": rendered.pages, "token": rendered.key}
-        except HandoutsError as error:
-            body = {"error": _error_json(error.problems)}
-        self._send(HTTPStatus.OK, json.dumps(body).encode(), "application/json")
-
-    def _preview(self, query):
-        self._params(query)
-        self._send(HTTPStatus.OK, preview_page(query).encode(), "text/html; charset=utf-8")
-
-    def _api_preview(self, query):
-        params = self._params(query)
-        try:
-            rendered = self.app.render(*params)
-        except HandoutsError as error:
-            body = {"error": _error_json(error.problems)}
-            return self._send(HTTPStatus.OK, json.dumps(body).encode(), "application/json")
-        base = urlencode({"topic": params[1], "clinic": params[2], "paper": params[3] or "",
-                          "variant": params[4], "t": rendered.key})
-        pages = [{"number": n, "src": f"/page.png?{base}&n={n}", "text": rendered.texts[n - 1]}
-                 for n in range(1, rendered.pages + 1)]
-        body = {"token": rendered.key, "pages": pages}
-        self._send(HTTPStatus.OK, json.dumps(body).encode(), "application/json")
-
-    def _page(self, query):
-        rendered = self.app.cache.get(query.get("t", ""))
-        if rendered is None:
-            rendered = self.app.render(*self._params(query))
-        try:
-            number = int(query.get("n", "1"))
-        except ValueError:
-            number = 0
-        if not 1 <= number <= rendered.pages:
-            return self._send(HTTPStatus.NOT_FOUND, b"no such page", "text/plain")
-        self._send(HTTPStatus.OK, self.app.png(rendered, number, 840), "image/png")
+            found, edition = load_edition(library, slug, language, terms)
+        except HandoutsError:
+            continue   # an edition that does not load is check's to report
+        if not unfit_reasons(found, edition, profile, today):
+            fit[language] = found
+    return fit
 
 
-def _error_json(problems: list[Problem]) -> dict:
-    first = problems[0] if problems else Problem("unknown error")
-    return {"file": str(first.file) if first.file else None, "line": first.line,
-            "message": first.message, "text": "\n".join(str(p) for p in problems)}
+def unfit_reasons(topic, edition, profile, today: dt.date) -> list[Problem]:
+    """Why one edition of a topic is not fit to hand out at a clinic (none: it is):
+    the scaffold's text still in it, a translation nobody has reviewed, an edition
+    behind its source, or a review overdue at a clinic that refuses those. The same
+    judgements check and build make (check.placeholder_problems, pipeline.governance,
+    pipeline.edition_problems)."""
+    from .check import placeholder_problems  # noqa: PLC0415
+    from .pipeline import edition_problems, governance  # noqa: PLC0415
 
-
-class _Server(ThreadingHTTPServer):
-    """A threading server with a cap on the connections served at once."""
-
-    daemon_threads = True
-    MAX_CONNECTIONS = 32
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.slots = threading.BoundedSemaphore(self.MAX_CONNECTIONS)
-
-    def process_request(self, request, client_address):   # socketserver's name
-        if not self.slots.acquire(blocking=False):
-            try:   # too many at once: a short answer instead of another thread
-                request.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n"
-                                b"Connection: close\r\nRetry-After: 2\r\n\r\n")
-            except OSError:
-                pass
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
-
-    def process_request_thread(self, request, client_address):   # socketserver's name
-        try:
-            super().process_request_thread(request, client_address)
-        finally:
-            self.slots.release()
-
-
-def serve(library_path: Path | None, host: str = "127.0.0.1", port: int = 8000,
-          clinic: str | None = None, ready=None) -> None:
-    """Run the server until interrupted; `ready(url)` is called once it listens."""
-    Library.open(library_path)  # a bad --library fails before the server starts
-    app = App(library_path, clinic)
-    handler = type("BoundHandler", (Handler,), {"app": app})
-    server = _Server((host, port), handler)
-    server.daemon_threads = True
-    url = f"http://{host}:{server.server_address[1]}/"
-    if ready:
-        ready(url)
-    # The HTTP server answers on its own threads; this thread renders, so the
-    # time limit applies and Ctrl+C arrives here.
-    listener = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.25},
-                                name="handouts-http", daemon=True)
-    listener.start()
+    reasons = placeholder_problems(topic) + edition_problems([edition])
     try:
-        app.run_render_loop()
+        governance(topic, profile, today)
+    except HandoutsError as error:
+        reasons += error.problems
+    return reasons
+
+
+def append_line(path: Path, line: str) -> None:
+    """Append one line to a log in a single write: lines from many requests (or several
+    desks sharing the file) never interleave, and nothing is rewritten."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = (line.replace("\n", " ") + "\n").encode()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW,
+                 0o640)
+    try:
+        written = os.write(fd, data)
+        if written != len(data):   # a full disk: say so rather than leave half a line
+            raise OSError(f"could not write the audit log {path}: disk full?")
     finally:
-        server.shutdown()
-        server.server_close()
+        os.close(fd)

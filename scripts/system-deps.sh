@@ -5,6 +5,7 @@
 #   libharfbuzz-subset0  fast, deterministic font subsetting in WeasyPrint (without it
 #                        WeasyPrint falls back to fontTools: slower, bytes vary per run)
 #   chromium             the browser test of `handouts serve` (optional: tests skip without it)
+#   npm                  fetches axe-core for that test (scripts/test-deps.sh)
 set -euo pipefail
 need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
@@ -12,6 +13,9 @@ command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset.so.0 || need+=(libharfbuzz-subset0)
 if [[ "${WITH_BROWSER:-0}" == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
+fi
+if [[ "${WITH_BROWSER:-0}" == 1 ]] && ! command -v npm >/dev/null 2>&1; then
+  need+=(npm)
 fi
 if ((${#need[@]} == 0)); then
   exit 0

@@ -250,13 +250,13 @@ def test_one_type_scale_per_clinic_paper_and_variant(library):
 def test_documents_not_made_before_are_made_on_workers_with_progress(make_library,
                                                                     fresh_cache):
     from handouts.check import check_library
-    from handouts.pipeline import Job, remembered
+    from handouts.pipeline import Job, cached
 
     fresh_cache()
     lib = make_library({"one": topic_text("Short and clear text."),
                         "two": topic_text("More short and clear text.")})
     calls = []
-    report = check_library(lib, ["one", "two"], papers=("a4", "letter"),
+    report = check_library(lib, ["one", "two"], ["riverside-oncology"], papers=("a4", "letter"),
                            variants=("standard",), workers=2,
                            progress=lambda done, total: calls.append((done, total)))
     assert report.renders == 4 and not report.errors()
@@ -266,9 +266,9 @@ def test_documents_not_made_before_are_made_on_workers_with_progress(make_librar
     for slug in ("one", "two"):
         for paper in ("a4", "letter"):
             job = Job("leaflet", "riverside-oncology", (slug,), paper, "standard")
-            assert remembered(job, lib) is not None
+            assert cached(job, lib) is not None
     calls.clear()
-    again = check_library(lib, ["one", "two"], papers=("a4", "letter"),
+    again = check_library(lib, ["one", "two"], ["riverside-oncology"], papers=("a4", "letter"),
                           variants=("standard",), progress=lambda d, t: calls.append((d, t)))
     assert calls == [(4, 4)]
     assert [p.as_dict() for p in again.problems] == [p.as_dict() for p in report.problems]

@@ -77,10 +77,30 @@ def test_help_version_and_main_entry_point(capsys):
 
 def test_help_does_not_import_weasyprint():
     code = ("import sys; from handouts.cli import main; main(['--help']); "
-            "main(['list']); print('weasyprint' in sys.modules)")
+            "main(['list']); print('weasyprint' in sys.modules, 'starlette' in sys.modules, "
+            "'uvicorn' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                             text=True)
-    assert result.stdout.strip().endswith("False")
+    assert result.stdout.strip().endswith("False False False")   # nor the print desk's web
+
+
+def test_no_color_is_honoured_and_png_and_open_say_what_they_did(tmp_path, monkeypatch):
+    import click
+
+    runner = CliRunner()
+    args = ["check", "--no-render", "injection-care-checklist"]   # warns: translations
+    coloured = runner.invoke(cli, args, color=True)
+    assert "\x1b[" in coloured.output
+    plain = runner.invoke(cli, args, color=True, env={"NO_COLOR": "1"})
+    assert "\x1b[" not in plain.output and "warning:" in plain.output
+    opened = []
+    monkeypatch.setattr(click, "launch", lambda path, **_: opened.append(path) or 0)
+    result = runner.invoke(cli, ["build", "injection-care-checklist", "-c", "lakeside-spine",
+                                 "--out", str(tmp_path), "--png", "--open"])
+    assert result.exit_code == 0, result.output
+    assert "wrote 1 page image: " in result.output and "-letter-1.png" in result.output
+    assert opened and opened[0].endswith("injection-care-checklist-letter.pdf")
+    assert "injection-care-checklist-letter.pdf in the PDF viewer" in result.output
 
 
 def test_broken_topic_in_a_library_fails_with_file_and_line(make_library):

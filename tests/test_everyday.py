@@ -120,48 +120,6 @@ def test_shell_completion_is_available():
     assert "_handouts_completion" in result.stdout or "complete" in result.stdout
 
 
-def test_print_desk_downloads_go_ahead_of_background_thumbnails(tmp_path):
-    """A nurse's PDF waits for at most the render under way, never for the queue of
-    thumbnails and page counts a freshly opened print desk asks for."""
-    import threading
-    import time
-
-    from handouts.serve import App
-
-    app = App(ROOT)
-    loop = threading.Thread(target=app.run_render_loop, daemon=True)
-    loop.start()
-    while app.renders is None:
-        time.sleep(0.01)
-    finished: list[str] = []
-
-    def ask(topic, waiting):
-        app.render("topic", topic, "riverside-oncology", "a4", "standard", waiting=waiting)
-        finished.append(topic)
-
-    background = ["bone-metastases", "vertebroplasty-kyphoplasty", "bone-protecting-injections"]
-    threads = []
-    def queued(asked, waiting):   # until the request just made is in the queue
-        deadline = time.monotonic() + 30
-        while (app.renders.unfinished_tasks, app.renders.qsize()) != (asked, waiting) \
-                and time.monotonic() < deadline:
-            time.sleep(0.005)
-        assert app.renders.qsize() == waiting
-
-    with app.lock:   # holds the loop inside its first render while the others queue up
-        for index, topic in enumerate(background):
-            threads.append(threading.Thread(target=ask, args=(topic, False)))
-            threads[-1].start()
-            queued(index + 1, index)   # the first is taken out, into the render held
-        threads.append(threading.Thread(target=ask, args=("injection-care-checklist", True)))
-        threads[-1].start()
-        queued(4, 3)
-    for thread in threads:
-        thread.join(timeout=120)
-    assert finished == ["bone-metastases", "injection-care-checklist",
-                        "vertebroplasty-kyphoplasty", "bone-protecting-injections"]
-
-
 def test_a_qr_code_changed_in_the_cache_is_never_printed(library, renderer, tmp_path,
                                                          monkeypatch):
     from handouts import cache

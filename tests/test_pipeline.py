@@ -23,7 +23,7 @@ LAYERS = [
     "errors", "models", "placeholders", "engine", "fonts", "readability", "record", "finish",
     "tagging", "files", "cache", "library", "svg", "load", "editions", "markup", "qr",
     "compose", "render", "preflight", "images", "pipeline", "build", "batch", "check",
-    "inventory", "scaffold", "serve", "cli", "__main__",
+    "inventory", "scaffold", "serve", "web", "cli", "__main__",
 ]
 
 
@@ -252,3 +252,17 @@ def test_a_new_page_budget_is_honoured_at_once(make_library, renderer):
     path = library.root / "content" / "long.md"
     path.write_text(path.read_text().replace("pages: 1", "pages: 3"))
     assert produce(job, library, renderer).pages <= 3   # the layout memo does not hold it back
+
+
+def test_cached_answers_from_the_output_cache_without_laying_out(library, renderer,
+                                                                 fresh_cache):
+    """The print desk asks `cached` first: only hashes, no worker, no WeasyPrint."""
+    from handouts.pipeline import cached
+
+    fresh_cache()
+    job = Job("leaflet", "lakeside-spine", ("injection-care-checklist",))
+    assert cached(job, library) is None
+    made = produce(job, library, renderer)
+    found = cached(job, library)
+    assert found is not None and found.pdf == made.pdf and found.document is None
+    assert found.job.paper == "letter" and found.pages == made.pages
