@@ -25,6 +25,7 @@ from . import cache as caches
 from .compose import compose_booklet, compose_card, compose_leaflet
 from .editions import Edition, load_edition, load_terms, stale_problem, unreviewed_problem
 from .errors import BudgetError, HandoutsError, Problem, UsageError
+from .glyphs import check as check_glyphs
 from .library import Library
 from .load import load_booklet, load_clinic
 from .models import (
@@ -138,7 +139,8 @@ def versions() -> str:
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
 
     parts = [f"handouts {__version__}"]
-    for name in ("weasyprint", "pydyf", "pypdf", "fontpkg-atkinson-hyperlegible", "jinja2",
+    for name in ("weasyprint", "pydyf", "pypdf", "fontpkg-atkinson-hyperlegible",
+                 "fontpkg-ibm-plex-sans-arabic", "babel", "jinja2",
                  "markdown", "nh3", "segno"):
         try:
             parts.append(f"{name} {version(name)}")
@@ -331,6 +333,7 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
                                job.options, _language(job, profile))
 
     first = compose(0)
+    _glyphs(first)
     key = _layout_key(first, renderer.version)
     memo = (caches.read("layout", key, 64) or b"").decode("ascii", "replace").split()
     if memo[:1] == ["over"] and len(memo) == 3:   # known not to fit at any step
@@ -353,6 +356,13 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
     fill = _page_fill(document)
     caches.write("layout", key, f"over {pages} {fill:.4f}".encode())
     raise _over_budget(job, topic, composed.budget, pages, fill)
+
+
+def _glyphs(composed: Composed) -> None:
+    """Refuse a document with a character no font has (glyphs.py), before laying it out;
+    record the system fonts its text needs, so a change to them is a new input."""
+    for path in check_glyphs(composed.html, composed.printed, composed.sources):
+        record.read(str(path))
 
 
 def _over_budget(job: Job, topic: Topic, budget: int, pages: int, fill: float) -> BudgetError:
@@ -389,6 +399,7 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
             file=topic.path, field="layout", code="card-variant",
             hint="give large-print readers the topic's leaflet as well")]
     composed = compose_card(library, topic, profile, today, language)
+    _glyphs(composed)
     document, fetcher, messages = renderer.render(composed, pdf_variant=job.options.pdf_variant)
     composed.warnings += _render_problems(fetcher, messages, topic.path)
     if len(document.pages) != 2:
@@ -427,6 +438,8 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
         composed = compose_booklet(library, spec, job.slug, topics, profile, job.paper,
                                    job.variant, job.options, today, compact=compact,
                                    language=_language(job, profile), notes_before=notes)
+        if not notes and not compact:
+            _glyphs(composed)
         document, fetcher, messages = renderer.render(composed,
                                                       pdf_variant=job.options.pdf_variant)
         composed.warnings += _render_problems(fetcher, messages, None)
