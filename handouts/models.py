@@ -261,6 +261,12 @@ class Clinic(Strict):
     refuse_overdue: bool = False
     # Preflight keeps text, rules and images this far from the trim (5 mm or more).
     safe_area_mm: Annotated[float, Field(ge=5, le=25)] = 5.0
+    # The clinic's wording of the templates' messages, and its own labels in other
+    # languages, per language: [messages.es] "Get help now" = "..." (messages.py checks
+    # that each key is a message or a label of this clinic).
+    messages: Annotated[dict[Annotated[str, StringConstraints(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")], Annotated[dict[Text, Text], Field(
+            max_length=200)]], Field(max_length=20)] = {}
 
     @field_validator("emergency_number", "phone", "urgent_phone", mode="before")
     @classmethod
@@ -343,3 +349,5 @@ class Composed:
     warnings: list = field(default_factory=list)           # Problems found composing
     bodies: dict[str, Any] = field(default_factory=dict)   # slug -> markup.MarkupResult
     roots: list[Path] = field(default_factory=list)   # folders the renderer may read from
+    sources: list[Path] = field(default_factory=list)  # files whose words it prints
+    printed: list[str] = field(default_factory=list)   # words its CSS prints (content:)

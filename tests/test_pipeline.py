@@ -21,7 +21,8 @@ PACKAGE = ROOT / "handouts"
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
     "errors", "models", "placeholders", "engine", "fonts", "readability", "record", "finish",
-    "files", "cache", "library", "svg", "load", "editions", "markup", "qr", "compose",
+    "files", "cache", "glyphs", "library", "svg", "load", "editions", "messages", "markup", "qr",
+    "compose",
     "render", "preflight", "images", "pipeline", "build", "batch", "check", "inventory",
     "scaffold", "serve", "cli", "__main__",
 ]
