@@ -44,6 +44,6 @@ clean:
 # changed ones into every language's .po (translate those, then commit both).
 messages: setup
 	$(BIN)/pybabel extract -F locale/babel.cfg -k _ -k N_ --no-location --sort-output \
-	  --project handouts --copyright-holder "handouts contributors" -o locale/handouts.pot .
+	  --add-comments CLDR --project handouts --copyright-holder "handouts contributors" -o locale/handouts.pot .
 	$(BIN)/pybabel update -i locale/handouts.pot -d locale -D handouts --no-wrap \
 	  --ignore-obsolete

@@ -25,7 +25,15 @@ from .errors import Problem, ValidationError
 from .fonts import font_face_css
 from .library import Library
 from .markup import URGENT_MARKER, MarkupResult, keep_together, render_body
-from .messages import Messages, direction, format_date, generated_css, messages_for, primary
+from .messages import (
+    MONTH_PATTERN,
+    Messages,
+    direction,
+    format_date,
+    generated_css,
+    messages_for,
+    primary,
+)
 from .models import CARD_MM, PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
 from .qr import qr_svg, topic_url
 
@@ -119,7 +127,7 @@ def _longdate(context, day: dt.date) -> str:
 
 @pass_context
 def _monthyear(context, day: dt.date) -> str:
-    return format_date(day, context.get("lang") or "en", "month")
+    return format_date(day, context.get("lang") or "en", "month", context.get("month_pattern"))
 
 
 @pass_context
@@ -260,6 +268,7 @@ def _localise(library: Library, profile: ClinicProfile, context: dict,
     # str(): Markup + str would HTML-escape the CSS strings' quotes.
     context["brand_css"] = Markup(str(context["brand_css"]) + " " + css)
     context["label"] = messages.label
+    context["month_pattern"] = messages.gettext(MONTH_PATTERN)
     return messages, words
 
 

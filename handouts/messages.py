@@ -55,6 +55,10 @@ DEFAULTS = (
     N_("Switchboard"), N_("Urgent help line (24 hours)"),
     N_("Call us straight away, day or night, if you have any of these:"),
 )
+# CLDR date pattern of the month and year in the running footer; keep it short.
+# (Each language sets its own in its catalogue, as Django keeps date formats in .po
+# files: the footer has one or two lines, and "noviembre de 2026" twice makes three.)
+MONTH_PATTERN = N_("MMMM y")
 # Clinic fields that are words (not names, numbers or addresses): translatable.
 LABELS = ("department", "phone_label", "urgent_label", "footer")
 
@@ -210,9 +214,11 @@ def messages_for(library: Library, language: str, profile: ClinicProfile) -> Mes
     return Messages(language, table, path, clinic_messages(profile, language))
 
 
-def format_date(day: dt.date, language: str, form: str = "long") -> str:
+def format_date(day: dt.date, language: str, form: str = "long",
+                pattern: str | None = None) -> str:
     """A date the language's way: "long" (12 March 2026, 2026年3月12日) or "month"
-    (March 2026); Western digits, as in the text around it."""
+    (March 2026, or the CLDR `pattern` given); Western digits, as in the text around
+    it."""
     from babel import Locale, UnknownLocaleError  # noqa: PLC0415
     from babel.dates import format_date as babel_date  # noqa: PLC0415
     from babel.dates import format_skeleton  # noqa: PLC0415
@@ -222,8 +228,15 @@ def format_date(day: dt.date, language: str, form: str = "long") -> str:
     except (UnknownLocaleError, ValueError):
         locale = Locale.parse(primary(language)) if primary(language) != language \
             else Locale.parse(SOURCE_LANGUAGE)
-    text = babel_date(day, "long", locale=locale) if form == "long" \
-        else format_skeleton("yMMMM", day, locale=locale)
+    text = None
+    if form == "long":
+        text = babel_date(day, "long", locale=locale)
+    elif pattern:
+        try:
+            text = babel_date(day, pattern, locale=locale)
+        except (ValueError, KeyError, AttributeError):
+            text = None   # a broken pattern in a catalogue: the language's own form
+    text = text or format_skeleton("yMMMM", day, locale=locale)
     return text.translate(_DIGITS)
 
 
