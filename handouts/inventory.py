@@ -90,7 +90,6 @@ def _editions(library: Library, slug: str):
     "en-GB en-US es(stale)": the regions its terms cover and its derived editions."""
     from .editions import editions, load_edition, load_terms, stale_problem  # noqa: PLC0415
     from .markup import render_body  # noqa: PLC0415
-
     from .readability import reading_level as level_of  # noqa: PLC0415
 
     terms = load_terms(library)

@@ -69,7 +69,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _png(output, folder: Path) -> None:
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # noqa: PLC0415 - only with --png
 
     for name, data in output.files().items():
         pdf = pdfium.PdfDocument(data)
