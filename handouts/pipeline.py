@@ -308,7 +308,8 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
              today: dt.date) -> Output:
     if len(job.topics) != 1:
         raise UsageError("a leaflet has exactly one topic")
-    topic, edition = load_edition(library, job.topics[0], _language(job, profile))
+    topic, edition = load_edition(library, job.topics[0], _language(job, profile),
+                                  region=profile.clinic.language)
     problems = governance(topic, profile, today) + edition_problems([edition])
     if topic.meta.layout == "card":
         return _card(replace(job, kind="card"), library, topic, profile, renderer, today,
@@ -427,7 +428,8 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
         raise UsageError("--impose is for an office printer and --bleed/--marks for a print "
                          "shop; choose one")
     spec = booklet_spec(job, library)
-    topics, found = _booklet_topics(library, spec.topics, _language(job, profile))
+    topics, found = _booklet_topics(library, spec.topics, _language(job, profile),
+                                    profile.clinic.language)
     problems = [p for topic in topics for p in governance(topic, profile, today)]
     problems += edition_problems(found)
     # Laid out again (at most twice) when the back cover spills onto a second page (set
@@ -519,13 +521,13 @@ def _language(job: Job, profile: ClinicProfile) -> str:
     return job.lang or profile.clinic.language
 
 
-def _booklet_topics(library: Library, slugs, language: str):
+def _booklet_topics(library: Library, slugs, language: str, region: str | None = None):
     """Every topic of a booklet in one edition; every broken one reported at once."""
     topics, found, problems = [], [], []
     terms = load_terms(library)
     for slug in slugs:
         try:
-            topic, edition = load_edition(library, slug, language, terms)
+            topic, edition = load_edition(library, slug, language, terms, region)
         except HandoutsError as error:
             problems.extend(error.problems)
             continue
