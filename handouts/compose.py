@@ -430,6 +430,7 @@ def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
     today = today or dt.date.today()
     context = _context(library, profile, paper, variant, topics, today, language)
     messages, words = _localise(library, profile, context, booklet=True)
+    spec = spec.in_language(context["lang"])
     sections, warnings, bodies = [], [], {}
     for topic in topics:
         prefix = f"{topic.slug}--"

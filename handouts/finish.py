@@ -116,11 +116,12 @@ def saddle_stitch_order(pages: int) -> tuple[int, list[tuple[int | None, ...]]]:
     return total, sides
 
 
-def impose(data: bytes, sheet: str) -> bytes:
+def impose(data: bytes, sheet: str, rtl: bool = False) -> bytes:
     """Impose a reading-order booklet PDF for saddle stitching, two pages a side.
 
     Print the result duplex, flipping on the short edge; fold the stack in half and
-    staple on the fold. Pages are centred on the sheet at their own size.
+    staple on the fold. Pages are centred on the sheet at their own size. A booklet
+    in a right-to-left language (`rtl`) is bound on the right: each side mirrored.
     """
     from io import BytesIO  # noqa: PLC0415
 
@@ -134,6 +135,8 @@ def impose(data: bytes, sheet: str) -> bytes:
     _, sides = saddle_stitch_order(len(pages))
     writer = PdfWriter()
     for left, right in sides:
+        if rtl:
+            left, right = right, left
         side = writer.add_blank_page(sheet_w, sheet_h)
         for slot, index in enumerate((left, right)):
             if index is None:

@@ -276,6 +276,13 @@ class Clinic(Strict):
         return value
 
 
+class BookletWords(Strict):
+    """A booklet's title and audience in another language (`[translations.es]`)."""
+
+    title: Text
+    audience: Text | None = None
+
+
 class BookletSpec(Strict):
     """A booklet declared in the library (`booklets/<slug>.toml`)."""
 
@@ -283,6 +290,18 @@ class BookletSpec(Strict):
     audience: Text = "Information for patients and carers"
     topics: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]],
                       Field(min_length=1, max_length=30)]
+    # The cover's words in the languages the booklet is printed in (`--lang`).
+    translations: dict[Annotated[str, StringConstraints(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")], BookletWords] = {}
+
+    def in_language(self, language: str) -> BookletSpec:
+        """The spec with its title and audience in `language`, where it has them."""
+        words = self.translations.get(language) or self.translations.get(
+            language.split("-")[0].lower())
+        if words is None:
+            return self
+        return self.model_copy(update={"title": words.title,
+                                       "audience": words.audience or self.audience})
 
 
 def _bad_language(value: str) -> str:

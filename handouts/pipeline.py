@@ -28,6 +28,7 @@ from .errors import BudgetError, HandoutsError, Problem, UsageError
 from .glyphs import check as check_glyphs
 from .library import Library
 from .load import load_booklet, load_clinic
+from .messages import direction
 from .models import (
     IMPOSE_SHEETS,
     PAPER_SIZES,
@@ -466,7 +467,8 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
     if job.impose:
         from .finish import impose, saddle_stitch_order  # noqa: PLC0415
 
-        output.sheets = impose(output.pdf, IMPOSE_SHEETS[job.paper])
+        output.sheets = impose(output.pdf, IMPOSE_SHEETS[job.paper],
+                               rtl=direction(_language(job, profile)) == "rtl")
         output.sheet_sides = len(saddle_stitch_order(output.pages)[1])
     return output
 
