@@ -14,10 +14,13 @@ the file's path, size and modification time, and in memory for the process.
 from __future__ import annotations
 
 import hashlib
+import html as html_lib
+import re
 import unicodedata
 from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import unquote
 
 from . import cache as caches
 from .errors import HandoutsError, Problem
@@ -26,6 +29,9 @@ from .fonts import CJK, CJK_INSTALL, cjk_files, faces, font_files
 # Characters that take no glyph: controls, format characters (bidi isolates, soft
 # hyphen, zero-width joiners) and line and paragraph separators.
 _NO_GLYPH = {"Cc", "Cf", "Zl", "Zp"}
+# The words of an SVG picture: what its <text> and <tspan> elements hold.
+_SVG_TEXT = re.compile(r"<(?:text|tspan)\b[^>]*>([^<]*)")
+MAX_SVG_CHARS = 2 * 1024 * 1024
 
 
 def _ranges(points: set[int]) -> str:
@@ -89,11 +95,15 @@ class _Text(HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.parts: list[str] = []
+        self.pictures: list[Path] = []   # SVG images: their labels print too
         self._skip = 0
 
     def handle_starttag(self, tag, attrs):
         if tag in ("head", "style", "script", "title"):
             self._skip += 1
+        src = dict(attrs).get("src") or ""
+        if tag == "img" and src.startswith("file://") and src.lower().endswith(".svg"):
+            self.pictures.append(Path(unquote(src.removeprefix("file://"))))
 
     def handle_endtag(self, tag):
         if tag in ("head", "style", "script", "title") and self._skip:
@@ -104,12 +114,20 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
-def printed_text(html: str) -> str:
-    """The text of an HTML document that reaches the page."""
+def printed_text(html: str) -> tuple[str, list[Path]]:
+    """The text of an HTML document that reaches the page (its SVG pictures' labels
+    included), and those pictures."""
     parser = _Text()
     parser.feed(html)
     parser.close()
-    return "".join(parser.parts)
+    labels = []
+    for path in parser.pictures:
+        try:   # checked already (svg.py): a regular file inside the library
+            svg = path.read_text("utf-8", errors="replace")[:MAX_SVG_CHARS]
+        except OSError:
+            continue
+        labels += [html_lib.unescape(t) for t in _SVG_TEXT.findall(svg)]
+    return "".join(parser.parts) + "".join(labels), parser.pictures
 
 
 def missing(text: str) -> list[str]:
@@ -141,7 +159,9 @@ def check(html: str, extra: list[str], sources: list[Path]) -> list[Path]:
     """Raise a HandoutsError naming every character of the document no font has,
     with the file and line of `sources` it first appears in; else return the system
     font files the text needs (the CJK collection, for Chinese text)."""
-    text = printed_text(html) + "".join(extra)
+    text, pictures = printed_text(html)
+    text += "".join(extra)
+    sources = list(sources) + pictures
     chars = missing(text)
     if not chars:
         packaged: set[int] = set()
