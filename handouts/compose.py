@@ -273,12 +273,14 @@ def _localise(library: Library, profile: ClinicProfile, context: dict,
 
 
 def _label_problems(messages: Messages, profile: ClinicProfile) -> list[Problem]:
-    """A warning for each clinic label printed in English in another language."""
-    return [Problem(f"the clinic's label {value!r} has no {messages.language} wording, so "
-                    "it prints in English", file=profile.folder / "clinic.toml",
-                    field=f"messages.{messages.language}", code="untranslated-label",
-                    hint=f'add [messages.{messages.language}] with "{value}" = "..."')
-            for value in sorted(messages.missing)]
+    """A warning for each clinic label printed in English in another language, and
+    for each rewording the clinic gives that nothing uses."""
+    return list(messages.problems) + [Problem(
+        f"the clinic's label {value!r} has no {messages.language} wording, so it prints in "
+        "English", file=profile.folder / "clinic.toml",
+        field=f"messages.{messages.language}", code="untranslated-label",
+        hint=f'add [messages.{messages.language}] with "{value}" = "..."')
+        for value in sorted(messages.missing)]
 
 
 def _sources(topics: list[Topic], profile: ClinicProfile, messages: Messages) -> list[Path]:

@@ -17,7 +17,6 @@ import hashlib
 import html as html_lib
 import re
 import unicodedata
-from functools import cache
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
@@ -57,13 +56,22 @@ def _points(ranges: str) -> frozenset[int]:
     return frozenset(points)
 
 
-@cache
+_MEMO: dict[tuple[str, str], frozenset[int]] = {}
+
+
 def cmap(path: Path, face: str | None = None) -> frozenset[int]:
     """The code points a font file has glyphs for (`face`: the family inside a
-    collection)."""
+    collection); kept in memory per cache root, on disk under the root."""
     stat = path.stat()
     key = hashlib.sha256(f"{path}\n{stat.st_size}\n{stat.st_mtime_ns}\n{face}".encode()
                          ).hexdigest()[:40]
+    memo = (str(caches.root()), key)
+    if memo not in _MEMO:
+        _MEMO[memo] = _read_cmap(path, face, key)
+    return _MEMO[memo]
+
+
+def _read_cmap(path: Path, face: str | None, key: str) -> frozenset[int]:
     stored = caches.read("fonts", key, 4 << 20)
     if stored is not None:
         return _points(stored.decode("ascii", "replace"))

@@ -145,6 +145,7 @@ class Messages:
     source: Path | None = None         # the .po the words came from
     overrides: dict[str, str] = field(default_factory=dict)
     missing: set[str] = field(default_factory=set)   # clinic labels with no wording
+    problems: list[Problem] = field(default_factory=list)   # warnings about the wording
 
     def gettext(self, message: str) -> str:
         """The message in this language (the English words when it has none)."""
@@ -186,10 +187,12 @@ def check_clinic_messages(profile: ClinicProfile, known: frozenset[str]) -> list
         for key, value in table.items():
             if key not in known and key not in labels:
                 close = difflib.get_close_matches(key, sorted(known | labels), 1)
+                # A warning: a label renamed leaves its old wording behind, and the
+                # document still prints (in English where the wording is missing).
                 problems.append(Problem(
                     f"{key!r} is neither a message of the templates nor one of this "
-                    "clinic's labels", file=where, field=f"messages.{language}",
-                    code="unknown-message",
+                    "clinic's labels, so it is not used", file=where,
+                    field=f"messages.{language}", code="unknown-message",
                     hint=f"did you mean {close[0]!r}?" if close else
                     "see locale/handouts.pot for the messages"))
             elif set(_PLACEHOLDER.findall(key)) != set(_PLACEHOLDER.findall(value)):
@@ -207,11 +210,12 @@ def messages_for(library: Library, language: str, profile: ClinicProfile) -> Mes
     root = library.bundled
     problems = check_clinic_messages(profile, message_ids(root)) \
         if profile.clinic.messages else []
-    if problems:
+    if any(p.severity == "error" for p in problems):
         raise ValidationError(problems=problems)
     path = catalogue_path(root, language)
     table = read_catalogue(path) if path else {}
-    return Messages(language, table, path, clinic_messages(profile, language))
+    return Messages(language, table, path, clinic_messages(profile, language),
+                    problems=problems)
 
 
 def format_date(day: dt.date, language: str, form: str = "long",

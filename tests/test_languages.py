@@ -114,10 +114,14 @@ def test_a_clinic_rewords_messages_and_its_labels_checked(make_library, tmp_path
     assert "Call us now" in html and "Get help now" not in html
     toml.write_text(toml.read_text().replace('"Get help now"', '"Get help nwo"'))
     profile = load_clinic(library.clinic_folder("riverside-oncology"), library)
-    with pytest.raises(HandoutsError) as caught:
-        compose_leaflet(library, topic, profile, "a4", today=TODAY)
-    [problem] = caught.value.problems
+    [problem] = compose_leaflet(library, topic, profile, "a4", today=TODAY).warnings
     assert problem.code == "unknown-message" and "'Get help now'" in problem.hint
+    toml.write_text(toml.read_text().replace('"Get help nwo" = "Call us now"',
+                                             '"Version %(version)s" = "Version"'))
+    profile = load_clinic(library.clinic_folder("riverside-oncology"), library)
+    with pytest.raises(HandoutsError) as caught:   # a placeholder lost: an error
+        compose_leaflet(library, topic, profile, "a4", today=TODAY)
+    assert "placeholders" in caught.value.problems[0].message
 
 
 def test_every_template_word_is_in_the_catalogue_and_translated():
