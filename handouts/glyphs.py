@@ -30,7 +30,7 @@ from .fonts import CJK, CJK_INSTALL, cjk_files, faces, font_files
 _NO_GLYPH = {"Cc", "Cf", "Zl", "Zp"}
 # The words of an SVG picture: what its <text> and <tspan> elements hold.
 _SVG_TEXT = re.compile(r"<(?:text|tspan)\b[^>]*>([^<]*)")
-MAX_SVG_CHARS = 2 * 1024 * 1024
+MAX_SVG_BYTES = 8 * 1024 * 1024   # render.MAX_ASSET_BYTES: no larger picture is drawn
 
 
 def _ranges(points: set[int]) -> str:
@@ -131,7 +131,8 @@ def printed_text(html: str) -> tuple[str, list[Path]]:
     labels = []
     for path in parser.pictures:
         try:   # checked already (svg.py): a regular file inside the library
-            svg = path.read_text("utf-8", errors="replace")[:MAX_SVG_CHARS]
+            with open(path, "rb") as handle:
+                svg = handle.read(MAX_SVG_BYTES).decode("utf-8", errors="replace")
         except OSError:
             continue
         labels += [html_lib.unescape(t) for t in _SVG_TEXT.findall(svg)]
