@@ -130,7 +130,9 @@ def message_ids(root: Path) -> frozenset[str]:
     """Every message of the template catalogue (locale/handouts.pot)."""
     path = root / LOCALE_DIR / f"{DOMAIN}.pot"
     if not path.is_file():
+        record.missed(path)
         return frozenset()
+    record.read(path)   # which rewordings are known depends on it
     stat = path.stat()
     return _template_ids(str(path), stat.st_size, stat.st_mtime_ns)
 
