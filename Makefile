@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint setup system-deps test-deps bench bench-small clean
+.PHONY: demo test lint setup system-deps test-deps bench bench-small clean messages
 
 setup: system-deps $(STAMP) test-deps
 
@@ -43,3 +43,11 @@ bench-small: setup
 
 clean:
 	rm -rf output .pytest_cache .test-deps
+
+# The templates' words: extract them into locale/handouts.pot and merge the new and
+# changed ones into every language's .po (translate those, then commit both).
+messages: setup
+	$(BIN)/pybabel extract -F locale/babel.cfg -k _ -k N_ --no-location --sort-output \
+	  --add-comments CLDR --project handouts --copyright-holder "handouts contributors" -o locale/handouts.pot .
+	$(BIN)/pybabel update -i locale/handouts.pot -d locale -D handouts --no-wrap \
+	  --ignore-obsolete

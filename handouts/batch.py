@@ -34,6 +34,9 @@ STATE_NAME = "build-manifest.json"
 RECYCLE_AFTER = 50  # documents per worker before it is replaced
 
 Slug = Annotated[str, StringConstraints(pattern=r"^(\*|[a-z0-9][a-z0-9-]*)$")]
+# An edition's language (`--lang`); one the clinic speaks already ("en" for an en-US
+# clinic) is the clinic's own edition, named without a suffix.
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 # "clinic": each clinic's own paper size (`paper` in its clinic.toml).
 ManifestPaper = Literal[(*get_args(Paper), "clinic")]
 
@@ -45,6 +48,7 @@ class ClinicRule(Strict):
     exclude: list[Slug] = []
     papers: list[ManifestPaper] | None = None
     variants: list[Variant] | None = None
+    languages: list[Language] | None = None
     skip: bool = False
 
 
@@ -55,6 +59,7 @@ class BookletJob(Strict):
     clinics: list[Slug] = ["*"]
     papers: list[ManifestPaper] | None = None
     variants: list[Variant] = ["standard"]
+    languages: list[Language] | None = None
     impose: bool = False
 
 
@@ -66,6 +71,8 @@ class Manifest(Strict):
     topics: list[Slug] = ["*"]
     papers: Annotated[list[ManifestPaper], Field(min_length=1)] = ["a4"]
     variants: Annotated[list[Variant], Field(min_length=1)] = ["standard"]
+    # The editions to print, where a topic has them (default: each clinic's own).
+    languages: Annotated[list[Language], Field(min_length=1)] | None = None
     clinic: dict[str, ClinicRule] = {}
     booklet: list[BookletJob] = []
     # Which kinds of file the bundled defaults supply; read (and checked) by Library.
@@ -113,20 +120,66 @@ def _expand(names: list[str], known: dict, kind: str, where: Path,
     return [n for n in names if n in known]
 
 
-def _clinic_paper(folder: Path) -> str:
-    """The paper size a clinic profile names (checked when its jobs load the profile)."""
+def _clinic_field(folder: Path, name: str) -> str:
+    """A field of a clinic profile, unchecked (checked when its jobs load the profile)."""
     import tomllib  # noqa: PLC0415
 
     from .load import MAX_PROFILE_BYTES, read_file  # noqa: PLC0415
 
-    default = Clinic.model_fields["paper"].default
+    default = Clinic.model_fields[name].default
     try:   # read as every profile is: a regular file in its folder, bounded
         text = read_file(folder / "clinic.toml", MAX_PROFILE_BYTES, [folder]).decode("utf-8")
-        paper = tomllib.loads(text).get("paper", default)
+        value = tomllib.loads(text).get(name, default)
     except (HandoutsError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError,
             RecursionError):
         return default  # the job fails on the profile itself, with the real error
-    return paper if paper in get_args(Paper) else default
+    return value if isinstance(value, str) else default
+
+
+def _clinic_paper(folder: Path) -> str:
+    """The paper size a clinic profile names (checked when its jobs load the profile)."""
+    paper = _clinic_field(folder, "paper")
+    return paper if paper in get_args(Paper) else Clinic.model_fields["paper"].default
+
+
+def _primary(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
+def _languages(wanted: list[str] | None, folder: Path) -> list[str | None]:
+    """The job languages for a clinic: None for its own edition (and for a language it
+    speaks already), each other language as given."""
+    if not wanted:
+        return [None]
+    own = _primary(_clinic_field(folder, "language"))
+    return list(dict.fromkeys(None if _primary(lang) == own else lang for lang in wanted))
+
+
+def _booklet_topics(path: Path) -> list[str]:
+    from .load import load_booklet  # noqa: PLC0415
+
+    try:
+        return load_booklet(path).topics
+    except HandoutsError:
+        return []   # the job fails on the booklet itself, with the real error
+
+
+def _has_edition(library: Library, slug: str, language: str | None,
+                 memo: dict[str, set[str]]) -> bool:
+    """True when topic `slug` can be printed in `language` (its own, a region of it
+    through terms, or a derived edition file)."""
+    if language is None:
+        return True
+    if slug not in memo:
+        from .editions import editions, topic_language  # noqa: PLC0415
+        from .load import load_topic  # noqa: PLC0415
+
+        try:
+            own = _primary(topic_language(load_topic(library.topic_path(slug))))
+        except HandoutsError:
+            own = ""   # a broken topic fails its own jobs
+        memo[slug] = set(editions(library, slug)) | {own}
+    return language in memo[slug] or _primary(language) in memo[slug]
 
 
 def _papers(papers: list[str], folder: Path, memo: dict[Path, str]) -> list[str]:
@@ -147,11 +200,13 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
                                          f"available: {', '.join(clinics)})"))
     jobs: set[Job] = set()
     own_paper: dict[Path, str] = {}
+    known: dict[str, set[str]] = {}   # topic -> the languages it can be printed in
     for clinic in _expand(manifest.clinics, clinics, "clinic", where, problems):
         rule = manifest.clinic.get(clinic, ClinicRule())
         if rule.skip:
             continue
         chosen = _expand(rule.topics or manifest.topics, topics, "topic", where, problems)
+        languages = _languages(rule.languages or manifest.languages, clinics[clinic])
         for topic in chosen:
             if topic in rule.exclude:
                 continue
@@ -160,7 +215,10 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
                 for variant in rule.variants or manifest.variants:
                     if variant == "large" and not PAPER_SIZES[paper].large_print:
                         continue   # large print is A4 and Letter only (pipeline says why)
-                    jobs.add(Job("leaflet", clinic, (topic,), paper, variant))
+                    for lang in languages:   # a topic not translated into one: skipped
+                        if _has_edition(library, topic, lang, known):
+                            jobs.add(Job("leaflet", clinic, (topic,), paper, variant,
+                                         lang=lang))
     for entry in manifest.booklet:
         if entry.name not in booklets:
             problems.append(Problem(f"unknown booklet {entry.name!r}", file=where,
@@ -169,12 +227,18 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
             continue
         for clinic in _expand(entry.clinics, clinics, "clinic", where, problems):
             papers = _papers(entry.papers or manifest.papers, clinics[clinic], own_paper)
+            rule = manifest.clinic.get(clinic, ClinicRule())
+            languages = _languages(entry.languages or rule.languages or manifest.languages,
+                                   clinics[clinic])
             for paper in papers:
                 for variant in entry.variants:
                     if variant == "large" and not PAPER_SIZES[paper].large_print:
                         continue
-                    jobs.add(Job("booklet", clinic, (), paper, variant, booklet=entry.name,
-                                 impose=entry.impose))
+                    for lang in languages:   # every topic must have that edition
+                        if all(_has_edition(library, t, lang, known)
+                               for t in _booklet_topics(booklets[entry.name])):
+                            jobs.add(Job("booklet", clinic, (), paper, variant,
+                                         booklet=entry.name, impose=entry.impose, lang=lang))
     if problems:
         raise ValidationError(problems=problems)
     return sorted(jobs, key=lambda j: j.id)

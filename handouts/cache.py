@@ -10,6 +10,7 @@ output. Tests point HANDOUTS_CACHE at a temporary folder.
     qr       QR-code SVGs, by a hash of the URL they encode
     pdf      documents made before, with every input they read: taken again only
              while all of those inputs are unchanged (pipeline.produce)
+    fonts    the characters each font file has (its cmap, as ranges: glyphs.py)
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 
 from .finish import write_atomic
 
-KINDS = ("layout", "list", "qr", "pdf")
+KINDS = ("layout", "list", "qr", "pdf", "fonts")
 
 
 def root() -> Path:

@@ -13,14 +13,14 @@ from pathlib import Path
 
 from . import placeholders
 from .compose import mix
-from .editions import editions, load_edition, load_terms
+from .editions import DEFAULT_LANGUAGE, editions, load_edition, load_terms
 from .errors import HandoutsError, Problem
 from .library import Library
 from .load import load_booklet, load_clinic
 from .markup import render_body
 from .models import PAPER_SIZES, PAPERS, ClinicProfile, Topic, contrast
 from .pipeline import Job, cached, edition_problems, lazy_renderer, overdue_problem, produce
-from .readability import measure
+from .readability import FLESCH_KINCAID, INFLESZ, INFLESZ_TARGET, reading_level
 from .render import default_time_limit, time_limit
 
 DEFAULT_GRADE = 8.0
@@ -94,13 +94,7 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
     except HandoutsError as error:
         return error.problems
     problems += result.problems  # missing alt text
-    level = measure(result.text)
-    if level.fk_grade > grade:
-        hardest = "; ".join(f"{s[:70]!r} ({g:.0f})" for g, s in level.hardest[:3])
-        problems.append(Problem(
-            f"reading grade {level.fk_grade:.1f} is above the target of {grade:g}",
-            file=topic.path, code="reading-level",
-            hint=f"shorten these sentences first: {hardest}"))
+    problems += reading_problems(topic, result.text, grade)
     if topic.overdue(today):
         problems.append(overdue_problem(topic))
     for link in result.internal_links:
@@ -116,6 +110,23 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
                 file=topic.path, code="missing-clinic-field",
                 hint=f"add {name} to {profile.folder / 'clinic.toml'}"))
     return problems
+
+
+def reading_problems(topic: Topic, text: str, grade: float = DEFAULT_GRADE) -> list[Problem]:
+    """A problem when a topic reads harder than its language's target: Flesch-Kincaid
+    grade for English, INFLESZ for Spanish; other languages are not measured."""
+    level = reading_level(text, topic.meta.language or DEFAULT_LANGUAGE)
+    if level.formula == FLESCH_KINCAID and level.score > grade:
+        hardest = "; ".join(f"{s[:70]!r} ({g:.0f})" for g, s in level.hardest[:3])
+        return [Problem(f"reading grade {level.score:.1f} is above the target of {grade:g}",
+                        file=topic.path, code="reading-level",
+                        hint=f"shorten these sentences first: {hardest}")]
+    if level.formula == INFLESZ and level.score < INFLESZ_TARGET:
+        hardest = "; ".join(f"{s[:70]!r} ({g:.0f})" for g, s in level.hardest[:3])
+        return [Problem(f"reading ease {level.summary()} is below {INFLESZ_TARGET:g} "
+                        "(normal)", file=topic.path, code="reading-level",
+                        hint=f"shorten these sentences first: {hardest}")]
+    return []
 
 
 def _one(job, profile, library, renderer, today, report, annotate_to, scales=None) -> None:
@@ -376,8 +387,10 @@ def _editions(library: Library, slug: str, clinics: list[ClinicProfile],
             report.problems.extend(error.problems)
             continue
         report.problems.extend(edition_problems([edition]))
-        if language in derived:
-            continue   # no clinic reads it: its state is all that is checked
+        if language in derived:   # no clinic reads it: its state and reading level
+            text = render_body(topic, None, library.dirs("content")).text
+            report.problems.extend(reading_problems(topic, text))
+            continue
         found.append(topic.model_copy(update={"meta": topic.meta.model_copy(
             update={"language": edition.language})}))
     return found

@@ -558,7 +558,8 @@ def list_topics(state, as_json):
         _table(rows, [("slug", "TOPIC"), ("title", "TITLE"), ("version", "VER"),
                       ("last_reviewed", "REVIEWED"), ("next_review", "NEXT REVIEW"),
                       ("pages", "PAGES"), ("grade", "GRADE"), ("smog", "SMOG"),
-                      ("editions", "EDITIONS"), ("checks", "CHECKS")])
+                      ("editions", "EDITIONS"), ("edition_levels", "EDITIONS' READING"),
+                      ("checks", "CHECKS")])
         _report(problems)
     return EXIT_PROBLEMS if problems else 0
 

@@ -15,15 +15,25 @@ from jinja2 import (
     FileSystemLoader,
     PrefixLoader,
     StrictUndefined,
+    pass_context,
     select_autoescape,
 )
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from . import __version__, record
-from .errors import ValidationError
+from .errors import Problem, ValidationError
 from .fonts import font_face_css
 from .library import Library
 from .markup import URGENT_MARKER, MarkupResult, keep_together, render_body
+from .messages import (
+    MONTH_PATTERN,
+    Messages,
+    direction,
+    format_date,
+    generated_css,
+    messages_for,
+    primary,
+)
 from .models import CARD_MM, PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
 from .qr import qr_svg, topic_url
 
@@ -88,11 +98,54 @@ def _environment(layers: tuple[Path, ...], bundled: Path) -> Environment:
         FileSystemLoader(folders),
     ])
     env = _RecordingEnvironment(loader=loader, autoescape=select_autoescape(default=True),
-                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+                                undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+                                extensions=["jinja2.ext.i18n"])
+    env.policies["ext.i18n.trimmed"] = True   # {% trans %} text on several lines: one line
+    env.install_null_translations(newstyle=True)
     env.folders = tuple(folders)
-    env.filters["longdate"] = lambda d: f"{d.day} {d:%B %Y}"
-    env.filters["monthyear"] = lambda d: f"{d:%B %Y}"
-    env.filters["together"] = keep_together   # doses, dates ... never broken across lines
+    env.filters["longdate"] = _longdate
+    env.filters["monthyear"] = _monthyear
+    env.filters["together"] = _together   # doses, dates ... never broken across lines
+    env.filters["inlang"] = _inlang
+    env.filters["nowrap"] = lambda text: Markup('<span class="nowrap">') + escape(text) \
+        + Markup("</span>")
+    # Numbers, addresses of web sites and e-mail read left to right in any language.
+    env.filters["ltr"] = lambda text: Markup('<span dir="ltr">') + escape(text) \
+        + Markup("</span>")
+    return env
+
+
+@pass_context
+def _together(context, text: str) -> str:
+    return keep_together(text, direction(context.get("lang") or "en") == "rtl")
+
+
+@pass_context
+def _longdate(context, day: dt.date) -> str:
+    return format_date(day, context.get("lang") or "en", "long")
+
+
+@pass_context
+def _monthyear(context, day: dt.date) -> str:
+    return format_date(day, context.get("lang") or "en", "month", context.get("month_pattern"))
+
+
+@pass_context
+def _inlang(context, text, language: str):
+    """`text` in a span tagged with its language, when that is not the document's (a
+    clinic's English name in an Arabic leaflet), so screen readers and the PDF's
+    tags know it; unchanged otherwise."""
+    if not text or primary(language) == primary(context.get("lang") or language):
+        return text
+    direction_ = direction(language)
+    return Markup(f'<span lang="{escape(language)}" dir="{direction_}">') + escape(text) \
+        + Markup("</span>")
+
+
+def _translated(env: Environment, messages: Messages) -> Environment:
+    # The environment is shared by every document of a library; each document renders
+    # its templates straight after this, on one thread (serve renders on its main one).
+    env.install_gettext_translations(messages, newstyle=True)
     return env
 
 
@@ -125,8 +178,9 @@ def brand_css(profile: ClinicProfile) -> str:
 
 
 def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: str,
-                profile: ClinicProfile) -> list[Path]:
-    """The ordered stylesheets for a document: base, layout, paper, variant, clinic."""
+                profile: ClinicProfile, writing: str = "ltr") -> list[Path]:
+    """The ordered stylesheets for a document: base, layout, paper, variant, the page
+    mirrored for a right-to-left language, clinic."""
     names = ["base.css", f"{kind}.css"]
     if layout == "checklist":
         names.append("checklist.css")
@@ -135,6 +189,8 @@ def stylesheets(library: Library, kind: str, layout: str, paper: str, variant: s
         names.append("small-page.css")
     if variant == "large":
         names.append("large-print.css")
+    if writing == "rtl":
+        names.append("rtl.css")
     sheets = [_style(library, name) for name in names]
     if profile.stylesheet:
         sheets.append(profile.stylesheet)
@@ -164,21 +220,27 @@ def sign_columns(signs: list[str]) -> list[list[str]]:
     return [list(signs[:best]), list(signs[best:])]
 
 
-def _urgent_html(library: Library, topic: Topic, profile: ClinicProfile) -> Markup:
-    template = environment(library).get_template("partials/urgent.html.j2")
+def _urgent_html(library: Library, topic: Topic, profile: ClinicProfile,
+                 messages: Messages) -> Markup:
+    template = _translated(environment(library), messages).get_template(
+        "partials/urgent.html.j2")
     return Markup(template.render(urgent=topic.meta.urgent, clinic=profile.clinic,
-                                  sign_columns=sign_columns(topic.meta.urgent.signs)))
+                                  sign_columns=sign_columns(topic.meta.urgent.signs),
+                                  lang=messages.language, label=messages.label))
 
 
 def topic_section(library: Library, topic: Topic, profile: ClinicProfile,
-                  prefix: str = "") -> tuple[Markup, Markup, MarkupResult]:
+                  prefix: str = "", messages: Messages | None = None,
+                  ) -> tuple[Markup, Markup, MarkupResult]:
     """A topic's body as safe HTML, and its urgent-help box if it goes after the body.
 
     The box goes where the topic put `{{ urgent_help }}`, else after the body (outside
     any columns, so it spans the page).
     """
-    result = render_body(topic, profile, library.dirs("content"), prefix=prefix)
-    urgent = _urgent_html(library, topic, profile)
+    messages = messages or messages_for(library, profile.clinic.language, profile)
+    result = render_body(topic, profile, library.dirs("content"), prefix=prefix,
+                         gettext=messages.gettext)
+    urgent = _urgent_html(library, topic, profile, messages)
     body = Markup(result.html)  # sanitised by render_body
     if URGENT_MARKER in body:
         return Markup(body.replace(URGENT_MARKER, urgent)), Markup(""), result
@@ -187,13 +249,44 @@ def topic_section(library: Library, topic: Topic, profile: ClinicProfile,
 
 def _context(library, profile, paper, variant, topics, today, language):
     clinic = profile.clinic
+    language = language or clinic.language
     return {
-        "clinic": clinic, "clinic_slug": profile.slug, "lang": language or clinic.language,
+        "clinic": clinic, "clinic_slug": profile.slug, "lang": language,
+        "dir": direction(language), "clinic_lang": clinic.language,
         "logo_url": profile.logo_path.resolve().as_uri(),
         "brand_css": Markup(brand_css(profile)), "paper": paper, "variant": variant,
         "created": source_date(topics), "generator": f"handouts {__version__}",
         "today": today,
     }
+
+
+def _localise(library: Library, profile: ClinicProfile, context: dict,
+              booklet: bool = False) -> tuple[Messages, list[str]]:
+    """The document's messages installed, and its CSS-printed words in its language."""
+    messages = messages_for(library, context["lang"], profile)
+    _translated(environment(library), messages)
+    css, words = generated_css(messages, booklet)
+    # str(): Markup + str would HTML-escape the CSS strings' quotes.
+    context["brand_css"] = Markup(str(context["brand_css"]) + " " + css)
+    context["label"] = messages.label
+    context["month_pattern"] = messages.gettext(MONTH_PATTERN)
+    return messages, words
+
+
+def _label_problems(messages: Messages, profile: ClinicProfile) -> list[Problem]:
+    """A warning for each clinic label printed in English in another language, and
+    for each rewording the clinic gives that nothing uses."""
+    return list(messages.problems) + [Problem(
+        f"the clinic's label {value!r} has no {messages.language} wording, so it prints in "
+        "English", file=profile.folder / "clinic.toml",
+        field=f"messages.{messages.language}", code="untranslated-label",
+        hint=f'add [messages.{messages.language}] with "{value}" = "..."')
+        for value in sorted(messages.missing)]
+
+
+def _sources(topics: list[Topic], profile: ClinicProfile, messages: Messages) -> list[Path]:
+    return [t.path for t in topics] + [profile.folder / "clinic.toml"] + \
+        ([messages.source] if messages.source else [])
 
 
 def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
@@ -205,11 +298,13 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
 
     `language` is the edition's (the PDF's /Lang); the clinic's when not given."""
     today = today or dt.date.today()
-    body, urgent, result = topic_section(library, topic, profile)
-    sheets = stylesheets(library, "leaflet", topic.meta.layout, paper, variant, profile)
+    context = _context(library, profile, paper, variant, [topic], today, language)
+    messages, words = _localise(library, profile, context)
+    body, urgent, result = topic_section(library, topic, profile, messages=messages)
+    sheets = stylesheets(library, "leaflet", topic.meta.layout, paper, variant, profile,
+                         context["dir"])
     columns = topic.meta.columns if not PAPER_SIZES[paper].small and variant == "standard" \
         else 1
-    context = _context(library, profile, paper, variant, [topic], today, language)
     context.update(topic=topic.meta, slug=topic.slug, body=body, urgent=urgent, columns=columns,
                    density=density, overdue=topic.overdue(today))
     if options.bleed_mm or options.marks:
@@ -223,8 +318,10 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
         roots = roots + [svg.parent.resolve()]
     html = environment(library).get_template(f"{topic.meta.layout}.html.j2").render(context)
     return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="leaflet",
-                    budget=topic.meta.budget(paper, variant), warnings=list(result.problems),
-                    bodies={topic.slug: result}, roots=roots)
+                    budget=topic.meta.budget(paper, variant),
+                    warnings=list(result.problems) + _label_problems(messages, profile),
+                    bodies={topic.slug: result}, roots=roots,
+                    sources=_sources([topic], profile, messages), printed=words)
 
 
 def card_sheet(paper: str) -> dict:
@@ -268,21 +365,25 @@ def compose_card(library: Library, topic: Topic, profile: ClinicProfile,
     sides = _card_sides(topic)
     front, back = (render_body(topic.model_copy(update={"body": text, "body_line": line}),
                                profile, library.dirs("content")) for text, line in sides)
+    context = _context(library, profile, sheet_paper or "card", "standard", [topic], today,
+                       language)
+    messages, words = _localise(library, profile, context)
     names = ["base.css", "card.css"] + ([f"card-sheet-{sheet_paper}.css"] if sheet_paper
-                                        else [])
+                                        else []) + (["rtl.css"] if context["dir"] == "rtl"
+                                                    else [])
     sheets = [_style(library, name) for name in names]
     if profile.stylesheet:
         sheets.append(profile.stylesheet)
-    context = _context(library, profile, sheet_paper or "card", "standard", [topic], today,
-                       language)
     context.update(topic=topic.meta, slug=topic.slug, front_html=Markup(front.html),
                    back_html=Markup(back.html),
                    sheet=card_sheet(sheet_paper) if sheet_paper else None)
     html = environment(library).get_template("card.html.j2").render(context)
     return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="card",
                     budget=None if sheet_paper else 2,
-                    warnings=list(front.problems) + list(back.problems),
-                    bodies={topic.slug: front}, roots=library.asset_roots())
+                    warnings=list(front.problems) + list(back.problems)
+                    + _label_problems(messages, profile),
+                    bodies={topic.slug: front}, roots=library.asset_roots(),
+                    sources=_sources([topic], profile, messages), printed=words)
 
 
 def _card_sides(topic: Topic) -> list[tuple[str, int]]:
@@ -330,17 +431,21 @@ def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
     `compact` sets the back cover tighter, for when it would not fit on one page.
     """
     today = today or dt.date.today()
+    context = _context(library, profile, paper, variant, topics, today, language)
+    messages, words = _localise(library, profile, context, booklet=True)
+    spec = spec.in_language(context["lang"])
     sections, warnings, bodies = [], [], {}
     for topic in topics:
         prefix = f"{topic.slug}--"
-        body, urgent, result = topic_section(library, topic, profile, prefix=prefix)
+        body, urgent, result = topic_section(library, topic, profile, prefix=prefix,
+                                             messages=messages)
         sections.append(Section(id=f"topic-{topic.slug}", topic=topic.meta, body=body,
                                 urgent=urgent, overdue=topic.overdue(today)))
         warnings += result.problems
         bodies[topic.slug] = result
-    sheets = stylesheets(library, "booklet", "leaflet", paper, variant, profile)
+    sheets = stylesheets(library, "booklet", "leaflet", paper, variant, profile,
+                         context["dir"])
     sheets.insert(1, library.find("styles", "leaflet.css"))
-    context = _context(library, profile, paper, variant, topics, today, language)
     cover = profile.clinic.colours.primary
     extra = (f"@page cover {{ background: {cover}; }} @page back {{ background: {cover}; }} "
              f"{print_css(options)}")
@@ -349,7 +454,10 @@ def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
     lines = int((PAPER_SIZES[paper].height / 72 * 25.4 - 70) / 10)
     context.update(booklet=spec, sections=sections, compact=compact,
                    notes_before=notes_before, notes_lines=lines,
-                   brand_css=Markup(brand_css(profile) + " " + extra))
+                   brand_css=Markup(str(context["brand_css"]) + " " + extra))
     html = environment(library).get_template("booklet.html.j2").render(context)
+    source = [library.booklet_path(slug)] if slug in library.booklets() else []
     return Composed(html=html, stylesheets=sheets, title=spec.title, kind="booklet",
-                    warnings=warnings, bodies=bodies, roots=library.asset_roots())
+                    warnings=warnings + _label_problems(messages, profile), bodies=bodies,
+                    roots=library.asset_roots(),
+                    sources=source + _sources(topics, profile, messages), printed=words)

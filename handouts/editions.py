@@ -132,7 +132,8 @@ def topic_language(topic: Topic) -> str:
 
 
 def load_edition(library: Library, slug: str, language: str | None = None,
-                 terms: dict | None = None) -> tuple[Topic, Edition]:
+                 terms: dict | None = None, region: str | None = None
+                 ) -> tuple[Topic, Edition]:
     """The topic `slug` as printed for `language` (default: the topic's own).
 
     A derived edition file wins; else the topic itself, if it is written in the same
@@ -160,16 +161,26 @@ def load_edition(library: Library, slug: str, language: str | None = None,
                              hint=f"editions: {have}; add content/{slug}.{language}.md "
                                   f"with adapted_from, or choose another --lang")
         edition = Edition(slug, language, base_path)
-    return localise(topic, language, library if terms is None else terms), edition
+    return localise(topic, language, library if terms is None else terms, region), edition
 
 
-def localise(topic: Topic, language: str, terms) -> Topic:
+def _keeps(editions: list[str] | None, wanted: set[str]) -> bool:
+    return not editions or bool(wanted & set(editions))
+
+
+def localise(topic: Topic, language: str, terms, region: str | None = None) -> Topic:
     """The topic with its terms in `language`'s wording and only that edition's sources.
 
     `terms` is the terms table, or the Library to read it from when a topic uses any.
     """
     uses_terms = _TERM.search(topic.body) or _TERM.search(topic.meta.model_dump_json())
-    sources = [s for s in topic.meta.sources if not s.editions or language in s.editions]
+    # A translation prints the sources of its reader's region (`region`: the clinic's
+    # language, e.g. en-US), as the regional editions do; with no region, all of them.
+    wanted = {language} | ({region} if region and _primary(region) != _primary(language)
+                           else set())
+    if not any(_keeps(s.editions, wanted) for s in topic.meta.sources):
+        wanted = {e for s in topic.meta.sources for e in s.editions or []}
+    sources = [s for s in topic.meta.sources if _keeps(s.editions, wanted)]
     if not uses_terms and len(sources) == len(topic.meta.sources):
         return topic
     table = terms if isinstance(terms, dict) else (load_terms(terms) if uses_terms else {})
@@ -194,8 +205,7 @@ def localise(topic: Topic, language: str, terms) -> Topic:
     body = "\n".join(fill(row, line=topic.body_line + n)
                      for n, row in enumerate(topic.body.split("\n")))
     meta = _fill_strings(topic.meta.model_dump(), fill)
-    meta["sources"] = [s for s in meta["sources"]
-                       if not s.get("editions") or language in s["editions"]]
+    meta["sources"] = [s for s in meta["sources"] if _keeps(s.get("editions"), wanted)]
     if problems:
         raise ValidationError(problems=problems)
     return topic.model_copy(update={"meta": type(topic.meta).model_validate(meta),

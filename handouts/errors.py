@@ -29,6 +29,9 @@ SEVERITY = {
     "stale-edition": "warning",      # its source changed since it was adapted
     "unreviewed-translation": "warning",   # printable, but --strict refuses it
     "card-variant": "warning",       # a card asked for in large print is the standard card
+    "untranslated-label": "warning",  # a clinic label printed in English in another language
+    "unknown-message": "warning",    # a clinic rewording no message or label uses
+    "missing-glyph": "error",        # a character no font has would print as an empty box
 }
 
 

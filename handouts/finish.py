@@ -117,11 +117,12 @@ def saddle_stitch_order(pages: int) -> tuple[int, list[tuple[int | None, ...]]]:
     return total, sides
 
 
-def impose(data: bytes, sheet: str) -> bytes:
+def impose(data: bytes, sheet: str, rtl: bool = False) -> bytes:
     """Impose a reading-order booklet PDF for saddle stitching, two pages a side.
 
     Print the result duplex, flipping on the short edge; fold the stack in half and
-    staple on the fold. Pages are centred on the sheet at their own size.
+    staple on the fold. Pages are centred on the sheet at their own size. A booklet
+    in a right-to-left language (`rtl`) is bound on the right: each side mirrored.
     """
     import pikepdf  # noqa: PLC0415 - only for imposition and print-shop files
     from pikepdf import Array, Dictionary, Name  # noqa: PLC0415
@@ -137,7 +138,7 @@ def impose(data: bytes, sheet: str) -> bytes:
         # Each page is placed whole as a form XObject: no content is reparsed, and the
         # fonts and images the pages share are copied once (qpdf maps foreign objects).
         forms, ops = Dictionary(), []
-        for slot, index in enumerate(pair):
+        for slot, index in enumerate(reversed(pair) if rtl else pair):
             if index is None:
                 continue
             page = source.pages[index]

@@ -24,7 +24,7 @@ from .errors import HandoutsError, Problem
 from .library import Library
 
 DEFAULT_GRADE = 8.0
-_CACHE_FORMAT = 2
+_CACHE_FORMAT = 3
 
 
 def reading_level(topic, library: Library):
@@ -64,7 +64,7 @@ def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
     from .render import default_time_limit, time_limit  # noqa: PLC0415
 
     with time_limit(default_time_limit()):   # markdown on untrusted text: one budget
-        topic, states, stale = _editions(library, path.stem)
+        topic, states, stale, levels = _editions(library, path.stem)
         level = reading_level(topic, library)
     profiles = []
     for folder in clinics.values():
@@ -80,7 +80,7 @@ def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
         "last_reviewed": meta.last_reviewed.isoformat(),
         "next_review": meta.next_review.isoformat(), "pages": meta.pages,
         "grade": round(level.fk_grade, 1), "smog": round(level.smog, 1),
-        "words": level.words, "editions": states,
+        "words": level.words, "editions": states, "edition_levels": levels,
         "problems": [p.as_dict() for p in problems],
     }
 
@@ -88,18 +88,28 @@ def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
 def _editions(library: Library, slug: str):
     """The topic in its own language, and each edition with its state, e.g.
     "en-GB en-US es(stale)": the regions its terms cover and its derived editions."""
-    from .editions import editions, languages, load_edition, load_terms, stale_problem  # noqa: PLC0415
+    from .editions import (  # noqa: PLC0415
+        editions,
+        languages,
+        load_edition,
+        load_terms,
+        stale_problem,
+    )
+    from .markup import render_body  # noqa: PLC0415
+    from .readability import reading_level as level_of  # noqa: PLC0415
 
     terms = load_terms(library)
     topic, _ = load_edition(library, slug, None, terms)
     derived = editions(library, slug)
     states = [lang for lang in languages(library, topic, terms) if lang not in derived]
-    stale = []
+    stale, levels = [], []
     for language in derived:
-        _, edition = load_edition(library, slug, language, terms)
+        translated, edition = load_edition(library, slug, language, terms)
         states.append(f"{language}(stale)" if edition.stale else language)
         stale += [stale_problem(edition)] if edition.stale else []
-    return topic, " ".join(states), stale
+        text = render_body(translated, None, library.dirs("content")).text
+        levels.append(f"{language}: {level_of(text, language).summary()}")
+    return topic, " ".join(states), stale, "; ".join(levels)
 
 
 def _checks(problems: list[dict]) -> str:

@@ -211,11 +211,11 @@ class Library:
 
     def asset_roots(self) -> list[Path]:
         """Folders whose files rendered documents may load (fonts, logos, images, CSS)."""
-        from .fonts import font_dir  # noqa: PLC0415 - keeps start-up lean
+        from .fonts import font_dirs  # noqa: PLC0415 - keeps start-up lean
 
         roots = [root / kind for root in self.layers for kind in KINDS
                  if (root / kind).is_dir() and self._uses(root, kind)]
-        return [Path(os.path.realpath(r)) for r in roots] + [font_dir()]
+        return [Path(os.path.realpath(r)) for r in roots] + font_dirs()
 
     def manifest_path(self) -> Path | None:
         """The library's batch manifest, if it has one."""

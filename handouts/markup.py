@@ -24,6 +24,7 @@ from markdown.util import AMP_SUBSTITUTE
 
 from . import record
 from .errors import Problem, UnsafeResourceError, ValidationError
+from .messages import TICK_BOX_WORDS, direction
 from .models import ClinicProfile, Topic
 from .svg import check_svg_file
 
@@ -37,8 +38,8 @@ URGENT_MARKER = "\ue000URGENT_HELP\ue001"
 TICK_MARKERS = {False: "\ue000TICKBOX\ue001", True: "\ue000TICKED\ue001"}
 # A tick box is drawn by CSS on an empty inline SVG whose <title> WeasyPrint gives its
 # Figure tag as /Alt: a screen reader says "Tick box" before the item, where an empty
-# span said nothing (docs/accessibility.md). The words are the tag's, to translate.
-TICK_BOX_WORDS = {False: "Tick box", True: "Ticked box"}
+# span said nothing (docs/accessibility.md). Its words: messages.TICK_BOX_WORDS,
+# in the document's language.
 
 ALLOWED_TAGS = {
     "p", "br", "h2", "h3", "h4", "ul", "ol", "li", "strong", "em", "b", "i", "a", "img",
@@ -237,8 +238,9 @@ def _line_of(text: str, offset: int, first_line: int) -> int:
 
 
 def render_body(topic: Topic, clinic: ClinicProfile | None, content_dirs: list[Path],
-                prefix: str = "") -> MarkupResult:
-    """Convert a topic body to safe HTML, with clinic fields filled in."""
+                prefix: str = "", gettext=str) -> MarkupResult:
+    """Convert a topic body to safe HTML, with clinic fields filled in; `gettext`
+    words what the reader hears of a tick box in the document's language."""
     state = _State(topic, content_dirs, prefix)
     body, fields_used, field_problems = _check_placeholders(topic, clinic)
     field_problems += _raw_html(topic)
@@ -259,17 +261,18 @@ def render_body(topic: Topic, clinic: ClinicProfile | None, content_dirs: list[P
     if any(p.severity == "error" for p in field_problems):
         raise ValidationError(problems=field_problems)
     values = clinic.fields() if clinic else {}
+    rtl = direction(topic.meta.language or "en") == "rtl"
     clean = re.sub(r"<p>\s*\ue000URGENT_HELP\ue001\s*</p>|\ue000URGENT_HELP\ue001", URGENT_MARKER,
                    clean)
     # quote=True: a marker may sit inside an attribute (an image's alt or title),
     # where a clinic name with `"` would otherwise end the attribute and add its own.
     clean = re.sub(r"\ue000FIELD:([a-z_]+)\ue001",
-                   lambda m: html.escape(_keep_together(m.group(1), values.get(m.group(1), "")),
-                                         quote=True), clean)
-    clean = keep_together(clean)
+                   lambda m: html.escape(_keep_together(m.group(1), values.get(m.group(1), ""),
+                                                        rtl), quote=True), clean)
+    clean = keep_together(clean, rtl)
     text = plain_text(clean)
     for ticked, marker in TICK_MARKERS.items():
-        clean = clean.replace(marker, _tick_box(ticked))
+        clean = clean.replace(marker, _tick_box(ticked, gettext))
     ids = set(re.findall(r'\sid="([^"]+)"', clean))
     return MarkupResult(html=clean, text=text, images=state.images,
                         problems=[p for p in state.problems if p.code != "missing-image"],
@@ -277,13 +280,16 @@ def render_body(topic: Topic, clinic: ClinicProfile | None, content_dirs: list[P
                         heading_ids=ids, internal_links=state.internal_links)
 
 
-def _tick_box(ticked: bool) -> str:
-    words = TICK_BOX_WORDS[ticked]
+def _tick_box(ticked: bool, gettext=str) -> str:
+    words = html.escape(gettext(TICK_BOX_WORDS[ticked]), quote=True)
     return (f'<svg class="tickbox{" ticked" if ticked else ""}" viewBox="0 0 10 10" '
             f'role="img" aria-label="{words}"><title>{words}</title></svg>')
 
 
 _NUMBERS = {"phone", "urgent_phone", "emergency_number"}
+# A dose or temperature kept together (below), for isolating in right-to-left text:
+# "38 °C (100.4 °F)" must not print as "C (100.4 °F)° 38".
+_ISOLATE = re.compile(r"\d+(?:[.,]\d+)?\u00a0(?:°[CF]|(?:mg|micrograms?|IU|ml|mL|g|kg)\b)")
 _MONTHS = ("January|February|March|April|May|June|July|August|September|October|"
            "November|December")
 # A no-break space between the parts of what must never be broken across lines
@@ -310,17 +316,23 @@ def _wide(url: str) -> bool:
     return bool(match) and float(match.group(1)) >= 300
 
 
-def keep_together(text: str) -> str:
+def keep_together(text: str, rtl: bool = False) -> str:
     """Doses, temperatures, dates and drug names in HTML text, their spaces made
-    no-break spaces (only between words and numbers: tags hold none of these)."""
+    no-break spaces (only between words and numbers: tags hold none of these); in
+    right-to-left text, doses and temperatures also isolated left to right."""
     for pattern in _TOGETHER:
         text = pattern.sub(lambda m: "\u00a0".join(m.groups()), text)
-    return text
+    return _ISOLATE.sub(lambda m: f"\u2066{m.group(0)}\u2069", text) if rtl else text
 
 
-def _keep_together(name: str, value: str) -> str:
-    # A phone number is one word on paper.
-    return value.replace(" ", "\u00a0") if name in _NUMBERS else value
+def _keep_together(name: str, value: str, rtl: bool = False) -> str:
+    # A phone number is one word on paper, and reads left to right in any language:
+    # in Arabic text, between LEFT-TO-RIGHT ISOLATE and POP DIRECTIONAL ISOLATE, or
+    # the bidi algorithm would print "020 7946 0999" as "0999 7946 020".
+    if name not in _NUMBERS:
+        return value
+    value = value.replace(" ", "\u00a0")
+    return f"\u2066{value}\u2069" if rtl else value
 
 
 def _check_placeholders(topic: Topic, clinic: ClinicProfile | None):

@@ -261,6 +261,12 @@ class Clinic(Strict):
     refuse_overdue: bool = False
     # Preflight keeps text, rules and images this far from the trim (5 mm or more).
     safe_area_mm: Annotated[float, Field(ge=5, le=25)] = 5.0
+    # The clinic's wording of the templates' messages, and its own labels in other
+    # languages, per language: [messages.es] "Get help now" = "..." (messages.py checks
+    # that each key is a message or a label of this clinic).
+    messages: Annotated[dict[Annotated[str, StringConstraints(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")], Annotated[dict[Text, Text], Field(
+            max_length=200)]], Field(max_length=20)] = {}
 
     @field_validator("emergency_number", "phone", "urgent_phone", mode="before")
     @classmethod
@@ -270,6 +276,13 @@ class Clinic(Strict):
         return value
 
 
+class BookletWords(Strict):
+    """A booklet's title and audience in another language (`[translations.es]`)."""
+
+    title: Text
+    audience: Text | None = None
+
+
 class BookletSpec(Strict):
     """A booklet declared in the library (`booklets/<slug>.toml`)."""
 
@@ -277,6 +290,18 @@ class BookletSpec(Strict):
     audience: Text = "Information for patients and carers"
     topics: Annotated[list[Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]*$")]],
                       Field(min_length=1, max_length=30)]
+    # The cover's words in the languages the booklet is printed in (`--lang`).
+    translations: dict[Annotated[str, StringConstraints(
+        pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")], BookletWords] = {}
+
+    def in_language(self, language: str) -> BookletSpec:
+        """The spec with its title and audience in `language`, where it has them."""
+        words = self.translations.get(language) or self.translations.get(
+            language.split("-")[0].lower())
+        if words is None:
+            return self
+        return self.model_copy(update={"title": words.title,
+                                       "audience": words.audience or self.audience})
 
 
 def _bad_language(value: str) -> str:
@@ -343,3 +368,5 @@ class Composed:
     warnings: list = field(default_factory=list)           # Problems found composing
     bodies: dict[str, Any] = field(default_factory=dict)   # slug -> markup.MarkupResult
     roots: list[Path] = field(default_factory=list)   # folders the renderer may read from
+    sources: list[Path] = field(default_factory=list)  # files whose words it prints
+    printed: list[str] = field(default_factory=list)   # words its CSS prints (content:)

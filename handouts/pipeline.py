@@ -25,8 +25,10 @@ from . import cache as caches
 from .compose import compose_booklet, compose_card, compose_leaflet
 from .editions import Edition, load_edition, load_terms, stale_problem, unreviewed_problem
 from .errors import BudgetError, HandoutsError, Problem, UsageError
+from .glyphs import check as check_glyphs
 from .library import Library
 from .load import load_booklet, load_clinic
+from .messages import direction
 from .models import (
     IMPOSE_SHEETS,
     PAPER_SIZES,
@@ -139,7 +141,8 @@ def versions() -> str:
 
     parts = [f"handouts {__version__}"]
     for name in ("weasyprint", "pydyf", "pypdf", "pikepdf", "fontpkg-atkinson-hyperlegible",
-                 "jinja2", "markdown", "nh3", "segno"):
+                 "fontpkg-ibm-plex-sans-arabic", "babel", "jinja2",
+                 "markdown", "nh3", "segno"):
         try:
             parts.append(f"{name} {version(name)}")
         except PackageNotFoundError:
@@ -314,7 +317,8 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
              today: dt.date) -> Output:
     if len(job.topics) != 1:
         raise UsageError("a leaflet has exactly one topic")
-    topic, edition = load_edition(library, job.topics[0], _language(job, profile))
+    topic, edition = load_edition(library, job.topics[0], _language(job, profile),
+                                  region=profile.clinic.language)
     problems = governance(topic, profile, today) + edition_problems([edition])
     if topic.meta.layout == "card":
         return _card(replace(job, kind="card"), library, topic, profile, renderer, today,
@@ -339,6 +343,7 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
                                job.options, _language(job, profile))
 
     first = compose(0)
+    _glyphs(first)
     key = _layout_key(first, renderer.version)
     memo = (caches.read("layout", key, 64) or b"").decode("ascii", "replace").split()
     if memo[:1] == ["over"] and len(memo) == 3:   # known not to fit at any step
@@ -361,6 +366,13 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
     fill = _page_fill(document)
     caches.write("layout", key, f"over {pages} {fill:.4f}".encode())
     raise _over_budget(job, topic, composed.budget, pages, fill)
+
+
+def _glyphs(composed: Composed) -> None:
+    """Refuse a document with a character no font has (glyphs.py), before laying it out;
+    record the system fonts its text needs, so a change to them is a new input."""
+    for path in check_glyphs(composed.html, composed.printed, composed.sources):
+        record.read(str(path))
 
 
 def _over_budget(job: Job, topic: Topic, budget: int, pages: int, fill: float) -> BudgetError:
@@ -397,6 +409,7 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
             file=topic.path, field="layout", code="card-variant",
             hint="give large-print readers the topic's leaflet as well")]
     composed = compose_card(library, topic, profile, today, language)
+    _glyphs(composed)
     document, fetcher, messages = renderer.render(composed, pdf_variant=job.options.pdf_variant)
     composed.warnings += _render_problems(fetcher, messages, topic.path)
     if len(document.pages) != 2:
@@ -424,7 +437,8 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
         raise UsageError("--impose is for an office printer and --bleed/--marks for a print "
                          "shop; choose one")
     spec = booklet_spec(job, library)
-    topics, found = _booklet_topics(library, spec.topics, _language(job, profile))
+    topics, found = _booklet_topics(library, spec.topics, _language(job, profile),
+                                    profile.clinic.language)
     problems = [p for topic in topics for p in governance(topic, profile, today)]
     problems += edition_problems(found)
     # Laid out again (at most twice) when the back cover spills onto a second page (set
@@ -435,6 +449,8 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
         composed = compose_booklet(library, spec, job.slug, topics, profile, job.paper,
                                    job.variant, job.options, today, compact=compact,
                                    language=_language(job, profile), notes_before=notes)
+        if not notes and not compact:
+            _glyphs(composed)
         document, fetcher, messages = renderer.render(composed,
                                                       pdf_variant=job.options.pdf_variant)
         composed.warnings += _render_problems(fetcher, messages, None)
@@ -459,7 +475,8 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
     if job.impose:
         from .finish import impose, saddle_stitch_order  # noqa: PLC0415
 
-        output.sheets = impose(output.pdf, IMPOSE_SHEETS[job.paper])
+        output.sheets = impose(output.pdf, IMPOSE_SHEETS[job.paper],
+                               rtl=direction(_language(job, profile)) == "rtl")
         output.sheet_sides = len(saddle_stitch_order(output.pages)[1])
     return output
 
@@ -514,13 +531,13 @@ def _language(job: Job, profile: ClinicProfile) -> str:
     return job.lang or profile.clinic.language
 
 
-def _booklet_topics(library: Library, slugs, language: str):
+def _booklet_topics(library: Library, slugs, language: str, region: str | None = None):
     """Every topic of a booklet in one edition; every broken one reported at once."""
     topics, found, problems = [], [], []
     terms = load_terms(library)
     for slug in slugs:
         try:
-            topic, edition = load_edition(library, slug, language, terms)
+            topic, edition = load_edition(library, slug, language, terms, region)
         except HandoutsError as error:
             problems.extend(error.problems)
             continue

@@ -107,3 +107,123 @@ def measure(text: str, hardest: int = 5) -> Readability:
     scored.sort(key=lambda item: -item[0])
     return Readability(total_words, max(1, len(sentences)), total_syll, total_poly,
                        scored[:hardest])
+
+
+# --- other languages ----------------------------------------------------------------
+
+_WORD_ANY = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
+_STRONG = set("aeoáéóíú")      # strong vowels, and accented i/u, which break a diphthong
+_VOWELS = set("aeiouáéíóúü")
+_SILENT_U = re.compile(r"(?<=[qg])u(?=[eéií])")   # que, qui, gue, gui: the u is not said
+
+
+@lru_cache(maxsize=8192)
+def spanish_syllables(word: str) -> int:
+    """Count the syllables in one Spanish word: each vowel group is one syllable
+    (diphthongs and triphthongs), plus one for each hiatus inside it (two strong
+    vowels side by side, or an accented í/ú beside another vowel)."""
+    w = _SILENT_U.sub("", word.lower())
+    w = re.sub(r"y$", "i", w)                         # hoy, muy: y ends in a vowel sound
+    count, previous = 0, ""
+    for char in w:
+        if char not in _VOWELS:
+            previous = ""
+            continue
+        if not previous or (previous in _STRONG and char in _STRONG):
+            count += 1
+        previous = char
+    return max(1, count)
+
+
+@dataclass
+class Level:
+    """A text's reading level in its language, or why it is not measured."""
+
+    language: str
+    formula: str | None          # None: no validated formula for this language
+    score: float | None = None
+    words: int = 0
+    hardest: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def measured(self) -> bool:
+        """True when a validated formula gave a number."""
+        return self.score is not None
+
+    def summary(self) -> str:
+        """A few words for `list` and `check`: "grade 6.8", "INFLESZ 62 (normal)"."""
+        if self.score is None:
+            return "not measured"
+        if self.formula == INFLESZ:
+            return f"INFLESZ {self.score:.0f} ({inflesz_band(self.score)})"
+        return f"grade {self.score:.1f}"
+
+
+FLESCH_KINCAID = "Flesch-Kincaid grade"
+INFLESZ = "INFLESZ (Szigriszt-Pazos)"
+# INFLESZ (Barrio-Cantalejo et al. 2008): 55 and over is "normal" for health texts.
+INFLESZ_TARGET = 55.0
+
+
+def szigriszt_pazos(words: int, syllables: int, sentences: int) -> float:
+    """Szigriszt-Pazos perspicuity, read on the INFLESZ scale.
+
+    P = 206.835 - 62.3 * (syllables / words) - (words / sentences), from Szigriszt
+    Pazos, F. (1993) "Sistemas predictivos de legibilidad del mensaje escrito:
+    fórmula de perspicuidad" (thesis, Universidad Complutense de Madrid), a
+    Spanish adaptation of Flesch's reading ease; INFLESZ is the scale validated
+    for health information by Barrio-Cantalejo, I. M. et al. (2008) "Validación de
+    la Escala INFLESZ para evaluar la legibilidad de los textos dirigidos a
+    pacientes", Anales del Sistema Sanitario de Navarra 31(2): 135-152.
+    """
+    if not words:
+        return 0.0
+    return 206.835 - 62.3 * syllables / words - words / max(1, sentences)
+
+
+def inflesz_band(score: float) -> str:
+    """The INFLESZ band of a Szigriszt-Pazos score."""
+    for limit, band in ((40, "very difficult"), (55, "somewhat difficult"), (65, "normal"),
+                        (80, "fairly easy")):
+        if score < limit:
+            return band
+    return "very easy"
+
+
+def measure_spanish(text: str, hardest: int = 5) -> Level:
+    """The INFLESZ reading level of Spanish plain text, with its hardest sentences
+    (lowest score first)."""
+    sentences = split_sentences(text)
+    total_words = total_syll = 0
+    scored: list[tuple[float, str]] = []
+    for sentence in sentences:
+        words = _WORD_ANY.findall(sentence)
+        if not words:
+            continue
+        counts = sum(spanish_syllables(w) for w in words)
+        total_words += len(words)
+        total_syll += counts
+        if len(words) >= 5:   # a heading or a label says little about the prose
+            scored.append((round(szigriszt_pazos(len(words), counts, 1), 1), sentence))
+    scored.sort(key=lambda item: item[0])
+    counted = sum(1 for sentence in sentences if _WORD_ANY.search(sentence))
+    return Level("es", INFLESZ, round(szigriszt_pazos(total_words, total_syll,
+                                                      max(1, counted)), 1),
+                 total_words, scored[:hardest])
+
+
+def reading_level(text: str, language: str) -> Level:
+    """The reading level of plain text in `language`: Flesch-Kincaid grade for English,
+    INFLESZ for Spanish, and "not measured" for languages without a validated formula
+    here (Chinese and Arabic: a number made up from syllable or character counts would
+    look like a measurement and is not one)."""
+    primary = language.split("-")[0].lower()
+    if primary == "en":
+        level = measure(text)
+        return Level(language, FLESCH_KINCAID, round(level.fk_grade, 1), level.words,
+                     level.hardest)
+    if primary == "es":
+        level = measure_spanish(text)
+        level.language = language
+        return level
+    return Level(language, None)

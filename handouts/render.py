@@ -21,7 +21,7 @@ from urllib.parse import unquote, urlsplit
 
 from . import record
 from .errors import RenderError
-from .fonts import font_dir, font_face_css
+from .fonts import font_dirs, font_face_css, font_files
 from .models import Composed
 
 log = logging.getLogger(__name__)
@@ -186,7 +186,7 @@ class Renderer:
         self._weasyprint = weasyprint
         self.version = f"weasyprint {weasyprint.__version__}"
         # Documents carry their own library's roots; these are the fallback.
-        self.roots = list(roots or [font_dir()])
+        self.roots = list(roots or font_dirs())
         self.time_limit = default_time_limit() if time_limit == "default" else time_limit
         self.font_config = FontConfiguration()
         self._fetcher_class = _make_fetcher_class()
@@ -213,7 +213,7 @@ class Renderer:
 
     def font_files(self) -> list[Path]:
         """The font files every document uses (loaded once, when the renderer started)."""
-        return sorted(font_dir().glob("*.ttf"))
+        return font_files()
 
     def render(self, composed: Composed, *, pdf_variant: str | None = "pdf/ua-1"):
         """Lay out `composed`; returns (weasyprint Document, fetcher, captured warnings)."""

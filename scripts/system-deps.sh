@@ -4,6 +4,8 @@
 #   qpdf                 qpdf --check: the tests check PDF structure
 #   libharfbuzz-subset0  fast, deterministic font subsetting in WeasyPrint (without it
 #                        WeasyPrint falls back to fontTools: slower, bytes vary per run)
+#   fonts-noto-cjk       Noto Sans CJK SC (SIL OFL 1.1), the face of Chinese editions
+#                        (fonts.py finds it at its usual paths or through fontconfig)
 #   chromium             the browser test of `handouts serve` (optional: tests skip without it)
 #   npm                  fetches axe-core for that test (scripts/test-deps.sh)
 set -euo pipefail
@@ -11,6 +13,7 @@ need=()
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
 ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset.so.0 || need+=(libharfbuzz-subset0)
+fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || need+=(fonts-noto-cjk)
 if [[ "${WITH_BROWSER:-0}" == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
 fi

@@ -142,7 +142,7 @@ def test_leaflet_document_metadata(library):
     profile = load_clinic(library.clinic_folder("lakeside-spine"))
     composed = compose_leaflet(library, topic, profile, "letter", today=dt.date(2027, 1, 1))
     html = composed.html
-    assert '<html lang="en-US">' in html
+    assert '<html lang="en-US" dir="ltr">' in html
     assert '<meta name="author" content="Lakeside Spine &amp; Pain Center">' in html
     assert "(555) 010-2499" in html and "911" in html
     # The urgent box's icon is drawn in the clinic's own warning colour, with alt text.

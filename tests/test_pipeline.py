@@ -21,9 +21,9 @@ PACKAGE = ROOT / "handouts"
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
     "errors", "models", "placeholders", "engine", "fonts", "readability", "record", "finish",
-    "tagging", "files", "cache", "library", "svg", "load", "editions", "markup", "qr",
-    "compose", "render", "preflight", "images", "pipeline", "build", "batch", "check",
-    "inventory", "scaffold", "serve", "web", "cli", "__main__",
+    "tagging", "files", "cache", "glyphs", "library", "svg", "load", "editions", "messages",
+    "markup", "qr", "compose", "render", "preflight", "images", "pipeline", "build", "batch",
+    "check", "inventory", "scaffold", "serve", "web", "cli", "__main__",
 ]
 
 
