@@ -11,6 +11,8 @@ output. Tests point HANDOUTS_CACHE at a temporary folder.
     pdf      documents made before, with every input they read: taken again only
              while all of those inputs are unchanged (pipeline.produce)
     fonts    the characters each font file has (its cmap, as ranges: glyphs.py)
+    jinja    compiled templates (Jinja2's bytecode cache, keyed by a checksum of
+             each template's source: compose.py)
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 
 from .finish import write_atomic
 
-KINDS = ("layout", "list", "qr", "pdf", "fonts")
+KINDS = ("layout", "list", "qr", "pdf", "fonts", "jinja")
 
 
 def root() -> Path:

@@ -236,3 +236,22 @@ def test_the_urgent_box_lists_every_sign_in_order(library):
     box = html[start:html.index("</aside>", start)]
     positions = [box.index(sign) for sign in topic.meta.urgent.signs]
     assert positions == sorted(positions) and box.count("<ul>") == 2
+
+
+@pytest.mark.parametrize("language", ["en-GB", "en-US"])
+def test_english_dates_without_cldr_are_the_dates_babel_writes(language):
+    import datetime as dt
+
+    from babel import Locale
+    from babel.dates import format_date as babel_date
+    from babel.dates import format_skeleton
+
+    from handouts.messages import format_date
+
+    locale = Locale.parse(language.replace("-", "_"))
+    for day in [dt.date(2026, month, day) for month in range(1, 13) for day in (1, 9, 28)]:
+        assert format_date(day, language) == babel_date(day, "long", locale=locale)
+        assert format_date(day, language, "month") == format_skeleton("yMMMM", day,
+                                                                      locale=locale)
+        assert format_date(day, language, "month", "MMMM y") == babel_date(day, "MMMM y",
+                                                                           locale=locale)
