@@ -25,9 +25,9 @@ pytestmark = pytest.mark.skipif(
     reason="the full language matrix runs in CI, or with HANDOUTS_FULL_MATRIX=1")
 
 # The font each script is set in, and a character class of the script itself.
-SCRIPTS = {"es": ("AtkinsonHyperlegible", "[áéíóúñ¿¡]"),
-           "zh-Hans": ("NotoSansCJK", "[\u4e00-\u9fff]"),
-           "ar": ("IBMPlexSansArabic", "[\u0600-\u06ff]")}
+SCRIPTS = {"es": ("Atkinson-Hyperlegible", "[áéíóúñ¿¡]"),
+           "zh-Hans": ("Noto-Sans-CJK-SC", "[\u4e00-\u9fff]"),
+           "ar": ("IBM-Plex-Sans-Arabic", "[\u0600-\u06ff]")}
 
 
 @pytest.mark.parametrize("lang", sorted(SCRIPTS))
