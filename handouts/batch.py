@@ -302,16 +302,22 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, name="handouts-parent-watch", daemon=True).start()
 
 
+def _worker_tools(root: str | None):
+    """This process's warm Renderer and its Library for `root` (made on first use)."""
+    if "renderer" not in _WORKER:
+        _worker_init("default")
+    library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
+    return library, _WORKER["renderer"]
+
+
 def run_job(job: Job, root: str | None, out: str, reuse: bool = True) -> JobResult:
     """Make one job and write its files (in a worker process, or in-process for --jobs 1)."""
     from .build import write_output  # noqa: PLC0415
 
     started = time.perf_counter()
-    if "renderer" not in _WORKER:
-        _worker_init("default")
-    library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
+    library, renderer = _worker_tools(root)
     try:
-        output = produce(job, library, _WORKER["renderer"], reuse=reuse)
+        output = produce(job, library, renderer, reuse=reuse)
         results = write_output(output, Path(out), started)
     except HandoutsError as error:
         return JobResult(job.id, "failed", seconds=time.perf_counter() - started,
@@ -329,7 +335,7 @@ def run_job(job: Job, root: str | None, out: str, reuse: bool = True) -> JobResu
 def make_in_workers(jobs: list[Job], library: Library, *, workers: int | None = None,
                     today=None, on_done=None, time_limit: float | None | str = "default") -> None:
     """Make `jobs` on worker processes into the output cache, for a caller (check) that
-    then takes each Output from there (pipeline.remembered) at the cost of hashes.
+    then takes each Output from there (pipeline.cached) at the cost of hashes.
 
     A job that fails is left out of the cache: the caller meets its error itself.
     `on_done(job)` is called in this process as each job ends.
@@ -353,11 +359,9 @@ def make_in_workers(jobs: list[Job], library: Library, *, workers: int | None = 
 
 def _cache_job(job: Job, root: str | None, today=None) -> None:
     """Make one job into the output cache (a worker's half of make_in_workers)."""
-    if "renderer" not in _WORKER:
-        _worker_init("default")
-    library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
+    library, renderer = _worker_tools(root)
     try:
-        produce(job, library, _WORKER["renderer"], today=today)
+        produce(job, library, renderer, today=today)
     except Exception:   # the caller makes it again and reports the error
         pass
 

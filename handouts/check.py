@@ -129,10 +129,11 @@ def reading_problems(topic: Topic, text: str, grade: float = DEFAULT_GRADE) -> l
     return []
 
 
-def _one(job, profile, library, renderer, today, report, annotate_to, scales=None) -> None:
-    """Make one document (or take it from the output cache) and report what it has."""
+def _one(job, profile, library, renderer, today, report, annotate_to, scales=None,
+         output=None) -> None:
+    """Make one document (or take `output`, or the output cache's) and report what it has."""
     try:
-        output = produce(job, library, renderer, today=today)
+        output = output or produce(job, library, renderer, today=today)
         if scales is not None and output.job.kind == "leaflet":
             key = (job.clinic, output.job.paper, job.variant, output.layout)
             scales.setdefault(key, []).append((job.topics[0], output.type_scale))
@@ -157,7 +158,8 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
     report.renders += len(planned)
     # What the output cache lacks is made on worker processes first (one per core);
     # each job below then costs only hashes. One process when there is little to make.
-    missing = [job for job, _ in planned if cached(job, library, today) is None]
+    known = {job: cached(job, library, today) for job, _ in planned}
+    missing = {job for job, output in known.items() if output is None}
     done = len(planned) - len(missing)
     if progress:
         progress(done, len(planned))
@@ -170,11 +172,12 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
             if progress:
                 progress(done, len(planned))
 
-        make_in_workers(missing, library, workers=workers, today=today, on_done=made)
-        missing = []
+        make_in_workers([job for job, _ in planned if job in missing], library,
+                        workers=workers, today=today, on_done=made)
+        missing = set()
     for job, profile in planned:
         _one(job, profile, library, renderer, today, report, annotate_to,
-             scales if job.kind == "leaflet" else None)
+             scales if job.kind == "leaflet" else None, output=known[job])
         if progress and job in missing:
             done += 1
             progress(done, len(planned))

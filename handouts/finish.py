@@ -155,10 +155,10 @@ def impose(data: bytes, sheet: str, rtl: bool = False) -> bytes:
         if key in source.docinfo:
             out.docinfo[key] = source.docinfo[key]
     out.docinfo["/Producer"] = "handouts (imposed)"
-    return _save(out)
+    return save_pdf(out)
 
 
-def _save(pdf) -> bytes:
+def save_pdf(pdf) -> bytes:
     """PDF bytes, streams compressed, with an /ID from the content (byte-identical runs)."""
     import pikepdf  # noqa: PLC0415
 
@@ -200,7 +200,7 @@ def crop_marks(data: bytes, bleed_mm: float) -> bytes:
         media = Array([x0 - grow, y0 - grow, x1 + grow, y1 + grow])
         page.obj.MediaBox = media
         page.obj.CropBox = media
-    return _save(pdf)
+    return save_pdf(pdf)
 
 
 def accessibility_problems(data: bytes) -> list[str]:

@@ -38,7 +38,6 @@ LANGUAGE_NAMES = {
     "pl": "Polski", "pt": "Português", "it": "Italiano", "ur": "اردو", "bn": "বাংলা",
     "pa": "ਪੰਜਾਬੀ", "so": "Soomaali", "vi": "Tiếng Việt", "ko": "한국어", "ru": "Русский",
 }
-RIGHT_TO_LEFT = {"ar", "he", "fa", "ur"}
 RECYCLE_AFTER = 50     # documents per worker before it is replaced: memory stays flat
 MEMORY_ENTRIES = 200   # documents kept in the server's memory (oldest dropped first)
 PAGE_WIDTH, THUMB_WIDTH = 840, 360
@@ -47,11 +46,6 @@ PAGE_WIDTH, THUMB_WIDTH = 840, 360
 def language_name(code: str) -> str:
     """The name of an edition's language as its readers write it."""
     return LANGUAGE_NAMES.get(code, code)
-
-
-def text_direction(code: str) -> str:
-    """"rtl" for a right-to-left language, else "ltr"."""
-    return "rtl" if code.split("-")[0] in RIGHT_TO_LEFT else "ltr"
 
 
 # --- worker processes -------------------------------------------------------------------

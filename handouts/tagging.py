@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from io import BytesIO
 
+from .finish import save_pdf
+
 # A marked-content sequence as WeasyPrint (pydyf) writes it: `/Span <</MCID 7>> BDC`.
 _MARKED = re.compile(rb"/([A-Za-z]+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
 _PAGINATION = b"/Artifact <</Type /Pagination>> BDC"
@@ -45,10 +47,7 @@ def repair(data: bytes) -> bytes:
         for annotation in page.obj.get("/Annots", []):
             if annotation.get("/Subtype") == "/Link":
                 annotation.F = int(annotation.get("/F", 0)) | PRINT_FLAG
-    buffer = BytesIO()
-    pdf.save(buffer, deterministic_id=True, compress_streams=True,
-             object_stream_mode=pikepdf.ObjectStreamMode.preserve)
-    return buffer.getvalue()
+    return save_pdf(pdf)
 
 
 def _walk(root, nums, parents: dict[int, int]) -> set[tuple[int, int]]:

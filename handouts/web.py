@@ -28,8 +28,9 @@ from starlette.routing import Route
 
 from .errors import HandoutsError, Problem, UsageError
 from .library import Library
+from .messages import direction
 from .models import PAPER_SIZES, PAPERS
-from .serve import PAGE_WIDTH, THUMB_WIDTH, Desk, Workers, language_name, text_direction
+from .serve import PAGE_WIDTH, THUMB_WIDTH, Desk, Workers, language_name
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +57,7 @@ def templates() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                              autoescape=True, undefined=jinja2.StrictUndefined,
                              trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(url=_url, language_name=language_name, direction=text_direction,
+    env.globals.update(url=_url, language_name=language_name, direction=direction,
                        papers=PAPERS, paper_name=_paper_name)
     return env
 
