@@ -270,7 +270,9 @@ def parse_shard(value: str | None) -> tuple[int, int]:
 _WORKER: dict = {}
 
 
-def _worker_init(time_limit: float | None | str, parent: int | None = None) -> None:
+def worker_init(time_limit: float | None | str, parent: int | None = None) -> None:
+    """Set up a worker process (batch, check or the print desk): one warm Renderer, and,
+    with the `parent` pid, Ctrl-C left to the parent and an exit when it is gone."""
     from .render import Renderer  # noqa: PLC0415
 
     _WORKER["renderer"] = Renderer(time_limit=time_limit)
@@ -302,10 +304,10 @@ def _exit_with(parent: int) -> None:
     threading.Thread(target=watch, name="handouts-parent-watch", daemon=True).start()
 
 
-def _worker_tools(root: str | None):
+def worker_tools(root: str | None):
     """This process's warm Renderer and its Library for `root` (made on first use)."""
     if "renderer" not in _WORKER:
-        _worker_init("default")
+        worker_init("default")
     library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
     return library, _WORKER["renderer"]
 
@@ -315,7 +317,7 @@ def run_job(job: Job, root: str | None, out: str, reuse: bool = True) -> JobResu
     from .build import write_output  # noqa: PLC0415
 
     started = time.perf_counter()
-    library, renderer = _worker_tools(root)
+    library, renderer = worker_tools(root)
     try:
         output = produce(job, library, renderer, reuse=reuse)
         results = write_output(output, Path(out), started)
@@ -343,7 +345,7 @@ def make_in_workers(jobs: list[Job], library: Library, *, workers: int | None = 
     workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     root = str(library.root) if library.root else None
     if workers == 1:
-        _worker_init(time_limit)
+        worker_init(time_limit)
         for job in jobs:
             _cache_job(job, root, today)
             if on_done:
@@ -359,7 +361,7 @@ def make_in_workers(jobs: list[Job], library: Library, *, workers: int | None = 
 
 def _cache_job(job: Job, root: str | None, today=None) -> None:
     """Make one job into the output cache (a worker's half of make_in_workers)."""
-    library, renderer = _worker_tools(root)
+    library, renderer = worker_tools(root)
     try:
         produce(job, library, renderer, today=today)
     except Exception:   # the caller makes it again and reports the error
@@ -486,7 +488,7 @@ def run_batch(library: Library, manifest_path: Path | None = None, *, jobs: int 
     if not pending:
         pass  # nothing to render: WeasyPrint is never imported
     elif workers == 1:
-        _worker_init(time_limit)
+        worker_init(time_limit)
         for job in pending:
             record(job, run_job(job, root, str(out), not force))
     else:
@@ -513,7 +515,7 @@ def _run_pool(pending, workers, time_limit, record, task=None, args=()) -> None:
     task = task or run_job
     queue = list(reversed(pending))
     running: dict = {}
-    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init,
+    pool = ProcessPoolExecutor(workers, mp_context=context, initializer=worker_init,
                                initargs=(time_limit, os.getpid()),
                                max_tasks_per_child=RECYCLE_AFTER)
     try:

@@ -24,6 +24,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from .batch import worker_init, worker_tools
 from .errors import HandoutsError, Problem, UsageError
 from .library import Library
 from .models import PAPERS, VARIANTS
@@ -50,19 +51,6 @@ def language_name(code: str) -> str:
 
 # --- worker processes -------------------------------------------------------------------
 
-_WORKER: dict = {}
-
-
-def _worker_init(time_limit: float | None) -> None:
-    import signal  # noqa: PLC0415
-
-    from .render import Renderer  # noqa: PLC0415 - each worker warms its own WeasyPrint
-
-    # Ctrl-C reaches the whole process group: the server shuts the pool down itself.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER["renderer"] = Renderer(time_limit=time_limit)
-    _WORKER["libraries"] = {}
-
 
 def make_document(job: Job, root: str | None) -> dict:
     """Make one document in a worker: its bytes, pages, resolved job and inputs, or the
@@ -70,11 +58,9 @@ def make_document(job: Job, root: str | None) -> dict:
     from .pipeline import produce  # noqa: PLC0415
 
     _test_hold(job)
-    if "renderer" not in _WORKER:
-        _worker_init(None)
-    library = _WORKER["libraries"].setdefault(root, Library(Path(root) if root else None))
+    library, renderer = worker_tools(root)
     try:
-        output = produce(job, library, _WORKER["renderer"])
+        output = produce(job, library, renderer)
     except HandoutsError as error:
         return {"problems": error.problems, "usage": isinstance(error, UsageError)}
     return {"job": output.job, "pdf": output.pdf, "pages": output.pages,
@@ -121,7 +107,7 @@ class Workers:
                                         "handouts.pipeline"])
         self.count = count
         self.new_pool = lambda: ProcessPoolExecutor(
-            count, mp_context=context, initializer=_worker_init, initargs=(time_limit,),
+            count, mp_context=context, initializer=worker_init, initargs=(time_limit, os.getpid()),
             max_tasks_per_child=RECYCLE_AFTER)
         self.pool = self.new_pool()
         self.queues: dict[bool, deque] = {False: deque(), True: deque()}
