@@ -315,7 +315,7 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
 
     Checks front matter and clinic profiles, reading level, review dates, alt text,
     colour contrast, text size, page budgets for every topic x clinic x paper (this
-    renders, in one warm process), clinic fields and internal links.
+    renders, on worker processes: --jobs), clinic fields and internal links.
     Exit codes: 0 clean, 1 problems found, 2 usage error.
     """
     from .check import check_library, relative  # noqa: PLC0415
