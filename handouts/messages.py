@@ -288,6 +288,10 @@ def generated_css(messages: Messages, booklet: bool = False) -> tuple[str, list[
     """CSS for the words stylesheets print (page X of Y, a blank page's "Notes"), and
     those words, for the glyph check."""
     page = messages.gettext("Page %(page)s of %(pages)s")
+    if direction(messages.language) == "rtl":
+        # Right to left, a plain space between a word and a page number is lost where
+        # the text changes direction ("صفحة2 من20"): no-break spaces are kept.
+        page = page.replace(" ", "\u00a0")
     rules = [".running-footer .foot-page::after { content: "
              + css_content(page, {"page": "counter(page)", "pages": "counter(pages)"})
              + "; }"]
