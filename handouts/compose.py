@@ -448,8 +448,7 @@ def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
                     profile: ClinicProfile, paper: str, variant: str = "standard",
                     options: PrintOptions = PrintOptions(),
                     today: dt.date | None = None, compact: bool = False,
-                    language: str | None = None,
-                    notes_before: frozenset[str] = frozenset()) -> Composed:
+                    language: str | None = None) -> Composed:
     """Several topics as one booklet document: cover, contents, topics, back cover.
 
     `compact` sets the back cover tighter, for when it would not fit on one page.
@@ -473,11 +472,7 @@ def compose_booklet(library: Library, spec, slug: str, topics: list[Topic],
     cover = profile.clinic.colours.primary
     extra = (f"@page cover {{ background: {cover}; }} @page back {{ background: {cover}; }} "
              f"{print_css(options)}")
-    # A page that would be left blank before a section (`notes_before`, found by the
-    # pipeline's first layout) is a Notes page with lines to write on.
-    lines = int((PAPER_SIZES[paper].height / 72 * 25.4 - 70) / 10)
     context.update(booklet=spec, sections=sections, compact=compact,
-                   notes_before=notes_before, notes_lines=lines,
                    brand_css=Markup(str(context["brand_css"]) + " " + extra))
     html = environment(library).get_template("booklet.html.j2").render(context)
     source = [library.booklet_path(slug)] if slug in library.booklets() else []

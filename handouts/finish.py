@@ -203,6 +203,34 @@ def crop_marks(data: bytes, bleed_mm: float) -> bytes:
     return save_pdf(pdf)
 
 
+NOTES_LINE_MM = 10.0      # the spacing of a Notes page's lines, as on ruled paper
+NOTES_CLEAR_MM = 5.0      # kept clear above the footer's rule
+NOTES_RGB = (0x9A / 255, 0xA5 / 255, 0xB1 / 255)
+
+
+def rule_notes_pages(data: bytes, pages) -> bytes:
+    """Lines to write on, every NOTES_LINE_MM across the page area of each page in
+    `pages` ((index, (left, top, width, height) in pt from the trim box's top left)):
+    the pages a booklet leaves blank before a topic that opens on the right. They are
+    pagination artifacts: a screen reader has nothing to read there."""
+    import pikepdf  # noqa: PLC0415
+
+    pdf = pikepdf.open(BytesIO(data))
+    step = NOTES_LINE_MM * MM
+    for index, (left, top, width, height) in pages:
+        page = pdf.pages[index]
+        x0, _, _, y1 = (float(v) for v in page.trimbox)
+        red, green, blue = NOTES_RGB
+        lines = [f"{x0 + left:.2f} {y:.2f} m {x0 + left + width:.2f} {y:.2f} l S"
+                 for n in range(1, int((height - NOTES_CLEAR_MM * MM) // step) + 1)
+                 for y in [y1 - top - n * step]]
+        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
+        drawing = (f"\nQ\n/Artifact <</Type /Pagination>> BDC q 0.75 w "
+                   f"{red:.3f} {green:.3f} {blue:.3f} RG\n" + "\n".join(lines) + "\nQ EMC\n")
+        page.contents_add(pdf.make_stream(drawing.encode()), prepend=False)
+    return save_pdf(pdf)
+
+
 def accessibility_problems(data: bytes) -> list[str]:
     """A PDF/UA smoke check: the structure a screen reader needs is present.
 

@@ -298,6 +298,7 @@ def generated_css(messages: Messages, booklet: bool = False) -> tuple[str, list[
     words = [_PLACEHOLDER.sub("", page)]
     if booklet:
         notes = messages.gettext("Notes")
-        rules.append("@page :blank { @top-center { content: " + css_string(notes) + "; } }")
+        side = "right" if direction(messages.language) == "rtl" else "left"   # the head's
+        rules.append(f"@page :blank {{ @top-{side} {{ content: {css_string(notes)}; }} }}")
         words.append(notes)
     return " ".join(rules), words

@@ -441,27 +441,21 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
                                     profile.clinic.language)
     problems = [p for topic in topics for p in governance(topic, profile, today)]
     problems += edition_problems(found)
-    # Laid out again (at most twice) when the back cover spills onto a second page (set
-    # compactly) or a page was left blank before a section (a Notes page goes there).
-    notes: frozenset[str] = frozenset()
-    compact = False
-    for _ in range(3):
+    # Laid out again, set compactly, when the back cover spills onto a second page. A
+    # page left blank before a topic that opens on the right is a Notes page by itself
+    # (booklet.css `@page :blank`, and the lines drawn in _finish).
+    for compact in (False, True):
         composed = compose_booklet(library, spec, job.slug, topics, profile, job.paper,
                                    job.variant, job.options, today, compact=compact,
-                                   language=_language(job, profile), notes_before=notes)
-        if not notes and not compact:
+                                   language=_language(job, profile))
+        if not compact:
             _glyphs(composed)
         document, fetcher, messages = renderer.render(composed,
                                                       pdf_variant=job.options.pdf_variant)
         composed.warnings += _render_problems(fetcher, messages, None)
         back_pages = _back_cover_pages(document)   # 0: an override without a back cover
-        blank = _blank_before(document)
-        if back_pages > 1 and compact:
+        if back_pages <= 1:
             break
-        if back_pages <= 1 and blank <= notes:
-            break
-        compact = compact or back_pages > 1
-        notes |= blank
     if back_pages > 1:
         raise BudgetError(
             f"the back cover of booklet {job.slug!r} takes {back_pages} pages "
@@ -485,6 +479,11 @@ def _finish(job, composed, document, renderer, problems, step, source=None,
             profile: ClinicProfile | None = None) -> Output:
     pdf = tagging.repair(renderer.write(document, identifier=_identifier(composed),
                                         pdf_variant=job.options.pdf_variant))
+    notes = _notes_pages(document)
+    if notes:
+        from .finish import rule_notes_pages  # noqa: PLC0415 - pikepdf, booklets only
+
+        pdf = rule_notes_pages(pdf, notes)
     if job.options.marks and job.kind != "card":
         from .finish import crop_marks  # noqa: PLC0415 - pypdf, only for print shops
 
@@ -612,14 +611,18 @@ def _page_fill(document) -> float:
     return max(0.0, min(1.0, used / (page.height or 1)))
 
 
-def _blank_before(document) -> frozenset[str]:
-    """The sections (topic ids, or the back cover's) that follow a page left blank."""
-    found = set()
-    for index, page in enumerate(document.pages[:-1]):
-        if not page.anchors and not _has_text(page._page_box):   # no public tree
-            found |= {a for a in document.pages[index + 1].anchors
-                      if a.startswith("topic-") or a == "contact"}
-    return frozenset(found)
+def _notes_pages(document) -> list[tuple[int, tuple[float, float, float, float]]]:
+    """The pages WeasyPrint left blank (before a topic that opens on the right), each
+    with its page area (left, top, width, height in pt from the trim box's top left),
+    where finish.rule_notes_pages draws the lines of a Notes page."""
+    found = []
+    for index, page in enumerate(document.pages):
+        box = page._page_box   # WeasyPrint has no public page type or geometry
+        if box.page_type.blank:
+            found.append((index, tuple(value * 0.75 for value in (
+                box.content_box_x() - box.bleed["left"], box.content_box_y() - box.bleed["top"],
+                box.width, box.height))))
+    return found
 
 
 def _has_text(box) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from io import BytesIO
 
 import pytest
 from pypdf import PdfReader
@@ -157,3 +158,41 @@ def test_a_long_back_cover_is_set_compactly_and_never_spills(make_library, rende
     [problem] = caught.value.problems
     assert problem.file.name == "clinic.toml" and "address" in problem.hint
     assert not (tmp_path / "x").exists()
+
+
+def test_a_page_left_before_a_right_hand_topic_is_a_notes_page(library, renderer):
+    """Each topic opens on the right: a left-hand page left over is a Notes page with
+    lines (pagination artifacts) and the footer, made in the booklet's one layout."""
+    import pikepdf
+
+    from handouts.pipeline import Job, produce
+
+    layouts = []
+
+    class Counting:   # the real renderer, counting its layouts
+        def __getattr__(self, name):
+            return getattr(renderer, name)
+
+        def render(self, *args, **kwargs):
+            layouts.append(1)
+            return renderer.render(*args, **kwargs)
+
+    job = Job("booklet", "riverside-oncology", (), "a4", booklet="bone-health-in-cancer")
+    output = produce(job, library, Counting(), reuse=False)
+    assert len(layouts) == 1
+    pages = [" ".join(page.extract_text().split())
+             for page in PdfReader(BytesIO(output.pdf)).pages]
+    notes = [number for number, text in enumerate(pages, 1) if text.startswith("Notes")]
+    assert notes, "this booklet has a page left over before a topic"
+    pdf = pikepdf.open(BytesIO(output.pdf))
+    for number in notes:
+        assert number % 2 == 0 and f"Page {number} of {len(pages)}" in pages[number - 1]
+        assert "Information for patients and carers" in pages[number]   # a topic opens
+        lines, artifact = 0, False
+        for operands, operator in pikepdf.parse_content_stream(pdf.pages[number - 1]):
+            if str(operator) == "BDC":
+                artifact = str(operands[0]) == "/Artifact" and \
+                    operands[1].get("/Type") == "/Pagination"
+            lines += str(operator) == "l" and artifact
+        assert lines >= 20, "lines to write on, down the page, as artifacts"
+    assert not [p for p in output.problems if p.code.startswith("preflight-")]
