@@ -41,7 +41,35 @@ def import_weasyprint():
             ctypes.util.find_library = original
     import weasyprint  # noqa: PLC0415
 
+    tag_span_languages()
     return weasyprint
+
+
+def tag_span_languages() -> None:
+    """Each structure element made from an HTML element with a `lang` of its own gets
+    that /Lang (a clinic's English name in an Arabic leaflet, the English titles of
+    sources in a Spanish one), as PDF/UA asks; WeasyPrint 70 writes only the
+    document's. Its tag tree is built by a private generator, which this wraps: should a
+    WeasyPrint release rename it, nothing breaks and tests/test_tagging.py says so."""
+    from weasyprint.pdf import tags  # noqa: PLC0415
+
+    build = getattr(tags, "_build_box_tree", None)
+    if build is None or getattr(build, "handouts_languages", False):
+        return
+    import pydyf  # noqa: PLC0415
+
+    def with_languages(box, parent, *args):
+        element = getattr(box, "element", None)
+        language = None
+        if element is not None and getattr(box, "element_tag", None) not in ("html", "body"):
+            language = element.get("lang")
+        for structure in build(box, parent, *args):
+            if language and "Lang" not in structure:
+                structure["Lang"] = pydyf.String(language)
+            yield structure
+
+    with_languages.handouts_languages = True
+    tags._build_box_tree = with_languages   # its recursion calls the module's name
 
 
 import_weasyprint()

@@ -67,6 +67,47 @@ def test_an_arabic_checklist_is_right_to_left_in_arabic_words(library, renderer,
     assert '<html lang="ar" dir="rtl">' in html
     assert '<span lang="en-GB" dir="ltr">Riverside Cancer Centre</span>' in html
     assert any(sheet.name == "rtl.css" for sheet in output.composed.stylesheets)
+    # ... and in the tag tree: the English name is a Span with its own /Lang.
+    spans = _languages_in_tags(output.pdf)
+    assert "Riverside Cancer Centre" in spans.get("en-GB", []), spans
+
+
+def _languages_in_tags(data: bytes) -> dict[str, list[str]]:
+    """The text of each structure element with a /Lang of its own, by language."""
+    from io import BytesIO
+
+    import pikepdf
+
+    from tests.test_tagging import marked_texts
+
+    pdf = pikepdf.open(BytesIO(data))
+    pages = {page.objgen: number for number, page in enumerate(pdf.pages)}
+    texts = {number: marked_texts(data, number) for number in range(len(pdf.pages))}
+    found: dict[str, list[str]] = {}
+
+    def text(node, page) -> str:
+        if isinstance(node, int):
+            return texts[page].get(node, "")
+        if node.get("/Type") == "/MCR":
+            return texts[pages[node.Pg.objgen]].get(int(node.MCID), "")
+        page = pages[node.Pg.objgen] if "/Pg" in node else page
+        kids = node.get("/K")
+        kids = kids if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]
+        return "".join(text(kid, page) for kid in kids if not (
+            isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR"))
+
+    def walk(node):
+        if not isinstance(node, pikepdf.Dictionary) or node.get("/Type") in ("/MCR", "/OBJR"):
+            return
+        if "/Lang" in node and "/S" in node:
+            page = pages[node.Pg.objgen] if "/Pg" in node else 0
+            found.setdefault(str(node.Lang), []).append(" ".join(text(node, page).split()))
+        kids = node.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else [] if kids is None else [kids]:
+            walk(kid)
+
+    walk(pdf.Root.StructTreeRoot)
+    return found
 
 
 @pytest.mark.skipif(cjk_file() is None, reason="Noto Sans CJK is not installed "
@@ -91,6 +132,9 @@ def test_a_spanish_booklet_has_its_template_words_in_spanish(library, renderer, 
                   "23 de noviembre de 2026"):
         assert words in text, words
     assert "Page 2 of" not in text and "Contents" not in text
+    spans = _languages_in_tags(output.pdf)   # the sources' English titles, tagged English
+    assert "es" not in spans and any("Food and Drug Administration" in text
+                                     for text in spans.get("en", [])), spans
 
 
 def test_a_character_no_font_has_is_an_error_naming_it(make_library, renderer):
