@@ -139,7 +139,12 @@ def versions() -> str:
     """The versions of everything that shapes the bytes of a PDF, as one line."""
     from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
 
-    parts = [f"handouts {__version__}"]
+    # The package's own code too: a change to it between releases (a checkout, an
+    # editable install) must not answer from the output cache with the old bytes.
+    code = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.rglob("*.py")):
+        code.update(path.read_bytes())
+    parts = [f"handouts {__version__} {code.hexdigest()[:16]}"]
     for name in ("weasyprint", "pydyf", "pypdf", "pikepdf", "fontpkg-atkinson-hyperlegible",
                  "fontpkg-ibm-plex-sans-arabic", "babel", "jinja2",
                  "markdown", "nh3", "segno"):
