@@ -16,6 +16,13 @@ from handouts.library import Library
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 CLINICS = ["riverside-oncology", "lakeside-spine"]
+# The full tier: CI (or HANDOUTS_FULL_TESTS=1) also renders the whole shipped library
+# on every paper (`handouts check`) and every language (test_language_matrix); a plain
+# `make test` renders each clinic's own papers and checks the rest without layout.
+FULL = bool(os.environ.get("CI") or os.environ.get("HANDOUTS_FULL_TESTS") == "1"
+            or os.environ.get("HANDOUTS_FULL_MATRIX") == "1")
+full_tier = pytest.mark.skipif(not FULL, reason="the full tier runs in CI, or with "
+                                                "HANDOUTS_FULL_TESTS=1 make test")
 TOPICS = ["bone-metastases", "bone-protecting-injections", "injection-care-checklist",
           "vertebroplasty-kyphoplasty"]
 
@@ -58,6 +65,22 @@ def renderer(library):
     from handouts.render import Renderer
 
     return Renderer(library.asset_roots())
+
+
+def handouts(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    """`handouts ARGS` run in this process as `python -m handouts` runs it (cli.main: its
+    exit code, stdout and stderr), for tests where a new process is not the point: the
+    warm WeasyPrint and fonts of this worker are reused."""
+    from contextlib import chdir
+
+    from click.testing import CliRunner
+
+    from handouts.cli import main
+
+    with CliRunner().isolation() as (out, err, _), chdir(cwd):
+        code = main(list(args))
+        return subprocess.CompletedProcess(["handouts", *args], code,
+                                           out.getvalue().decode(), err.getvalue().decode())
 
 
 def run(*args: str, check: bool = True) -> str:

@@ -9,15 +9,11 @@ import sys
 import pytest
 
 from handouts.check import contrast, nearest_passing
-from tests.conftest import ROOT, topic_text
+from tests.conftest import ROOT, handouts, topic_text
 
 
 def _check(*args, library=None):
-    command = [sys.executable, "-m", "handouts"]
-    if library:
-        command += ["--library", str(library)]
-    return subprocess.run(command + ["check", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=600)
+    return handouts(*(["--library", str(library)] if library else []), "check", *args)
 
 
 HARD = ("Notwithstanding considerable interindividual variability, pharmacological "

@@ -3,13 +3,12 @@ on every paper and variant: preflight finds nothing, every font is embedded, /La
 the edition's and the text is in its script.
 
 About 200 documents (100 s of CPU): CI runs them (`CI` is set there), and so does
-`HANDOUTS_FULL_MATRIX=1 make test`; a plain `make test` skips them and keeps to the
+`HANDOUTS_FULL_TESTS=1 make test`; a plain `make test` skips them and keeps to the
 sample in test_languages.py. `scripts/language-matrix.py` is the same matrix by hand.
 """
 
 from __future__ import annotations
 
-import os
 import re
 
 import pytest
@@ -17,12 +16,10 @@ import pytest
 from handouts.editions import editions
 from handouts.models import PAPER_SIZES, PAPERS
 from handouts.pipeline import Job, produce
-from tests.conftest import CLINICS
+from tests.conftest import CLINICS, full_tier
 from tests.test_languages import _check_pdf
 
-pytestmark = pytest.mark.skipif(
-    not (os.environ.get("CI") or os.environ.get("HANDOUTS_FULL_MATRIX") == "1"),
-    reason="the full language matrix runs in CI, or with HANDOUTS_FULL_MATRIX=1")
+pytestmark = full_tier
 
 # The font each script is set in, and a character class of the script itself.
 SCRIPTS = {"es": ("Atkinson-Hyperlegible", "[áéíóúñ¿¡]"),
