@@ -150,7 +150,7 @@ def test_a_good_pdf_is_never_replaced_by_a_failed_build(make_library, renderer):
                    out=lib.root / "out")
     before = hashlib.sha256(good.path.read_bytes()).hexdigest()
     topic = lib.root / "content" / "t.md"
-    topic.write_text(topic_text("\n".join(f"- item {n}" for n in range(400)), pages=1))
+    topic.write_text(topic_text("\n".join(f"- item {n}" for n in range(150)), pages=1))
     with pytest.raises(HandoutsError):
         build(["t"], "riverside-oncology", library=lib, renderer=renderer, out=lib.root / "out")
     assert hashlib.sha256(good.path.read_bytes()).hexdigest() == before
@@ -158,19 +158,26 @@ def test_a_good_pdf_is_never_replaced_by_a_failed_build(make_library, renderer):
 
 
 def test_killed_build_keeps_the_old_pdf_and_leaves_nothing_next_time(tmp_path):
+    """Killed between writing its new PDF beside the old one and the rename (the hook in
+    finish.write_atomic holds it there), a build leaves the old file whole."""
     out = tmp_path / "out"
-    args = [sys.executable, "-m", "handouts", "build", "bone-metastases", "-c",
+    args = [sys.executable, "-m", "handouts", "build", "injection-care-checklist", "-c",
             "riverside-oncology", "-o", str(out), "--large-print"]
     assert subprocess.run(args, cwd=ROOT, capture_output=True).returncode == 0
-    pdf = out / "riverside-oncology" / "bone-metastases-a4-large.pdf"
-    before = pdf.read_bytes()
-    for delay in (1.2, 1.6, 2.0):
-        process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
-                                   stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        assert pdf.read_bytes() == before  # whole old file or (same) new one, never partial
+    pdf = out / "riverside-oncology" / "injection-care-checklist-a4-large.pdf"
+    before, inode = pdf.read_bytes(), pdf.stat().st_ino
+    marker = tmp_path / "held"
+    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL,
+                               env={**os.environ, "HANDOUTS_TEST_HOLD": f"1:{marker}"})
+    deadline = time.monotonic() + 120
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), "the build never reached its write"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert pdf.stat().st_ino == inode and pdf.read_bytes() == before   # not replaced
+    assert len(list(out.rglob("*.part"))) == 1   # the new one, never renamed
     assert subprocess.run(args, cwd=ROOT, capture_output=True).returncode == 0
     assert not list(out.rglob("*.part"))
     assert pdf.read_bytes().startswith(b"%PDF-") and pdf.read_bytes().rstrip().endswith(b"%%EOF")

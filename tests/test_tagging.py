@@ -19,9 +19,9 @@ from tests.conftest import ROOT
 
 DOCUMENTS = {
     "leaflet": Job("leaflet", "riverside-oncology", ("vertebroplasty-kyphoplasty",)),
-    "two-column": Job("leaflet", "riverside-oncology", ("bone-metastases",)),
+    "two-column": Job("leaflet", "riverside-oncology", ("bone-protecting-injections",)),
     "checklist": Job("leaflet", "riverside-oncology", ("injection-care-checklist",)),
-    "booklet": Job("booklet", "riverside-oncology", booklet="bone-health-in-cancer"),
+    "booklet": Job("booklet", "riverside-oncology", booklet="spine-procedure-pack"),
 }
 
 
@@ -171,7 +171,7 @@ def test_booklet_cover_heading_and_table_of_contents(made, library):
     assert headings[1][0] == "/H2"   # Contents
     [toc] = tagged.roles("/TOC")
     entries = list(toc.K)
-    topics = load_booklet(library.booklet_path("bone-health-in-cancer")).topics
+    topics = load_booklet(library.booklet_path("spine-procedure-pack")).topics
     assert len(entries) == len(topics) + 1   # and the back cover
     for entry in entries:
         assert entry.S == "/TOCI"
