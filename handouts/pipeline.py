@@ -323,7 +323,8 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
     if len(job.topics) != 1:
         raise UsageError("a leaflet has exactly one topic")
     topic, edition = load_edition(library, job.topics[0], _language(job, profile),
-                                  region=profile.clinic.language)
+                                  region=profile.clinic.language,
+                                  overrides=profile.clinic.terms)
     problems = governance(topic, profile, today) + edition_problems([edition])
     if topic.meta.layout == "card":
         return _card(replace(job, kind="card"), library, topic, profile, renderer, today,
@@ -443,7 +444,7 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
                          "shop; choose one")
     spec = booklet_spec(job, library)
     topics, found = _booklet_topics(library, spec.topics, _language(job, profile),
-                                    profile.clinic.language)
+                                    profile.clinic.language, profile.clinic.terms)
     problems = [p for topic in topics for p in governance(topic, profile, today)]
     problems += edition_problems(found)
     # Laid out again, set compactly, when the back cover spills onto a second page. A
@@ -535,13 +536,15 @@ def _language(job: Job, profile: ClinicProfile) -> str:
     return job.lang or profile.clinic.language
 
 
-def _booklet_topics(library: Library, slugs, language: str, region: str | None = None):
-    """Every topic of a booklet in one edition; every broken one reported at once."""
+def _booklet_topics(library: Library, slugs, language: str, region: str | None = None,
+                    overrides: dict | None = None):
+    """Every topic of a booklet in one edition (its terms in the clinic's wording where
+    it has its own); every broken one reported at once."""
     topics, found, problems = [], [], []
     terms = load_terms(library)
     for slug in slugs:
         try:
-            topic, edition = load_edition(library, slug, language, terms, region)
+            topic, edition = load_edition(library, slug, language, terms, region, overrides)
         except HandoutsError as error:
             problems.extend(error.problems)
             continue
