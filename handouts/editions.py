@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .errors import Problem, UsageError, ValidationError
 from .library import Library
-from .load import TERMS_FILE, load_terms, load_topic
+from .load import MAX_TOPIC_BYTES, TERMS_FILE, load_terms, load_topic, read_text
 from .models import Topic
 
 DEFAULT_LANGUAGE = "en-GB"
@@ -202,6 +202,23 @@ def _fallback(language: str, wording: dict[str, str]) -> str | None:
 def _regions(topic: Topic, table: dict) -> set[str]:
     return {lang for wording in table.values() for lang in wording
             if _primary(lang) == _primary(topic_language(topic))}
+
+
+def override_gaps(edition: Edition, overrides: dict[str, dict[str, str]],
+                  clinic_file: Path) -> list[Problem]:
+    """A warning for each term the edition uses that its clinic rewords (clinic.toml
+    `[terms]`) but not in the edition's language: that edition prints the library's
+    wording, so the clinic's own value (a local threshold) would be missing from it."""
+    if not overrides:
+        return []
+    used = {m.group("key") for m in _TERM.finditer(read_text(edition.path, MAX_TOPIC_BYTES))}
+    return [Problem(f"clinic.toml words term {key!r} in {', '.join(sorted(overrides[key]))} "
+                    f"only, so the {edition.language} edition prints the library's wording",
+                    file=clinic_file, field=f"terms.{key}", code="clinic-term-language",
+                    hint=f'word it for {edition.language} too: {key} = {{ '
+                         f'{next(iter(overrides[key]))} = "...", {edition.language} = "..." }}')
+            for key in sorted(used & set(overrides))
+            if _wording(overrides, key, edition.language) is None]
 
 
 def unreviewed_problem(edition: Edition) -> Problem:

@@ -307,3 +307,23 @@ def test_a_clinic_term_rewords_only_that_clinics_documents(make_library, rendere
     assert unchanged(jobs["lakeside-spine"], other.inputs)
     again = produce(jobs["riverside-oncology"], library, renderer)
     assert "37.8 °C or more" in _urgent_box(again.composed.html)
+
+
+def test_a_clinic_term_reaches_a_translation_worded_in_its_language(make_library, renderer):
+    library = make_library()
+    profile = library.clinic_folder("riverside-oncology") / "clinic.toml"
+    clinic_toml = profile.read_text()
+    job = Job("leaflet", "riverside-oncology", ("injection-care-checklist",), lang="es")
+    profile.write_text(clinic_toml.replace(
+        "[colours]", '[terms]\nfever_threshold = "37.5 °C"\n\n[colours]'))
+    only_english = produce(job, library, renderer, reuse=False)
+    [gap] = [p for p in only_english.problems if p.code == "clinic-term-language"]
+    assert gap.file == profile and gap.field == "terms.fever_threshold"
+    assert gap.severity == "warning" and "es" in gap.hint
+    assert "38 °C (100.4 °F) o más" in _urgent_box(only_english.composed.html)
+    profile.write_text(clinic_toml.replace(
+        "[colours]", '[terms]\nfever_threshold = { en-GB = "37.5 °C", es = "37,5 °C" }\n\n'
+                     "[colours]"))
+    worded = produce(job, library, renderer, reuse=False)
+    assert not [p for p in worded.problems if p.code == "clinic-term-language"]
+    assert "37,5 °C o más" in _urgent_box(worded.composed.html)
