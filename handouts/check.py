@@ -13,7 +13,7 @@ from pathlib import Path
 
 from . import placeholders
 from .compose import mix
-from .editions import DEFAULT_LANGUAGE, editions, load_edition, load_terms
+from .editions import DEFAULT_LANGUAGE, editions, load_edition, load_terms, override_gaps
 from .errors import HandoutsError, Problem
 from .library import Library
 from .load import load_booklet, load_clinic
@@ -297,11 +297,12 @@ def _scale_problems(scales: dict[tuple, list], library: Library) -> list[Problem
 
 
 def _gate(problems: list[Problem]) -> list[Problem]:
-    """The problems of a made document that check reports: refused resources, and what
-    preflight saw on the page, which makes a leaflet not fit to hand out (an error
-    here, a warning in a build)."""
+    """The problems of a made document that check reports: refused resources, a clinic's
+    own term missing from the edition printed, and what preflight saw on the page,
+    which makes a leaflet not fit to hand out (an error here, a warning in a build)."""
     return [p.as_error() if p.code.startswith("preflight-") else p for p in problems
-            if p.code == "refused-resource" or p.code.startswith("preflight-")]
+            if p.code in ("refused-resource", "clinic-term-language")
+            or p.code.startswith("preflight-")]
 
 
 def check_library(library: Library, topics: list[str] | None = None,
@@ -390,6 +391,11 @@ def _editions(library: Library, slug: str, clinics: list[ClinicProfile],
             report.problems.extend(error.problems)
             continue
         report.problems.extend(edition_problems([edition]))
+        for profile in clinics:   # a clinic's own terms, in the languages it prints
+            if edition.language == profile.clinic.language or \
+                    edition.language in profile.clinic.messages:
+                report.problems.extend(override_gaps(edition, profile.clinic.terms,
+                                                     profile.folder / "clinic.toml"))
         if language in derived:   # no clinic reads it: its state and reading level
             text = render_body(topic, None, library.dirs("content")).text
             report.problems.extend(reading_problems(topic, text))

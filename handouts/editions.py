@@ -23,29 +23,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import Field, StringConstraints
-from pydantic import ValidationError as PydanticError
-
-from . import record
 from .errors import Problem, UsageError, ValidationError
 from .library import Library
-from .load import load_topic, read_text
-from .models import Strict, Text, Topic
+from .load import MAX_TOPIC_BYTES, TERMS_FILE, load_terms, load_topic, read_text
+from .models import Topic
 
-TERMS_FILE = "terms.toml"
 DEFAULT_LANGUAGE = "en-GB"
 _TERM = re.compile(r"\{\{\s*(?P<case>[Tt])erm\.(?P<key>[A-Za-z0-9_]*)\s*\}\}")
-_KEY = re.compile(r"[a-z0-9_]{1,60}")
-
-Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
-
-
-class Terms(Strict):
-    """`content/terms.toml`: each key's wording per edition language."""
-
-    terms: Annotated[dict[str, dict[Language, Text]], Field(max_length=2000)] = {}
 
 
 @dataclass(frozen=True)
@@ -65,45 +50,6 @@ class Edition:
     def stale(self) -> bool:
         """True when the source has moved on since this edition was adapted."""
         return self.derived and self.source_version != self.current_version
-
-
-def load_terms(library: Library) -> dict[str, dict[str, str]]:
-    """Every term of every layer's terms.toml; a library's wording wins over the bundled."""
-    merged: dict[str, dict[str, str]] = {}
-    for folder in reversed(library.search_dirs("content")):
-        path = folder / TERMS_FILE
-        if not path.is_file():
-            record.missed(path)
-            continue
-        data = load_terms_file(path)
-        for key, wording in data.items():
-            merged.setdefault(key, {}).update(wording)
-    return merged
-
-
-def load_terms_file(path: Path) -> dict[str, dict[str, str]]:
-    """Read and validate one terms file (tables of language = wording)."""
-    import tomllib  # noqa: PLC0415
-
-    text = read_text(path, 256 * 1024)
-    try:
-        raw = tomllib.loads(text)
-    except (tomllib.TOMLDecodeError, ValueError) as error:
-        raise ValidationError(f"not valid TOML: {error}", file=path,
-                              hint="each term is a table: [key] then en-GB = \"...\"") from None
-    problems = [Problem(f"term key {key!r} must be lower-case letters, digits and "
-                        "underscores", file=path, field=key, code="invalid")
-                for key in raw if not _KEY.fullmatch(key)]
-    try:
-        model = Terms.model_validate({"terms": raw})
-    except PydanticError as error:
-        problems += [Problem(e["msg"].removeprefix("Value error, "), file=path,
-                             field=".".join(str(p) for p in e["loc"][1:]),
-                             code=e["type"]) for e in error.errors(include_url=False)]
-        raise ValidationError(problems=problems) from None
-    if problems:
-        raise ValidationError(problems=problems)
-    return model.terms
 
 
 def editions(library: Library, slug: str) -> dict[str, Path]:
@@ -132,13 +78,15 @@ def topic_language(topic: Topic) -> str:
 
 
 def load_edition(library: Library, slug: str, language: str | None = None,
-                 terms: dict | None = None, region: str | None = None
+                 terms: dict | None = None, region: str | None = None,
+                 overrides: dict[str, dict[str, str]] | None = None
                  ) -> tuple[Topic, Edition]:
     """The topic `slug` as printed for `language` (default: the topic's own).
 
     A derived edition file wins; else the topic itself, if it is written in the same
     language (its regions told apart by terms). Anything else is a UsageError naming
-    the editions there are.
+    the editions there are. `overrides`: a clinic's own wording of terms (its
+    clinic.toml `[terms]`), which wins over the library's.
     """
     base_path = library.topic_path(slug)
     derived = editions(library, slug)
@@ -161,17 +109,21 @@ def load_edition(library: Library, slug: str, language: str | None = None,
                              hint=f"editions: {have}; add content/{slug}.{language}.md "
                                   f"with adapted_from, or choose another --lang")
         edition = Edition(slug, language, base_path)
-    return localise(topic, language, library if terms is None else terms, region), edition
+    return localise(topic, language, library if terms is None else terms, region,
+                    overrides), edition
 
 
 def _keeps(editions: list[str] | None, wanted: set[str]) -> bool:
     return not editions or bool(wanted & set(editions))
 
 
-def localise(topic: Topic, language: str, terms, region: str | None = None) -> Topic:
+def localise(topic: Topic, language: str, terms, region: str | None = None,
+             overrides: dict[str, dict[str, str]] | None = None) -> Topic:
     """The topic with its terms in `language`'s wording and only that edition's sources.
 
-    `terms` is the terms table, or the Library to read it from when a topic uses any.
+    `terms` is the terms table, or the Library to read it from when a topic uses any;
+    `overrides` (a clinic's `[terms]`, key -> language -> wording) win over it. Either
+    way the wording goes through the markup stage like the topic's own words.
     """
     uses_terms = _TERM.search(topic.body) or _TERM.search(topic.meta.model_dump_json())
     # A translation prints the sources of its reader's region (`region`: the clinic's
@@ -189,8 +141,10 @@ def localise(topic: Topic, language: str, terms, region: str | None = None) -> T
     def fill(value: str, field: str | None = None, line: int | None = None) -> str:
         def one(match: re.Match) -> str:
             key = match.group("key")
-            wording = table.get(key, {})
-            word = wording.get(language) or wording.get(_fallback(language, wording))
+            # The clinic's wording first (its language, or another region of it: a
+            # threshold is the clinic's policy whatever the spelling), then the library's.
+            word = _wording(overrides or {}, key, language)
+            word = _wording(table, key, language) if word is None else word
             if word is None:
                 where = line if line is not None else _line_in_file(topic, match.group(0))
                 problems.append(Problem(
@@ -210,6 +164,11 @@ def localise(topic: Topic, language: str, terms, region: str | None = None) -> T
         raise ValidationError(problems=problems)
     return topic.model_copy(update={"meta": type(topic.meta).model_validate(meta),
                                     "body": body})
+
+
+def _wording(table: dict[str, dict[str, str]], key: str, language: str) -> str | None:
+    wording = table.get(key, {})
+    return wording.get(language) or wording.get(_fallback(language, wording))
 
 
 def _fill_strings(value, fill, field: str = ""):
@@ -243,6 +202,23 @@ def _fallback(language: str, wording: dict[str, str]) -> str | None:
 def _regions(topic: Topic, table: dict) -> set[str]:
     return {lang for wording in table.values() for lang in wording
             if _primary(lang) == _primary(topic_language(topic))}
+
+
+def override_gaps(edition: Edition, overrides: dict[str, dict[str, str]],
+                  clinic_file: Path) -> list[Problem]:
+    """A warning for each term the edition uses that its clinic rewords (clinic.toml
+    `[terms]`) but not in the edition's language: that edition prints the library's
+    wording, so the clinic's own value (a local threshold) would be missing from it."""
+    if not overrides:
+        return []
+    used = {m.group("key") for m in _TERM.finditer(read_text(edition.path, MAX_TOPIC_BYTES))}
+    return [Problem(f"clinic.toml words term {key!r} in {', '.join(sorted(overrides[key]))} "
+                    f"only, so the {edition.language} edition prints the library's wording",
+                    file=clinic_file, field=f"terms.{key}", code="clinic-term-language",
+                    hint=f'word it for {edition.language} too: {key} = {{ '
+                         f'{next(iter(overrides[key]))} = "...", {edition.language} = "..." }}')
+            for key in sorted(used & set(overrides))
+            if _wording(overrides, key, edition.language) is None]
 
 
 def unreviewed_problem(edition: Edition) -> Problem:

@@ -31,6 +31,7 @@ SEVERITY = {
     "card-variant": "warning",       # a card asked for in large print is the standard card
     "untranslated-label": "warning",  # a clinic label printed in English in another language
     "unknown-message": "warning",    # a clinic rewording no message or label uses
+    "clinic-term-language": "warning",   # a clinic's own term not worded in the edition
     "missing-glyph": "error",        # a character no font has would print as an empty box
 }
 

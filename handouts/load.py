@@ -1,4 +1,4 @@
-"""Load: topics (markdown + YAML front matter) and clinic profiles (TOML) -> models.
+"""Load: topics (markdown + YAML front matter), clinic profiles and terms (TOML) -> models.
 
 Every input is untrusted. Reading never raises anything but a HandoutsError, and a
 schema error names the file, the line and the field, with every problem at once.
@@ -28,6 +28,7 @@ Brand colours belong in clinic.toml's [colours], where `handouts check` measures
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 import tomllib
@@ -47,6 +48,7 @@ from .models import (
     BookletSpec,
     Clinic,
     ClinicProfile,
+    Terms,
     Topic,
     TopicMeta,
     contrast,
@@ -58,6 +60,8 @@ MAX_TOPIC_BYTES = 512 * 1024       # a leaflet is a few KB; 50 MB is an accident
 MAX_PROFILE_BYTES = 64 * 1024
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 LOGO_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
+TERMS_FILE = "terms.toml"
+_TERM_KEY = re.compile(r"[a-z0-9_]{1,60}")
 _FRONT = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.S | re.M)
 
 
@@ -352,6 +356,8 @@ def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
     """
     path = folder / "clinic.toml"
     clinic = load_toml_model(path, Clinic, [folder])
+    if clinic.terms and library is not None:
+        _check_clinic_terms(clinic, path, library)
     logo = _check_logo(folder, clinic.logo, path)
     style = folder / "style.css"
     stylesheet = None
@@ -362,6 +368,27 @@ def load_clinic(folder: Path, library: Library | None = None) -> ClinicProfile:
         record.missed(style)
     return ClinicProfile(slug=folder.name, folder=folder, clinic=clinic, logo_path=logo,
                          stylesheet=stylesheet)
+
+
+def _check_clinic_terms(clinic: Clinic, path: Path, library: Library) -> None:
+    """Each key of a clinic's `[terms]` must be a term of the library: a misspelt key
+    would otherwise leave the library's wording in print without a word."""
+    known = load_terms(library)
+    text = read_text(path, MAX_PROFILE_BYTES, [path.parent])
+    problems = []
+    for key in clinic.terms:
+        if key in known:
+            continue
+        close = difflib.get_close_matches(key, list(known), 1)
+        problems.append(Problem(
+            f"unknown term {key!r}: the library's {TERMS_FILE} has no such key",
+            file=path, line=_toml_line(text, ("terms", key)), field=f"terms.{key}",
+            code="unknown-term",
+            hint=(f"did you mean {close[0]!r}? " if close else "") +
+                 f"[terms] may only reword a key of content/{TERMS_FILE}; fix the key "
+                 "or remove the line"))
+    if problems:
+        raise ValidationError(problems=problems)
 
 
 def _check_logo(folder: Path, name: str, profile: Path) -> Path:
@@ -585,6 +612,45 @@ def load_clinics(library: Library, slugs: list[str] | None = None) -> list[Clini
     if problems:
         raise ValidationError(problems=problems)
     return clinics
+
+
+# --- terms ------------------------------------------------------------------------------
+
+def load_terms(library: Library) -> dict[str, dict[str, str]]:
+    """Every term of every layer's terms.toml; a library's wording wins over the bundled."""
+    merged: dict[str, dict[str, str]] = {}
+    for folder in reversed(library.search_dirs("content")):
+        path = folder / TERMS_FILE
+        if not path.is_file():
+            record.missed(path)
+            continue
+        data = load_terms_file(path)
+        for key, wording in data.items():
+            merged.setdefault(key, {}).update(wording)
+    return merged
+
+
+def load_terms_file(path: Path) -> dict[str, dict[str, str]]:
+    """Read and validate one terms file (tables of language = wording)."""
+    text = read_text(path, 256 * 1024)
+    try:
+        raw = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, ValueError) as error:
+        raise ValidationError(f"not valid TOML: {error}", file=path,
+                              hint="each term is a table: [key] then en-GB = \"...\"") from None
+    problems = [Problem(f"term key {key!r} must be lower-case letters, digits and "
+                        "underscores", file=path, field=key, code="invalid")
+                for key in raw if not _TERM_KEY.fullmatch(key)]
+    try:
+        model = Terms.model_validate({"terms": raw})
+    except PydanticError as error:
+        problems += [Problem(e["msg"].removeprefix("Value error, "), file=path,
+                             field=".".join(str(p) for p in e["loc"][1:]),
+                             code=e["type"]) for e in error.errors(include_url=False)]
+        raise ValidationError(problems=problems) from None
+    if problems:
+        raise ValidationError(problems=problems)
+    return model.terms
 
 
 def load_booklet(path: Path, roots: Iterable[Path] | None = None) -> BookletSpec:

@@ -96,6 +96,28 @@ def _one_line(value: str) -> str:
 
 
 Text = Annotated[str, StringConstraints(min_length=1, max_length=300), AfterValidator(_one_line)]
+# A term's wording is pasted into a topic's markdown (editions.localise) before the
+# markup stage escapes and sanitises it; a clinic's own wording must still be only
+# words, so no markdown, HTML or template syntax, and no line-start marker that
+# would turn the sentence it stands in into a list, heading or callout.
+_TERM_MARKUP = re.compile(r"[<>\[\]{}*_`\\|]")
+_TERM_START = re.compile(r"[-+=!:#]|\d+[.)](\s|$)")
+
+
+def _plain_words(value: str) -> str:
+    if _TERM_MARKUP.search(value) or _TERM_START.match(value):
+        raise ValueError("a term's wording is plain words: no < > [ ] { } * _ ` \\ |, and "
+                         "not starting with - + = ! : # or '1.' (markdown, HTML or template "
+                         "code in a leaflet); write the words only, e.g. \"37.5 °C\"")
+    if _PRIVATE_USE.search(value):
+        raise ValueError("contains a private-use character (U+E000 to U+F8FF); retype the text")
+    return value
+
+
+TermWording = Annotated[str, StringConstraints(min_length=1, max_length=120),
+                        AfterValidator(_one_line), AfterValidator(_plain_words)]
+TermKey = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_]{1,60}$")]
+Language = Annotated[str, StringConstraints(pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")]
 LongText = Annotated[str, StringConstraints(min_length=1, max_length=600)]
 Colour = Annotated[str, AfterValidator(hex_colour)]
 Phone = Annotated[str, AfterValidator(_phone)]
@@ -267,6 +289,23 @@ class Clinic(Strict):
     messages: Annotated[dict[Annotated[str, StringConstraints(
         pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")], Annotated[dict[Text, Text], Field(
             max_length=200)]], Field(max_length=20)] = {}
+    # The clinic's own wording of the library's terms (content/terms.toml), for local
+    # policy: `[terms]` then `fever_threshold = "37.5 °C"` (in the clinic's language)
+    # or `fever_threshold = { en-GB = "37.5 °C", es = "37,5 °C" }`. It wins over the
+    # library's wording in this clinic's documents only; load_clinic checks each key
+    # is a library term. Stored as key -> {language: wording}.
+    terms: Annotated[dict[TermKey, Annotated[dict[Language, TermWording], Field(
+        min_length=1, max_length=20)]], Field(max_length=200)] = {}
+
+    @field_validator("terms", mode="before")
+    @classmethod
+    def _wording_in_clinic_language(cls, value, info):
+        """`key = "wording"` is the clinic's language's wording of that term."""
+        if not isinstance(value, dict):
+            return value
+        language = info.data.get("language", "en")
+        return {key: {language: wording} if isinstance(wording, str) else wording
+                for key, wording in value.items()}
 
     @field_validator("emergency_number", "phone", "urgent_phone", mode="before")
     @classmethod
@@ -302,6 +341,12 @@ class BookletSpec(Strict):
             return self
         return self.model_copy(update={"title": words.title,
                                        "audience": words.audience or self.audience})
+
+
+class Terms(Strict):
+    """`content/terms.toml`: each key's wording per edition language."""
+
+    terms: Annotated[dict[str, dict[Language, Text]], Field(max_length=2000)] = {}
 
 
 def _bad_language(value: str) -> str:

@@ -23,7 +23,14 @@ from typing import Literal
 from . import __version__, record, tagging
 from . import cache as caches
 from .compose import compose_booklet, compose_card, compose_leaflet
-from .editions import Edition, load_edition, load_terms, stale_problem, unreviewed_problem
+from .editions import (
+    Edition,
+    load_edition,
+    load_terms,
+    override_gaps,
+    stale_problem,
+    unreviewed_problem,
+)
 from .errors import BudgetError, HandoutsError, Problem, UsageError
 from .glyphs import check as check_glyphs
 from .library import Library
@@ -323,8 +330,9 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
     if len(job.topics) != 1:
         raise UsageError("a leaflet has exactly one topic")
     topic, edition = load_edition(library, job.topics[0], _language(job, profile),
-                                  region=profile.clinic.language)
-    problems = governance(topic, profile, today) + edition_problems([edition])
+                                  region=profile.clinic.language,
+                                  overrides=profile.clinic.terms)
+    problems = governance(topic, profile, today) + edition_problems([edition], profile)
     if topic.meta.layout == "card":
         return _card(replace(job, kind="card"), library, topic, profile, renderer, today,
                      problems)
@@ -443,9 +451,9 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
                          "shop; choose one")
     spec = booklet_spec(job, library)
     topics, found = _booklet_topics(library, spec.topics, _language(job, profile),
-                                    profile.clinic.language)
+                                    profile.clinic.language, profile.clinic.terms)
     problems = [p for topic in topics for p in governance(topic, profile, today)]
-    problems += edition_problems(found)
+    problems += edition_problems(found, profile)
     # Laid out again, set compactly, when the back cover spills onto a second page. A
     # page left blank before a topic that opens on the right is a Notes page by itself
     # (booklet.css `@page :blank`, and the lines drawn in _finish).
@@ -535,13 +543,15 @@ def _language(job: Job, profile: ClinicProfile) -> str:
     return job.lang or profile.clinic.language
 
 
-def _booklet_topics(library: Library, slugs, language: str, region: str | None = None):
-    """Every topic of a booklet in one edition; every broken one reported at once."""
+def _booklet_topics(library: Library, slugs, language: str, region: str | None = None,
+                    overrides: dict | None = None):
+    """Every topic of a booklet in one edition (its terms in the clinic's wording where
+    it has its own); every broken one reported at once."""
     topics, found, problems = [], [], []
     terms = load_terms(library)
     for slug in slugs:
         try:
-            topic, edition = load_edition(library, slug, language, terms, region)
+            topic, edition = load_edition(library, slug, language, terms, region, overrides)
         except HandoutsError as error:
             problems.extend(error.problems)
             continue
@@ -552,11 +562,15 @@ def _booklet_topics(library: Library, slugs, language: str, region: str | None =
     return topics, found
 
 
-def edition_problems(found: list[Edition]) -> list[Problem]:
-    """A problem for each derived edition whose source has moved on, and for each
-    translation nobody has reviewed."""
+def edition_problems(found: list[Edition], profile: ClinicProfile | None = None
+                     ) -> list[Problem]:
+    """A problem for each derived edition whose source has moved on, for each
+    translation nobody has reviewed, and for each term the clinic rewords but not in
+    the edition's language."""
+    gaps = [p for e in found for p in override_gaps(
+        e, profile.clinic.terms, profile.folder / "clinic.toml")] if profile else []
     return [stale_problem(e) for e in found if e.stale] + [
-        unreviewed_problem(e) for e in found if e.translated and not e.reviewed]
+        unreviewed_problem(e) for e in found if e.translated and not e.reviewed] + gaps
 
 
 def governance(topic: Topic, profile: ClinicProfile, today: dt.date) -> list[Problem]:

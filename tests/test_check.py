@@ -182,6 +182,28 @@ def test_a_derived_edition_goes_stale_when_its_source_moves_on(make_library):
     assert "es(stale)" in row["editions"]
 
 
+def test_a_clinic_term_not_worded_in_a_language_it_prints_is_a_warning(make_library):
+    from handouts.check import check_library
+
+    lib = make_library(clinics=["riverside-oncology", "lakeside-spine"])
+    profile = lib.clinic_folder("riverside-oncology") / "clinic.toml"
+    clinic_toml = profile.read_text()
+    profile.write_text(clinic_toml.replace(
+        "[colours]", '[terms]\nfever_threshold = "37.5 °C"\n\n[colours]'))
+    report = check_library(lib, ["injection-care-checklist"], render=False)
+    gaps = [p for p in report.problems if p.code == "clinic-term-language"]
+    # Riverside prints es, zh-Hans and ar ([messages.LANG]); Lakeside rewords nothing.
+    assert sorted(p.message.split(" the ")[1].split()[0] for p in gaps) == [
+        "ar", "es", "zh-Hans"]
+    assert {(p.file, p.field, p.severity) for p in gaps} == {
+        (profile, "terms.fever_threshold", "warning")}
+    profile.write_text(clinic_toml.replace("[colours]", '[terms.fever_threshold]\n'
+                                           'en-GB = "37.5 °C"\nes = "37,5 °C"\n'
+                                           'zh-Hans = "37.5 °C"\nar = "37.5 °C"\n\n[colours]'))
+    report = check_library(lib, ["injection-care-checklist"], render=False)
+    assert not [p for p in report.problems if p.code == "clinic-term-language"]
+
+
 def test_a_new_topic_holds_only_the_scaffolds_text_and_a_new_clinic_its_placeholders(
         tmp_path, monkeypatch):
     from click.testing import CliRunner

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from handouts import load
 from handouts.errors import HandoutsError, UsageError, ValidationError
+from handouts.library import Library
 from handouts.load import CSS_ALLOWED, load_booklet, load_clinic, load_topic
 from handouts.markup import render_body
 from handouts.svg import check_svg
@@ -133,6 +136,39 @@ def test_duplicate_toml_key(make_library):
     folder = _clinic(make_library, lambda t: 'name = "Again"\n' + t)
     with pytest.raises(ValidationError, match="not valid TOML"):
         load_clinic(folder)
+
+
+def _clinic_terms(make_library, table: str):
+    folder = _clinic(make_library, lambda t: t.replace("[colours]", table + "\n\n[colours]"))
+    return load_clinic(folder, Library(folder.parent.parent)), folder / "clinic.toml"
+
+
+def test_a_clinic_rewords_a_library_term_in_its_own_language(make_library):
+    profile, _ = _clinic_terms(make_library, '[terms]\nfever_threshold = "37.5 °C"\n'
+                                             'drip = { en-GB = "drip", es = "suero" }')
+    assert profile.clinic.terms == {"fever_threshold": {"en-GB": "37.5 °C"},
+                                    "drip": {"en-GB": "drip", "es": "suero"}}
+
+
+def test_an_unknown_clinic_term_names_clinic_toml_the_field_and_the_fix(make_library):
+    with pytest.raises(ValidationError) as info:
+        _clinic_terms(make_library, '[terms]\nfever_treshold = "37.5 °C"')
+    [problem] = info.value.problems
+    assert problem.file.name == "clinic.toml" and problem.field == "terms.fever_treshold"
+    assert problem.line is not None and "unknown term 'fever_treshold'" in problem.message
+    assert "did you mean 'fever_threshold'?" in problem.hint and "terms.toml" in problem.hint
+
+
+@pytest.mark.parametrize("wording", [
+    "<b>37.5 °C</b>", "[37.5 °C](https://example.com)", "{{ clinic.phone }}", "**37.5**",
+    "37.5 `°C`", "- 37.5 °C", "# 37.5", "!!! warning", "1. first", "37.5 °C \\ x",
+    "\ue000URGENT_HELP\ue001",
+])
+def test_a_clinic_term_that_would_be_markup_is_refused(make_library, wording):
+    with pytest.raises(ValidationError) as info:
+        _clinic_terms(make_library, "[terms]\nfever_threshold = " + json.dumps(wording))
+    [problem] = info.value.problems
+    assert problem.field.startswith("terms.fever_threshold") and problem.line is not None
 
 
 def test_missing_logo(make_library):

@@ -266,3 +266,64 @@ def test_cached_answers_from_the_output_cache_without_laying_out(library, render
     found = cached(job, library)
     assert found is not None and found.pdf == made.pdf and found.document is None
     assert found.job.paper == "letter" and found.pages == made.pages
+
+
+FEVER = """
+    ## What should I look out for?
+
+    A temperature of {{ term.fever_threshold }} or more means call us.
+"""
+
+
+def _urgent_box(html: str) -> str:
+    html = html.replace("\u00a0", " ")   # a temperature never breaks: no-break spaces
+    start = html.index('class="urgent"')
+    return html[start:html.index("</aside>", start)]
+
+
+def test_a_clinic_term_rewords_only_that_clinics_documents(make_library, renderer,
+                                                            fresh_cache, tmp_path):
+    fresh_cache()
+    text = topic_text(FEVER).replace("    - A test warning sign",
+                                     '    - "A temperature of {{ term.fever_threshold }} or more"')
+    library = make_library({"fever": text}, clinics=["riverside-oncology", "lakeside-spine"])
+    profile = library.clinic_folder("riverside-oncology") / "clinic.toml"
+    profile.write_text(profile.read_text().replace(
+        "[colours]", '[terms]\nfever_threshold = "37.5 °C"\n\n[colours]'))
+    jobs = {slug: Job("leaflet", slug, ("fever",)) for slug in ("riverside-oncology",
+                                                                 "lakeside-spine")}
+    made = {slug: produce(job, library, renderer) for slug, job in jobs.items()}
+    local, other = made["riverside-oncology"], made["lakeside-spine"]
+    assert "37.5 °C or more" in _urgent_box(local.composed.html)
+    assert "38 °C" not in local.composed.html.replace("\u00a0", " ")
+    assert "100.4 °F (38 °C) or more" in _urgent_box(other.composed.html)
+    assert "37.5" not in other.composed.html   # the other clinic keeps the library's
+    (tmp_path / "local.pdf").write_bytes(local.pdf)
+    text_of = " ".join(pdftext(tmp_path / "local.pdf").replace("\u00a0", " ").split())
+    assert "37.5 °C or more" in text_of and "38 °C" not in text_of
+    # clinic.toml is a recorded input: a new wording remakes that clinic's documents only.
+    profile.write_text(profile.read_text().replace("37.5 °C", "37.8 °C"))
+    assert not unchanged(jobs["riverside-oncology"], local.inputs)
+    assert unchanged(jobs["lakeside-spine"], other.inputs)
+    again = produce(jobs["riverside-oncology"], library, renderer)
+    assert "37.8 °C or more" in _urgent_box(again.composed.html)
+
+
+def test_a_clinic_term_reaches_a_translation_worded_in_its_language(make_library, renderer):
+    library = make_library()
+    profile = library.clinic_folder("riverside-oncology") / "clinic.toml"
+    clinic_toml = profile.read_text()
+    job = Job("leaflet", "riverside-oncology", ("injection-care-checklist",), lang="es")
+    profile.write_text(clinic_toml.replace(
+        "[colours]", '[terms]\nfever_threshold = "37.5 °C"\n\n[colours]'))
+    only_english = produce(job, library, renderer, reuse=False)
+    [gap] = [p for p in only_english.problems if p.code == "clinic-term-language"]
+    assert gap.file == profile and gap.field == "terms.fever_threshold"
+    assert gap.severity == "warning" and "es" in gap.hint
+    assert "38 °C (100.4 °F) o más" in _urgent_box(only_english.composed.html)
+    profile.write_text(clinic_toml.replace(
+        "[colours]", '[terms]\nfever_threshold = { en-GB = "37.5 °C", es = "37,5 °C" }\n\n'
+                     "[colours]"))
+    worded = produce(job, library, renderer, reuse=False)
+    assert not [p for p in worded.problems if p.code == "clinic-term-language"]
+    assert "37,5 °C o más" in _urgent_box(worded.composed.html)
