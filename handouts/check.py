@@ -8,7 +8,7 @@ instead of stopping at the first: schemas, reading level, governance, accessibil
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from . import placeholders
@@ -135,7 +135,7 @@ def _one(job, profile, library, renderer, today, report, annotate_to, scales=Non
     try:
         output = output or produce(job, library, renderer, today=today)
         if scales is not None and output.job.kind == "leaflet":
-            key = (job.clinic, output.job.paper, job.variant, output.layout)
+            key = (job.clinic, output.job.paper, job.variant, output.layout, job.lang)
             scales.setdefault(key, []).append((job.topics[0], output.type_scale))
         found = _gate(output.problems)
         if annotate_to and any(p.code.startswith("preflight-") for p in found):
@@ -150,11 +150,13 @@ def _one(job, profile, library, renderer, today, report, annotate_to, scales=Non
 
 def _render_problems(library, topics, clinics, papers, variants, today, report,
                      booklets: bool = True, annotate_to: Path | None = None,
-                     workers: int | None = None, progress=None) -> None:
+                     workers: int | None = None, progress=None,
+                     languages: tuple[str, ...] = ()) -> None:
     renderer = lazy_renderer(library)   # nothing to lay out if every document is cached
     scales: dict[tuple, list] = {}
     planned = (_booklet_jobs(library, clinics, variants) if booklets else []) + \
-        _leaflet_jobs(topics, clinics, papers, variants)
+        _leaflet_jobs(topics, clinics, papers, variants) + \
+        _translation_jobs(library, topics, clinics, papers, variants, languages)
     report.renders += len(planned)
     # What the output cache lacks is made on worker processes first (one per core);
     # each job below then costs only hashes. One process when there is little to make.
@@ -205,6 +207,22 @@ def _leaflet_jobs(topics, clinics, papers, variants) -> list[tuple[Job, ClinicPr
                         else variants:
                     jobs.append((Job("leaflet", profile.slug, (topic.slug,), paper, variant),
                                  profile))
+    return jobs
+
+
+def _translation_jobs(library, topics, clinics, papers, variants,
+                      languages: tuple[str, ...]) -> list[tuple[Job, ClinicProfile]]:
+    """Each topic's editions in `languages` ("all": every one there is), as every clinic
+    would print them, on every paper and variant: a translation has its own layout."""
+    jobs = []
+    for slug in dict.fromkeys(t.slug for t in topics):
+        found = editions(library, slug)
+        for language in sorted(found) if "all" in languages else languages:
+            if language not in found:
+                continue
+            for job, profile in _leaflet_jobs([t for t in topics if t.slug == slug][:1],
+                                              clinics, papers, variants):
+                jobs.append((replace(job, lang=language), profile))
     return jobs
 
 
@@ -280,7 +298,8 @@ def _scale_problems(scales: dict[tuple, list], library: Library) -> list[Problem
     """One type scale per clinic, paper, variant and layout: each role one size in every
     leaflet (a budget that made type shrink would show here)."""
     problems = []
-    for (clinic, paper, variant, layout), documents in sorted(scales.items()):
+    for (clinic, paper, variant, layout, _lang), documents in sorted(
+            scales.items(), key=lambda item: tuple(str(part) for part in item[0])):
         roles = {role for _, scale in documents for role in scale}
         for role in sorted(roles):
             sizes = {slug: scale[role] for slug, scale in documents if role in scale}
@@ -312,10 +331,12 @@ def check_library(library: Library, topics: list[str] | None = None,
                   variants: tuple[str, ...] = ("standard", "large"),
                   today: dt.date | None = None,
                   annotate_to: Path | None = None, workers: int | None = None,
-                  progress=None) -> CheckReport:
+                  progress=None, languages: tuple[str, ...] = ()) -> CheckReport:
     """Check the library (or the named topics and clinics); never raises for content.
 
     `annotate_to`: write page images with each preflight defect outlined there.
+    `languages`: also lay out the topics' editions in these languages ("all": every
+    edition) for every clinic, paper and variant; by default each clinic's own.
     `workers`: processes for the documents not in the output cache (default: one per
     core). `progress(done, total)` is called as documents are checked."""
     today = today or dt.date.today()
@@ -371,7 +392,7 @@ def check_library(library: Library, topics: list[str] | None = None,
         # Named topics: just those; the whole library: its booklets too.
         _render_problems(library, clean, loaded_clinics, papers, variants, today, report,
                          booklets=not topics, annotate_to=annotate_to, workers=workers,
-                         progress=progress)
+                         progress=progress, languages=languages)
     report.problems = _dedupe([p.as_error() if strict else p for p in report.problems])
     return report
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import EXIT_INTERNAL, EXIT_PROBLEMS, EXIT_USAGE, HandoutsError, Problem
+from .errors import EXIT_INTERNAL, EXIT_PROBLEMS, EXIT_USAGE, HandoutsError, Problem, UsageError
 
 EXIT_CODES = """\b
 Exit codes:
@@ -111,6 +111,10 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
     root.propagate = False
     root.setLevel(logging.ERROR if quiet else logging.DEBUG if verbose > 1 else
                   logging.INFO if verbose else logging.WARNING)
+
+
+def _count(number: int, word: str) -> str:
+    return f"{number} {word}{'' if number == 1 else 's'}"
 
 
 def _report(problems: list[Problem]) -> None:
@@ -310,7 +314,11 @@ def batch(state, manifest, jobs, shard, force, dry_run, out, as_json, lang):
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
               help="Worker processes for documents not made before (default: one per core).")
 @click.pass_obj
-def check(state, topics, clinics, strict, grade, no_render, papers, as_json, annotate, jobs):
+@click.option("--lang", "languages", multiple=True, metavar="LANG",
+              help="Also lay out the topics' editions in this language (repeatable; "
+                   "'all' for every translation), for every clinic, paper and variant.")
+def check(state, topics, clinics, strict, grade, no_render, papers, as_json, annotate, jobs,
+          languages):
     """Check the library is fit to print; report every problem with file, line and fix.
 
     Checks front matter and clinic profiles, reading level, review dates, alt text,
@@ -326,6 +334,14 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
         library.topic_path(slug)       # unknown names are usage errors (exit 2)
     for slug in clinics:
         library.clinic_folder(slug)
+    if languages and "all" not in languages:
+        from .editions import editions  # noqa: PLC0415
+        known = {language for slug in library.topics() for language in editions(library, slug)}
+        for language in languages:
+            if language not in known:
+                raise UsageError(f"no topic has an edition in {language!r}",
+                                 hint="translations are: " + (", ".join(sorted(known))
+                                                              or "none yet") + "; or 'all'")
     progress = None
     if not no_render and not as_json and not state.quiet:
         click.echo("checking (laying out every topic x clinic x paper x variant, and the "
@@ -334,7 +350,8 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
     report = check_library(library, list(topics) or None, list(clinics) or None,
                            strict=strict, grade=grade, render=not no_render,
                            papers=tuple(p.lower() for p in papers) or PAPERS,
-                           annotate_to=annotate, workers=jobs, progress=progress)
+                           annotate_to=annotate, workers=jobs, progress=progress,
+                           languages=tuple(languages))
     if progress:
         progress.finish()
     failing = report.errors(strict)
@@ -351,8 +368,11 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
             warnings = len(report.problems) - errors
             verdict = _style("fit to print", fg="green", bold=True) if not failing \
                 else _style("not fit to print", fg="red", bold=True)
-            click.echo(f"{report.topics} topics, {report.clinics} clinics, {report.renders} "
-                       f"renders: {errors} errors, {warnings} warnings: {verdict}")
+            counts = ", ".join(_count(n, word) for n, word in (
+                (report.topics, "topic"), (report.clinics, "clinic"),
+                (report.renders, "render")))
+            click.echo(f"{counts}: {_count(errors, 'error')}, "
+                       f"{_count(warnings, 'warning')}: {verdict}")
     return EXIT_PROBLEMS if failing else 0
 
 

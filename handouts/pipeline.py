@@ -99,9 +99,10 @@ class Job:
         return [f"{self.id}.pdf"] + ([f"{self.id}-imposed.pdf"] if self.impose else [])
 
     def describe(self) -> str:
-        """A short phrase for messages: clinic, paper and variant."""
+        """A short phrase for messages: clinic, paper, variant and a translation's language."""
         large = " large print" if self.variant == "large" else ""
-        return f"for clinic {self.clinic!r} on {(self.paper or '').upper()}{large}"
+        lang = f" in {self.lang}" if self.lang else ""
+        return f"for clinic {self.clinic!r} on {(self.paper or '').upper()}{large}{lang}"
 
 
 @dataclass

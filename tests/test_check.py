@@ -255,13 +255,13 @@ def test_annotate_draws_each_layout_defect_on_its_page(make_library, tmp_path):
 def test_one_type_scale_per_clinic_paper_and_variant(library):
     from handouts.check import _scale_problems
 
-    scales = {("riverside-oncology", "a4", "standard", "leaflet"): [
+    scales = {("riverside-oncology", "a4", "standard", "leaflet", None): [
         ("bone-metastases", {"title": 25.0, "body": 12.0}),
         ("vertebroplasty-kyphoplasty", {"title": 21.0, "body": 12.0})]}
     [problem] = _scale_problems(scales, library)
     assert problem.code == "preflight-type-scale" and problem.severity == "error"
     assert "title" in problem.message and "25 pt" in problem.message and "21 pt" in problem.message
-    assert not _scale_problems({("c", "a4", "standard", "leaflet"): [
+    assert not _scale_problems({("c", "a4", "standard", "leaflet", None): [
         ("a", {"title": 25.0}), ("b", {"title": 25.0})]}, library)
 
 
@@ -290,3 +290,29 @@ def test_documents_not_made_before_are_made_on_workers_with_progress(make_librar
                           variants=("standard",), progress=lambda d, t: calls.append((d, t)))
     assert calls == [(4, 4)]
     assert [p.as_dict() for p in again.problems] == [p.as_dict() for p in report.problems]
+
+
+def test_lang_lays_out_the_translations_and_reports_one_that_overflows(make_library):
+    """An author who edits a translation checks its layout with --lang: a Spanish
+    edition longer than its page budget is an error naming the Spanish file, while the
+    English one fits; without --lang only each clinic's own language is laid out."""
+    source = topic_text("## What is it?\n\nA short and plain text.\n", pages=1)
+    long = "\n".join(f"- Un punto más de la lista, el número {n}." for n in range(120))
+    spanish = topic_text(f"## ¿Qué es?\n\n{long}\n", pages=1).replace(
+        "pages: 1", 'pages: 1\nlanguage: es\nadapted_from: {language: en-GB, version: "1.0"}')
+    lib = make_library({"plain": source, "plain.es": spanish})
+    args = ("--library", str(lib.root), "check", "plain", "-c", "riverside-oncology",
+            "--paper", "a4", "--json")
+    mine = handouts(*args)
+    assert mine.returncode == 0, mine.stdout + mine.stderr
+    assert json.loads(mine.stdout)["renders"] == 2   # standard and large print, English
+    spanish_too = handouts(*args, "--lang", "es")
+    assert spanish_too.returncode == 1
+    data = json.loads(spanish_too.stdout)
+    over = [p for p in data["problems"] if p["code"] == "page-budget"]
+    assert {p["file"] for p in over} == {"content/plain.es.md"}, over
+    assert sorted(p["message"].split(": ")[0].split(" on ")[1] for p in over) == [
+        "A4 in es", "A4 large print in es"]
+    assert data["renders"] == 4
+    unknown = handouts(*args, "--lang", "fr")
+    assert unknown.returncode == 2 and "no topic has an edition in 'fr'" in unknown.stderr
