@@ -639,9 +639,8 @@ def _notes_pages(document) -> list[tuple[int, tuple[float, float, float, float]]
     for index, page in enumerate(document.pages):
         box = page._page_box   # WeasyPrint has no public page type or geometry
         if box.page_type.blank:
-            found.append((index, tuple(value * 0.75 for value in (
-                box.content_box_x() - box.bleed["left"], box.content_box_y() - box.bleed["top"],
-                box.width, box.height))))
+            found.append((index, tuple(value * 0.75 for value in (   # px -> pt; the
+                box.content_box_x(), box.content_box_y(), box.width, box.height))))  # trim's
     return found
 
 

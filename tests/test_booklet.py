@@ -164,8 +164,12 @@ def test_a_page_left_before_a_right_hand_topic_is_a_notes_page(library, renderer
     """Each topic opens on the right, and the back cover is the last of an even count: a
     page left over is a Notes page with lines (pagination artifacts) and the footer,
     made in the booklet's one layout."""
+    from dataclasses import replace
+
     import pikepdf
 
+    from handouts.finish import MM
+    from handouts.models import PrintOptions
     from handouts.pipeline import Job, produce
 
     layouts = []
@@ -193,11 +197,34 @@ def test_a_page_left_before_a_right_hand_topic_is_a_notes_page(library, renderer
             assert number % 2 == 0
         else:                                            # the back cover ends an even count
             assert pages[number].startswith("Contact us") and number == len(pages) - 1
-        lines, artifact = 0, False
-        for operands, operator in pikepdf.parse_content_stream(pdf.pages[number - 1]):
-            if str(operator) == "BDC":
-                artifact = str(operands[0]) == "/Artifact" and \
-                    operands[1].get("/Type") == "/Pagination"
-            lines += str(operator) == "l" and artifact
-        assert lines >= 20, "lines to write on, down the page, as artifacts"
+        # every 10 mm down A5's page area (180 mm), 5 mm clear of the footer: 17 lines
+        assert len(_notes_lines(pdf.pages[number - 1])) == 17
     assert not [p for p in output.problems if p.code.startswith("preflight-")]
+    # For a print shop (3 mm bleed, crop marks) the lines stay on the page area: from
+    # the A5 margin (12 mm) to the other, measured from the trim edge.
+    shop = produce(replace(job, options=PrintOptions(bleed_mm=3.0, marks=True)), library,
+                   renderer, reuse=False)
+    shop_pdf = pikepdf.open(BytesIO(shop.pdf))
+    page = shop_pdf.pages[notes[0] - 1]
+    left, right = float(page.trimbox[0]), float(page.trimbox[2])
+    for x0, x1 in _notes_lines(page):
+        assert abs(x0 - left - MM * 12) < 0.5 and abs(right - x1 - MM * 12) < 0.5, (x0, x1)
+
+
+def _notes_lines(page) -> list[tuple[float, float]]:
+    """The horizontal lines a page draws inside pagination artifacts: (x from, x to)."""
+    import pikepdf
+
+    lines, artifact, start = [], False, None
+    for operands, operator in pikepdf.parse_content_stream(page):
+        name = str(operator)
+        if name == "BDC":
+            artifact = str(operands[0]) == "/Artifact" and \
+                operands[1].get("/Type") == "/Pagination"
+        elif name == "EMC":
+            artifact = False
+        elif name == "m" and artifact:
+            start = float(operands[0])
+        elif name == "l" and artifact and start is not None:
+            lines.append((start, float(operands[0])))
+    return lines
