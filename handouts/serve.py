@@ -559,13 +559,14 @@ def fit_editions(library: Library, slug: str, profile, terms: dict,
 def unfit_reasons(topic, edition, profile, today: dt.date) -> list[Problem]:
     """Why one edition of a topic is not fit to hand out at a clinic (none: it is):
     the scaffold's text still in it, a translation nobody has reviewed, an edition
-    behind its source, or a review overdue at a clinic that refuses those. The same
+    behind its source, a term the clinic rewords (a local fever threshold) but not in
+    this edition's language, or a review overdue at a clinic that refuses those. The same
     judgements check and build make (check.placeholder_problems, pipeline.governance,
     pipeline.edition_problems)."""
     from .check import placeholder_problems  # noqa: PLC0415
     from .pipeline import edition_problems, governance  # noqa: PLC0415
 
-    reasons = placeholder_problems(topic) + edition_problems([edition])
+    reasons = placeholder_problems(topic) + edition_problems([edition], profile)
     try:
         governance(topic, profile, today)
     except HandoutsError as error:

@@ -430,3 +430,33 @@ def test_page_images_are_safe_from_many_threads(library, renderer):
     with ThreadPoolExecutor(4) as pool:
         images = list(pool.map(lambda _: pdf_to_pngs(pdf, dpi=40)[0], range(16)))
     assert len(set(images)) == 1 and images[0].startswith(b"\x89PNG")
+
+
+def test_an_edition_without_the_clinics_own_wording_is_not_offered(make_library):
+    """A clinic that words the fever threshold its own way (37.5 °C, local policy) in
+    English only is not offered its other editions at the desk: they would print the
+    library's 38 °C. Worded in Spanish too, the Spanish edition is offered."""
+    import datetime as dt
+
+    from handouts.editions import load_edition, load_terms
+    from handouts.load import load_clinic
+    from handouts.serve import unfit_reasons
+
+    lib = make_library(clinics=["riverside-oncology"])
+    toml = lib.clinic_folder("riverside-oncology") / "clinic.toml"
+    original = toml.read_text()
+
+    def reasons(language: str) -> set[str]:
+        profile = load_clinic(lib.clinic_folder("riverside-oncology"), lib)
+        topic, edition = load_edition(lib, "injection-care-checklist", language,
+                                      load_terms(lib))
+        return {p.code for p in unfit_reasons(topic, edition, profile, dt.date(2027, 1, 1))}
+
+    toml.write_text(original.replace("[colours]", '[terms]\nfever_threshold = "37.5 °C"\n\n'
+                                                  "[colours]"))
+    assert "clinic-term-language" in reasons("es")
+    assert "clinic-term-language" not in reasons("en-GB")
+    toml.write_text(original.replace("[colours]", '[terms.fever_threshold]\n'
+                                                  'en-GB = "37.5 °C"\nes = "37,5 °C"\n\n'
+                                                  "[colours]"))
+    assert "clinic-term-language" not in reasons("es")
