@@ -30,6 +30,9 @@ demo: setup
 	@echo "demo leaflets are in output/"
 
 test: lint
+	@# Bytecode once: where PYTHONDONTWRITEBYTECODE is set, every `python -m handouts`
+	@# a test starts would compile the package again.
+	@$(BIN)/python -m compileall -q handouts > /dev/null
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup

@@ -32,7 +32,7 @@ def seeded(make_library):
             "last_reviewed: 2026-11-01", "last_reviewed: 2020-01-01").replace(
             "next_review: 2029-11-01", "next_review: 2022-01-01"),
         "no-alt": topic_text("A picture.\n\n![](images/dot.svg)\n"),
-        "too-long": topic_text("\n".join(f"- [ ] Step {n} of a long list" for n in range(120)),
+        "too-long": topic_text("\n".join(f"- [ ] Step {n} of a long list" for n in range(60)),
                                pages=1),
         "email": topic_text("Write to {{ clinic.email }} today."),
         "links": topic_text("## Where to go\n\nSee [the section](#nowhere).\n"),
@@ -297,7 +297,7 @@ def test_lang_lays_out_the_translations_and_reports_one_that_overflows(make_libr
     edition longer than its page budget is an error naming the Spanish file, while the
     English one fits; without --lang only each clinic's own language is laid out."""
     source = topic_text("## What is it?\n\nA short and plain text.\n", pages=1)
-    long = "\n".join(f"- Un punto más de la lista, el número {n}." for n in range(120))
+    long = "\n".join(f"- Un punto más de la lista, el número {n}." for n in range(70))
     spanish = topic_text(f"## ¿Qué es?\n\n{long}\n", pages=1).replace(
         "pages: 1", 'pages: 1\nlanguage: es\nadapted_from: {language: en-GB, version: "1.0"}')
     lib = make_library({"plain": source, "plain.es": spanish})

@@ -313,7 +313,8 @@ def test_a_clinic_term_reaches_a_translation_worded_in_its_language(make_library
     library = make_library()
     profile = library.clinic_folder("riverside-oncology") / "clinic.toml"
     clinic_toml = profile.read_text()
-    job = Job("leaflet", "riverside-oncology", ("injection-care-checklist",), lang="es")
+    # A5: the checklist's pages there fit at the first spacing step (one layout each).
+    job = Job("leaflet", "riverside-oncology", ("injection-care-checklist",), "a5", lang="es")
     profile.write_text(clinic_toml.replace(
         "[colours]", '[terms]\nfever_threshold = "37.5 °C"\n\n[colours]'))
     only_english = produce(job, library, renderer, reuse=False)

@@ -428,7 +428,7 @@ def test_page_images_are_safe_from_many_threads(library, renderer):
     pdf = produce(Job("leaflet", "lakeside-spine", ("injection-care-checklist",)), library,
                   renderer).pdf
     with ThreadPoolExecutor(4) as pool:
-        images = list(pool.map(lambda _: pdf_to_pngs(pdf, dpi=40)[0], range(16)))
+        images = list(pool.map(lambda _: pdf_to_pngs(pdf, dpi=40)[0], range(8)))
     assert len(set(images)) == 1 and images[0].startswith(b"\x89PNG")
 
 
