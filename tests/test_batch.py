@@ -16,7 +16,7 @@ import pytest
 from handouts.batch import load_manifest, plan, run_batch, shard
 from handouts.errors import ValidationError
 from handouts.library import Library
-from tests.conftest import ROOT, qpdf_check, topic_text
+from tests.conftest import ROOT, handouts, qpdf_check, topic_text
 
 MANIFEST = """
 output = "out"
@@ -77,9 +77,9 @@ def _library(root: Path) -> Library:
     return Library(root)
 
 
-def _cli(lib, *args, timeout=300):
-    return subprocess.run([sys.executable, "-m", "handouts", "--library", str(lib.root),
-                           "batch", *args], capture_output=True, text=True, timeout=timeout)
+def _cli(lib, *args):
+    """`handouts batch ARGS` as the command line runs it (in this process)."""
+    return handouts("--library", str(lib.root), "batch", *args)
 
 
 EXPECTED = {

@@ -1,12 +1,16 @@
-"""Command line: one short command per job, clear errors, honest exit codes."""
+"""Command line: one short command per job, clear errors, honest exit codes; init, new
+and build from an installed wheel, outside the repo."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from handouts.cli import cli, main
@@ -157,3 +161,57 @@ def test_cache_info_lists_every_cache_and_clear_empties_the_root(tmp_path, monke
     assert run("cache", "clear").exit_code == 0
     assert not cache.root().exists() or not any(cache.root().iterdir())
     assert runner.invoke(cli, ["cache", "clear", "--older-than", "-1"]).exit_code == 2
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory) -> Path:
+    """handouts installed from a freshly built wheel into a folder outside the repo."""
+    work = tmp_path_factory.mktemp("installed")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
+                    str(work / "wheel"), str(ROOT)], check=True, capture_output=True)
+    [wheel] = (work / "wheel").glob("handouts-*.whl")
+    target = work / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                    "--target", str(target), str(wheel)], check=True, capture_output=True)
+    assert (target / "handouts" / "_bundled" / "content" / "bone-metastases.md").is_file()
+    return target
+
+
+def _run_installed(site: Path, cwd: Path, *args):
+    env = dict(os.environ, PYTHONPATH=str(site), HANDOUTS_LIBRARY="")
+    env.pop("HANDOUTS_LIBRARY")
+    return subprocess.run([sys.executable, "-m", "handouts", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True)
+
+
+def test_init_new_clinic_and_build_outside_the_repo(installed, tmp_path):
+    where = _run_installed(installed, tmp_path, "-v", "list")
+    assert where.returncode == 0 and "injection-care-checklist" in where.stdout
+    check = subprocess.run([sys.executable, "-c", "import handouts; print(handouts.__file__)"],
+                           env=dict(os.environ, PYTHONPATH=str(installed)),
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert check.stdout.startswith(str(installed))
+    assert _run_installed(installed, tmp_path, "init", "mylib").returncode == 0
+    library = tmp_path / "mylib"
+    # The new library's topics and clinics are its own copies: a deleted demo clinic
+    # stays deleted instead of coming back from the package.
+    shutil.rmtree(library / "clinics" / "lakeside-spine")
+    clinics = _run_installed(installed, library, "clinics")
+    assert "riverside-oncology" in clinics.stdout and "lakeside-spine" not in clinics.stdout
+    result = _run_installed(installed, library, "new", "clinic", "x", "--name", "Clinic X")
+    assert result.returncode == 0, result.stderr
+    result = _run_installed(installed, library, "new", "topic", "knee-care")
+    assert result.returncode == 0, result.stderr
+    result = _run_installed(installed, library, "build", "injection-care-checklist",
+                            "knee-care", "--clinic", "x")
+    assert result.returncode == 0, result.stderr
+    pdf = library / "output" / "x" / "injection-care-checklist-a4.pdf"
+    assert "Clinic X" in pdftext(pdf)
+    assert (library / "output" / "x" / "knee-care-a4.pdf").is_file()
+    check = _run_installed(installed, library, "check", "knee-care", "--clinic", "x",
+                           "--no-render")
+    # Builds at once, but is not fit to hand out until the scaffold's words are replaced.
+    assert check.returncode == 1, check.stderr
+    assert "knee-care.md:5: still holds the scaffold's text" in check.stderr
+    assert "clinics/x/clinic.toml: phone: phone is still the placeholder" in check.stderr
+    assert "Traceback" not in check.stderr
