@@ -208,14 +208,12 @@ NOTES_CLEAR_MM = 5.0      # kept clear above the footer's rule
 NOTES_RGB = (0x9A / 255, 0xA5 / 255, 0xB1 / 255)
 
 
-def rule_notes_pages(data: bytes, pages) -> bytes:
-    """Lines to write on, every NOTES_LINE_MM across the page area of each page in
-    `pages` ((index, (left, top, width, height) in pt from the trim box's top left)):
-    the pages a booklet leaves blank before a topic that opens on the right. They are
-    pagination artifacts: a screen reader has nothing to read there."""
-    import pikepdf  # noqa: PLC0415
-
-    pdf = pikepdf.open(BytesIO(data))
+def rule_notes_pages(pdf, pages) -> None:
+    """Draw lines to write on, every NOTES_LINE_MM across the page area of each page in
+    `pages` ((index, (left, top, width, height) in pt from the trim box's top left)) of
+    the open pikepdf `pdf`: the pages a booklet leaves blank before a topic that opens
+    on the right. They are pagination artifacts: a screen reader has nothing to read
+    there. tagging.repair calls this in its own pass over the PDF."""
     step = NOTES_LINE_MM * MM
     for index, (left, top, width, height) in pages:
         page = pdf.pages[index]
@@ -228,7 +226,6 @@ def rule_notes_pages(data: bytes, pages) -> bytes:
         drawing = (f"\nQ\n/Artifact <</Type /Pagination>> BDC q 0.75 w "
                    f"{red:.3f} {green:.3f} {blue:.3f} RG\n" + "\n".join(lines) + "\nQ EMC\n")
         page.contents_add(pdf.make_stream(drawing.encode()), prepend=False)
-    return save_pdf(pdf)
 
 
 def accessibility_problems(data: bytes) -> list[str]:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 from io import BytesIO
 
-from .finish import save_pdf
+from .finish import rule_notes_pages, save_pdf
 
 # A marked-content sequence as WeasyPrint (pydyf) writes it: `/Span <</MCID 7>> BDC`.
 _MARKED = re.compile(rb"/([A-Za-z]+)\s*<<\s*/MCID\s+(\d+)\s*>>\s*BDC")
@@ -31,15 +31,17 @@ _PAGINATION = b"/Artifact <</Type /Pagination>> BDC"
 PRINT_FLAG = 4   # annotation flag bit 3: print the annotation with the page
 
 
-def repair(data: bytes) -> bytes:
-    """The PDF `data` with its tag tree repaired (see the module's docstring)."""
+def repair(data: bytes, notes=()) -> bytes:
+    """The PDF `data` with its tag tree repaired (see the module's docstring) and, in
+    the same pass, the lines of its Notes pages drawn (`notes`: finish.rule_notes_pages)."""
     import pikepdf  # noqa: PLC0415 - only when a PDF is finished
 
     pdf = pikepdf.open(BytesIO(data))
     root = pdf.Root.get("/StructTreeRoot")
     nums = root.get("/ParentTree", {}).get("/Nums") if root is not None else None
     if nums is None:   # untagged (pdf_variant None), or not a tree WeasyPrint wrote
-        return data
+        rule_notes_pages(pdf, notes)
+        return save_pdf(pdf) if notes else data
     parents = {int(nums[i]): i + 1 for i in range(0, len(nums) - 1, 2)}
     reachable = _walk(root, nums, parents)
     _artifacts(pdf, nums, parents, reachable)
@@ -47,6 +49,7 @@ def repair(data: bytes) -> bytes:
         for annotation in page.obj.get("/Annots", []):
             if annotation.get("/Subtype") == "/Link":
                 annotation.F = int(annotation.get("/F", 0)) | PRINT_FLAG
+    rule_notes_pages(pdf, notes)   # after the repairs: its drawing is an artifact already
     return save_pdf(pdf)
 
 
