@@ -215,14 +215,12 @@ def _translation_jobs(library, topics, clinics, papers, variants,
     """Each topic's editions in `languages` ("all": every one there is), as every clinic
     would print them, on every paper and variant: a translation has its own layout."""
     jobs = []
-    for slug in dict.fromkeys(t.slug for t in topics):
-        found = editions(library, slug)
+    for topic in {t.slug: t for t in topics}.values():
+        found = editions(library, topic.slug)
         for language in sorted(found) if "all" in languages else languages:
-            if language not in found:
-                continue
-            for job, profile in _leaflet_jobs([t for t in topics if t.slug == slug][:1],
-                                              clinics, papers, variants):
-                jobs.append((replace(job, lang=language), profile))
+            if language in found:
+                jobs += [(replace(job, lang=language), profile) for job, profile
+                         in _leaflet_jobs([topic], clinics, papers, variants)]
     return jobs
 
 

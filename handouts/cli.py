@@ -154,8 +154,6 @@ def _pick_clinic(state: State, clinic: str | None) -> str:
     clinics = state.library().clinics()
     if len(clinics) == 1:
         return next(iter(clinics))
-    from .errors import UsageError  # noqa: PLC0415
-
     raise UsageError("choose a clinic with --clinic SLUG (or set HANDOUTS_CLINIC)\n"
                      f"  clinics available: {', '.join(clinics) or 'none'}")
 

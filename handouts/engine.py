@@ -50,7 +50,7 @@ def tag_span_languages() -> None:
     that /Lang (a clinic's English name in an Arabic leaflet, the English titles of
     sources in a Spanish one), as PDF/UA asks; WeasyPrint 70 writes only the
     document's. Its tag tree is built by a private generator, which this wraps: should a
-    WeasyPrint release rename it, nothing breaks and tests/test_tagging.py says so."""
+    WeasyPrint release rename it, nothing breaks and tests/test_languages.py says so."""
     from weasyprint.pdf import tags  # noqa: PLC0415
 
     build = getattr(tags, "_build_box_tree", None)

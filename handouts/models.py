@@ -286,9 +286,8 @@ class Clinic(Strict):
     # The clinic's wording of the templates' messages, and its own labels in other
     # languages, per language: [messages.es] "Get help now" = "..." (messages.py checks
     # that each key is a message or a label of this clinic).
-    messages: Annotated[dict[Annotated[str, StringConstraints(
-        pattern=r"^[a-z]{2,3}(-[A-Za-z]{2,4})?$")], Annotated[dict[Text, Text], Field(
-            max_length=200)]], Field(max_length=20)] = {}
+    messages: Annotated[dict[Language, Annotated[dict[Text, Text], Field(max_length=200)]],
+                        Field(max_length=20)] = {}
     # The clinic's own wording of the library's terms (content/terms.toml), for local
     # policy: `[terms]` then `fever_threshold = "37.5 °C"` (in the clinic's language)
     # or `fever_threshold = { en-GB = "37.5 °C", es = "37,5 °C" }`. It wins over the

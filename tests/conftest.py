@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -81,6 +83,21 @@ def handouts(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
         code = main(list(args))
         return subprocess.CompletedProcess(["handouts", *args], code,
                                            out.getvalue().decode(), err.getvalue().decode())
+
+
+def killed_at_write(args: list[str], write: int, marker: Path, **popen) -> None:
+    """Start `args` (a handouts command), hold it at its `write`th PDF write, between the
+    temporary file and the rename (finish.write_atomic's HANDOUTS_TEST_HOLD hook, which
+    creates `marker` there), and kill it at that point, not wherever a sleep lands."""
+    process = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "HANDOUTS_TEST_HOLD": f"{write}:{marker}"},
+                               **popen)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert marker.exists(), f"{' '.join(args[2:])} never reached PDF write {write}"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
 
 
 def run(*args: str, check: bool = True) -> str:

@@ -16,7 +16,7 @@ import pytest
 from handouts.batch import load_manifest, plan, run_batch, shard
 from handouts.errors import ValidationError
 from handouts.library import Library
-from tests.conftest import ROOT, handouts, qpdf_check, topic_text
+from tests.conftest import ROOT, handouts, killed_at_write, qpdf_check, topic_text
 
 MANIFEST = """
 output = "out"
@@ -283,18 +283,9 @@ def test_broken_topic_fails_its_jobs_only_and_json_matches_disk(lib):
 
 
 def test_killed_batch_leaves_no_partial_pdf_and_resumes(lib, tmp_path):
-    marker = tmp_path / "held"
     # The fourth PDF write stops between its temporary file and the rename.
-    process = subprocess.Popen([sys.executable, "-m", "handouts", "--library", str(lib.root),
-                                "batch", "--jobs", "1"], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL,
-                               env={**os.environ, "HANDOUTS_TEST_HOLD": f"4:{marker}"})
-    deadline = time.monotonic() + 120
-    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert marker.exists(), "the batch never reached its fourth write"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    killed_at_write([sys.executable, "-m", "handouts", "--library", str(lib.root), "batch",
+                     "--jobs", "1"], 4, tmp_path / "held")
     out = lib.root / "out"
     pdfs = list(out.rglob("*.pdf"))
     assert len(pdfs) == 3 and len(list(out.rglob("*.part"))) == 1

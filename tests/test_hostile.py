@@ -31,7 +31,7 @@ from handouts.load import load_clinic, load_topic, read_file
 from handouts.markup import render_body
 from handouts.render import Renderer, _Timeout, time_limit
 from handouts.svg import MAX_SVG_BYTES
-from tests.conftest import ROOT, topic_text
+from tests.conftest import ROOT, killed_at_write, topic_text
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow,
@@ -166,16 +166,7 @@ def test_killed_build_keeps_the_old_pdf_and_leaves_nothing_next_time(tmp_path):
     assert subprocess.run(args, cwd=ROOT, capture_output=True).returncode == 0
     pdf = out / "riverside-oncology" / "injection-care-checklist-a4-large.pdf"
     before, inode = pdf.read_bytes(), pdf.stat().st_ino
-    marker = tmp_path / "held"
-    process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL,
-                               env={**os.environ, "HANDOUTS_TEST_HOLD": f"1:{marker}"})
-    deadline = time.monotonic() + 120
-    while not marker.exists() and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert marker.exists(), "the build never reached its write"
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    killed_at_write(args, 1, tmp_path / "held", cwd=ROOT)
     assert pdf.stat().st_ino == inode and pdf.read_bytes() == before   # not replaced
     assert len(list(out.rglob("*.part"))) == 1   # the new one, never renamed
     assert subprocess.run(args, cwd=ROOT, capture_output=True).returncode == 0
