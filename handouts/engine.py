@@ -9,6 +9,9 @@ soname (`libpango-1.0.so.0`, ...), which the dynamic loader opens directly. So w
 WeasyPrint imports, `find_library` answers "not found" at once and the sonames
 load. Should that fail on some unusual system, the import is retried the ordinary
 way. Importing this module imports WeasyPrint (the batch forkserver preloads it).
+
+Once imported, two things are added that WeasyPrint 70 lacks: each span's own /Lang
+in the tag tree (below), and balanced columns in fewer layout passes (columns.py).
 """
 
 from __future__ import annotations
@@ -42,6 +45,9 @@ def import_weasyprint():
     import weasyprint  # noqa: PLC0415
 
     tag_span_languages()
+    from . import columns  # noqa: PLC0415 - needs WeasyPrint imported
+
+    columns.install()
     return weasyprint
 
 

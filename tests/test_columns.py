@@ -1,0 +1,80 @@
+"""Balanced columns (handouts/columns.py): the same pages as WeasyPrint's own loop, in
+fewer layout passes, and only over the WeasyPrint code they were derived from."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from handouts import columns
+from handouts.engine import import_weasyprint
+
+WORDS = "Take the tablets with a full glass of water and stay upright for half an hour. "
+# A two-column set balanced before a spanning box, and a last set balanced after it,
+# with headings that keep with their text: WeasyPrint's loop steps through many heights.
+HTML = f"""<style>@page {{ size: A5; margin: 15mm }} body {{ font: 11pt sans-serif }}
+.cols {{ column-count: 2; column-gap: 6mm }} h3 {{ break-after: avoid; margin: 4mm 0 1mm }}
+.span {{ column-span: all; border: 2pt solid red; padding: 3mm; margin: 3mm 0 }}</style>
+<div class="cols">{"".join(f"<p>{WORDS * (1 + i % 3)}</p>" for i in range(6))}
+<div class="span">Get help now</div>
+{"".join(f"<h3>Heading {i}</h3><p>{WORDS * (1 + i % 2)}</p>" for i in range(5))}</div>"""
+
+
+def test_weasyprint_lays_out_columns_with_the_code_columns_py_came_from():
+    import_weasyprint()
+    from weasyprint.layout import block
+
+    assert columns.derived_from_this_weasyprint(), (
+        "WeasyPrint's layout/column.py columns_layout has changed: derive handouts/"
+        "columns.py from the new one (and update DERIVED_FROM), or remove it")
+    assert block.columns_layout is columns.columns_layout
+
+
+@pytest.fixture
+def passes(monkeypatch):
+    """Counts the column layouts columns_layout asks for (each pass lays out a column)."""
+    import_weasyprint()
+    from weasyprint.layout import block
+
+    count = [0]
+    layout = block.block_box_layout
+
+    def counting(*args, **kwargs):
+        if sys._getframe(1).f_code.co_name == "columns_layout":
+            count[0] += 1
+        return layout(*args, **kwargs)
+
+    monkeypatch.setattr(block, "block_box_layout", counting)
+    return count
+
+
+def test_the_search_lays_out_the_same_pages_in_fewer_passes(passes):
+    weasyprint = import_weasyprint()
+
+    with columns.stock():
+        theirs = weasyprint.HTML(string=HTML).render()
+    their_passes, passes[0] = passes[0], 0
+    ours = weasyprint.HTML(string=HTML).render()
+
+    assert len(ours.pages) == len(theirs.pages) == 2
+    assert ours.write_pdf() == theirs.write_pdf()
+    assert passes[0] < 0.6 * their_passes, (passes[0], their_passes)
+
+
+@pytest.mark.parametrize("fits_from, top", [(0, 0), (1, 1), (5, 40), (37, 37), (None, 12)])
+def test_the_height_search_finds_the_least_height_that_fits(fits_from, top):
+    step = 1.6
+    search = columns._HeightSearch(100.0, step, 100.0 + top * step + 0.5)
+    assert search.top == top
+    tried, fits = [0], fits_from == 0
+    while (height := search.next(fits)) is not None:
+        k = round((height - 100.0) / step)
+        assert 0 <= k <= top and k not in tried
+        tried.append(k)
+        fits = fits_from is not None and k >= fits_from
+    if fits_from is None:
+        assert search.found() is None
+    else:
+        assert search.found() == pytest.approx(100.0 + fits_from * step)
+    assert len(tried) <= 2 * (top + 1).bit_length() + 1
