@@ -381,29 +381,24 @@ def card_sheet(paper: str) -> dict:
 
 
 def compose_card(library: Library, topic: Topic, profile: ClinicProfile,
-                 today: dt.date | None = None, language: str | None = None,
-                 sheet_paper: str | None = None) -> Composed:
+                 today: dt.date | None = None, language: str | None = None) -> Composed:
     """A wallet card: its `## Front` and `## Back` sections, and the clinic's numbers on
-    the back; with `sheet_paper`, sheets of cards for printing on both sides."""
+    the back (finish.card_sheets places it on sheets for printing)."""
     today = today or dt.date.today()
     sides = _card_sides(topic)
     front, back = (render_body(topic.model_copy(update={"body": text, "body_line": line}),
                                profile, library.dirs("content")) for text, line in sides)
-    context = _context(library, profile, sheet_paper or "card", "standard", [topic], today,
-                       language)
+    context = _context(library, profile, "card", "standard", [topic], today, language)
     messages, words = _localise(library, profile, context)
-    names = ["base.css", "card.css"] + ([f"card-sheet-{sheet_paper}.css"] if sheet_paper
-                                        else []) + (["rtl.css"] if context["dir"] == "rtl"
-                                                    else [])
+    names = ["base.css", "card.css"] + (["rtl.css"] if context["dir"] == "rtl" else [])
     sheets = [_style(library, name) for name in names]
     if profile.stylesheet:
         sheets.append(profile.stylesheet)
     context.update(topic=topic.meta, slug=topic.slug, front_html=Markup(front.html),
-                   back_html=Markup(back.html),
-                   sheet=card_sheet(sheet_paper) if sheet_paper else None)
+                   back_html=Markup(back.html))
     html = environment(library).get_template("card.html.j2").render(context)
     return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="card",
-                    budget=None if sheet_paper else 2,
+                    budget=2,
                     warnings=list(front.problems) + list(back.problems)
                     + _label_problems(messages, profile),
                     bodies={topic.slug: front}, roots=library.asset_roots(),

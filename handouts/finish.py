@@ -158,6 +158,42 @@ def impose(data: bytes, sheet: str, rtl: bool = False) -> bytes:
     return save_pdf(out)
 
 
+def card_sheets(data: bytes, layout: dict, sheet_pt: tuple[float, float]) -> bytes:
+    """Sheets of wallet cards for an office printer, from the card's own two pages: its
+    front in every slot of one side and its back in every slot of the other, with crop
+    marks (`layout` is compose.card_sheet's, in millimetres from the top left).
+
+    Like impose(), each page is placed whole as a form XObject, so the card is laid out
+    once: making the sheets with WeasyPrint laid out ten more cards on each side.
+    """
+    import pikepdf  # noqa: PLC0415 - only for print files
+    from pikepdf import Array, Dictionary, Name  # noqa: PLC0415
+
+    source = pikepdf.open(BytesIO(data))
+    sheet_w, sheet_h = sheet_pt
+    out = pikepdf.new()
+    for side, page in zip(layout["sides"], source.pages, strict=True):
+        left, bottom, _, top = (float(v) for v in page.mediabox)
+        height = top - bottom
+        ops = [f"q 1 0 0 1 {slot['x'] * MM - left:.4f} "
+               f"{sheet_h - slot['y'] * MM - height - bottom:.4f} cm /Card Do Q"
+               for slot in side["slots"]]
+        marks = [f"{m['x'] * MM:.3f} {sheet_h - (m['y'] + m['h']) * MM:.3f} "
+                 f"{m['w'] * MM:.3f} {m['h'] * MM:.3f} re" for m in layout["marks"]]
+        ops.append("/Artifact BMC q 0 g\n" + "\n".join(marks) + "\nf Q EMC")
+        out.pages.append(pikepdf.Page(out.make_indirect(Dictionary(
+            Type=Name.Page, MediaBox=Array([0, 0, sheet_w, sheet_h]),
+            Resources=Dictionary(XObject=Dictionary(
+                Card=out.copy_foreign(page.as_form_xobject()))),
+            Contents=out.make_stream("\n".join(ops).encode())))))
+    for key in ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate", "/ModDate",
+                "/Creator"):
+        if key in source.docinfo:
+            out.docinfo[key] = source.docinfo[key]
+    out.docinfo["/Producer"] = "handouts (card sheets)"
+    return save_pdf(out)
+
+
 def save_pdf(pdf) -> bytes:
     """PDF bytes, streams compressed, with an /ID from the content (byte-identical runs)."""
     import pikepdf  # noqa: PLC0415

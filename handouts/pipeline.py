@@ -22,7 +22,7 @@ from typing import Literal
 
 from . import __version__, record, tagging
 from . import cache as caches
-from .compose import compose_booklet, compose_card, compose_leaflet
+from .compose import card_sheet, compose_booklet, compose_card, compose_leaflet
 from .editions import (
     Edition,
     load_edition,
@@ -432,11 +432,12 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
                           field="pages", code="page-budget",
                           hint="shorten the text under `## Front` or `## Back`")
     output = _finish(job, composed, document, renderer, problems, 0, topic.path, profile)
-    sheet = compose_card(library, topic, profile, today, language, card_paper(job.paper))
-    sheet_document, _, _ = renderer.render(sheet, pdf_variant=job.options.pdf_variant)
-    output.sheets = tagging.repair(renderer.write(sheet_document, identifier=_identifier(sheet),
-                                                  pdf_variant=job.options.pdf_variant))
-    output.sheet_sides = len(sheet_document.pages)
+    from .finish import card_sheets  # noqa: PLC0415 - pikepdf, only for cards
+
+    paper = PAPER_SIZES[card_paper(job.paper)]
+    output.sheets = card_sheets(output.pdf, card_sheet(card_paper(job.paper)),
+                                (paper.width, paper.height))
+    output.sheet_sides = 2
     output.review_by = topic.meta.next_review
     return output
 

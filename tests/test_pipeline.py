@@ -218,6 +218,16 @@ def test_a_card_and_its_sheets_with_each_back_behind_its_front(make_library, ren
                        for x, y in where), (page, slot)
     fronts = {s["card"]: s for s in layout["sides"][0]["slots"]}
     width = {"a4": 210, "letter": 215.9}[paper]
+    # The card's own pages, placed: each side holds the sheet's paper, the cards as one
+    # form drawn in every slot, and the crop marks (filled hairlines, an artifact).
+    import pikepdf
+
+    with pikepdf.open(sheets) as pdf:
+        for page in pdf.pages:
+            assert round(float(page.mediabox[2]) * 25.4 / 72, 1) == width
+            ops = [str(op) for _, op in pikepdf.parse_content_stream(page)]
+            assert ops.count("Do") == cards and ops.count("re") == len(layout["marks"])
+            assert len(page.resources.XObject.keys()) == 1
     for back in layout["sides"][1]["slots"]:   # long-edge flip: mirrored left to right
         front = fronts[back["card"]]
         assert back["y"] == front["y"]
