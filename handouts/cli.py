@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -612,6 +613,17 @@ def _table(rows: list[dict], columns: list[tuple[str, str]]) -> None:
     click.echo(_style(head, bold=True))
     for row in cells:
         click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def run() -> None:
+    """The `handouts` command (and `python -m handouts`): main(), then the exit.
+
+    The objects a command made (laid-out pages, fonts, WeasyPrint's modules) are frozen
+    first, so the interpreter's last garbage collection at exit does not walk them all
+    only to end the process: 0.05-0.1 s of a one-leaflet build."""
+    code = main()
+    gc.freeze()
+    sys.exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

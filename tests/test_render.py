@@ -159,3 +159,17 @@ print(" ".join(name for name in libs if getattr(ffi, name) is not None))
     assert quick.returncode == 0, quick.stderr
     assert quick.stdout.split() == ["gobject", "pango", "harfbuzz", "harfbuzz_subset",
                                     "fontconfig", "pangoft2"]
+
+
+def test_the_imports_are_frozen_once_weasyprint_is_in():
+    """What is imported lives as long as the process: gc.freeze() keeps the collector
+    from walking it while WeasyPrint lays out (engine.import_weasyprint)."""
+    import gc
+
+    from handouts.engine import import_weasyprint
+
+    import_weasyprint()
+    frozen = gc.get_freeze_count()
+    assert frozen > 10_000
+    import_weasyprint()   # once: objects made later are not frozen by another import
+    assert gc.get_freeze_count() == frozen
