@@ -16,9 +16,9 @@ the first one, so in that case it stops at a height on the coarser grid: still t
 least height there that fits, still balanced.) Every PDF of the shipped library is
 byte-identical either way (tests/test_columns.py compares one with WeasyPrint's own).
 
-Used only while WeasyPrint's `columns_layout` is the very code this was derived from
-(its source's SHA-256 is DERIVED_FROM): a release that changes it keeps WeasyPrint's
-own loop, and tests/test_columns.py says so. The search belongs upstream.
+Used only while WeasyPrint's layout/column.py is the very file this was derived from
+(its SHA-256 is DERIVED_FROM): a release that changes it keeps WeasyPrint's own loop,
+and tests/test_columns.py says so. The search belongs upstream.
 
 `columns_layout` below is WeasyPrint's (weasyprint/layout/column.py, 70.0), changed
 only where marked "handouts" (and its one relative import made absolute). WeasyPrint
@@ -46,9 +46,9 @@ ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 """
 
 import hashlib
-import inspect
 from contextlib import contextmanager
 from math import floor, inf
+from pathlib import Path
 
 from weasyprint.layout import block
 from weasyprint.layout import column as upstream
@@ -56,17 +56,17 @@ from weasyprint.layout.absolute import absolute_layout
 from weasyprint.layout.column import _create_column_box, _report_footnotes
 from weasyprint.layout.percent import percentage, resolve_percentages
 
-# WeasyPrint 70.0's layout/column.py columns_layout
-DERIVED_FROM = "7a05cce3272fc581cf8d9352ebe07d4de51fb742dfccd6d2e86895ac0eca9691"
+# WeasyPrint 70.0's weasyprint/layout/column.py
+DERIVED_FROM = "83ae1a3e83596293e5ae66b81759f2ad6eff8e2e43058a1a980f7662b6c51d93"
 
 
 def derived_from_this_weasyprint() -> bool:
-    """Whether WeasyPrint's `columns_layout` is the code this module's was derived from."""
+    """Whether WeasyPrint's layout/column.py is the file this module's code came from."""
     try:
-        source = inspect.getsource(upstream.columns_layout)
-    except (OSError, TypeError):   # no source installed: assume it changed
+        source = Path(upstream.__file__).read_bytes()
+    except OSError:   # no source installed: assume it changed
         return False
-    return hashlib.sha256(source.encode()).hexdigest() == DERIVED_FROM
+    return hashlib.sha256(source).hexdigest() == DERIVED_FROM
 
 
 def install() -> bool:

@@ -100,14 +100,15 @@ def examine(document, *, kind: str = "leaflet", variant: str = "standard",
     across lines (the clinic's phone numbers and address, say).
     """
     pages = [page._page_box for page in document.pages]   # WeasyPrint has no public tree
-    boxes = [b for number, page in enumerate(pages, 1) for b in _flatten(page, number)]
+    names = _Names()
+    boxes = [b for number, page in enumerate(pages, 1) for b in _flatten(page, number, names)]
     scale = _usual_sizes(boxes)
     defects: list[Defect] = []
     for number, page in enumerate(pages, 1):
         on_page = [b for b in boxes if b.page == number]
         defects += _safe_area(page, number, on_page, safe_mm)
         defects += _overlaps(number, on_page)
-    defects += _splits(boxes, len(pages))
+    defects += _splits(boxes, len(pages), names)
     defects += _broken_inside(boxes, keep)
     defects += _type(boxes, kind, variant, scale)
     defects += _fill(pages, boxes, kind)
@@ -137,14 +138,33 @@ def _classes(element) -> list[str]:
     return (element.get("class") or "").split() + [str(getattr(element, "tag", ""))]
 
 
-def _roles(chain) -> tuple[str, ...]:
+class _Names(dict):
+    """Each element's class names and tag, and each element chain's roles, worked out
+    once in an examine() (a page's boxes share elements and chains; the document keeps
+    the elements alive meanwhile, so their ids stay theirs)."""
+
+    def of(self, element) -> frozenset[str]:
+        key = id(element)
+        found = self.get(key)
+        if found is None:
+            found = self[key] = frozenset(_classes(element))
+        return found
+
+    def roles(self, chain) -> tuple[str, ...]:
+        found = self.get(chain)
+        if found is None:
+            found = self[chain] = _roles(chain, self)
+        return found
+
+
+def _roles(chain, names: _Names) -> tuple[str, ...]:
     """The roles of an element and what it is inside, most specific first: a box's
     part (urgent box, footer, sources ...) wins over its tag (p, li)."""
-    names = {name for element in chain for name in _classes(element)}
-    return tuple(role for key, role in ROLES if key in names)
+    found = set().union(*(names.of(element) for element in chain))
+    return tuple(role for key, role in ROLES if key in found)
 
 
-def _flatten(page, number: int):
+def _flatten(page, number: int, names: _Names):
     """Text boxes, images and boxes with a visible border, with their element chain."""
     stack = [(page, ())]
     while stack:
@@ -155,7 +175,7 @@ def _flatten(page, number: int):
         name = type(box).__name__
         if name == "TextBox" and box.text.strip() or "Replaced" in name or \
                 (name != "PageBox" and _has_rule(box)) or name == "LineBox":
-            yield _Box(box, number, _roles(chain), chain)
+            yield _Box(box, number, names.roles(chain), chain)
         stack.extend((child, chain) for child in reversed(getattr(box, "children", []) or []))
 
 
@@ -219,17 +239,17 @@ def _overlaps(number: int, boxes: list[_Box]) -> list[Defect]:
     return defects
 
 
-def _pages_of(boxes: list[_Box], role_key: str) -> dict[int, set[int]]:
+def _pages_of(boxes: list[_Box], role_key: str, names: _Names) -> dict[int, set[int]]:
     """For each element with `role_key` among its classes or tag: the pages it is on."""
     found: dict[int, set[int]] = {}
     for item in boxes:
         for element in item.chain:
-            if role_key in _classes(element):
+            if role_key in names.of(element):
                 found.setdefault(id(element), set()).add(item.page)
     return found
 
 
-def _splits(boxes: list[_Box], pages: int) -> list[Defect]:
+def _splits(boxes: list[_Box], pages: int, names: _Names) -> list[Defect]:
     defects = []
     first_box: dict[int, _Box] = {}
     for item in boxes:
@@ -240,7 +260,7 @@ def _splits(boxes: list[_Box], pages: int) -> list[Defect]:
             ("figure", "figure", "keep the picture and its caption together"),
             ("fill-in", "fill-in line", "keep the label with its line"),
             ("tr", "table row", "keep a row together")):
-        for element, on in _pages_of(boxes, key).items():
+        for element, on in _pages_of(boxes, key, names).items():
             if len(on) > 1:
                 item = first_box[element]
                 defects.append(Defect("split", min(on), role, _mm(_rect(item.box)),

@@ -26,7 +26,7 @@ def test_weasyprint_lays_out_columns_with_the_code_columns_py_came_from():
     from weasyprint.layout import block
 
     assert columns.derived_from_this_weasyprint(), (
-        "WeasyPrint's layout/column.py columns_layout has changed: derive handouts/"
+        "WeasyPrint's layout/column.py has changed: derive handouts/"
         "columns.py from the new one (and update DERIVED_FROM), or remove it")
     assert block.columns_layout is columns.columns_layout
 
