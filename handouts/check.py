@@ -19,7 +19,15 @@ from .library import Library
 from .load import load_booklet, load_clinic
 from .markup import render_body
 from .models import PAPER_SIZES, PAPERS, ClinicProfile, Topic, contrast
-from .pipeline import Job, cached, edition_problems, lazy_renderer, overdue_problem, produce
+from .pipeline import (
+    Job,
+    cached,
+    card_paper,
+    edition_problems,
+    lazy_renderer,
+    overdue_problem,
+    produce,
+)
 from .readability import FLESCH_KINCAID, INFLESZ, INFLESZ_TARGET, reading_level
 from .render import default_time_limit, time_limit
 
@@ -197,12 +205,13 @@ def _booklet_jobs(library, clinics, variants) -> list[tuple[Job, ClinicProfile]]
 
 def _leaflet_jobs(topics, clinics, papers, variants) -> list[tuple[Job, ClinicProfile]]:
     """Every topic for every clinic on every paper; large print on A4 and Letter only,
-    and a card is one size (its large print is the standard card again)."""
+    and a card is one size (its large print is the standard card again), printed on A4
+    or Letter sheets (an A5 job makes the A4 job's very files)."""
     jobs = []
     for topic in {t.slug: t for t in topics}.values():   # each clinic prints its edition
         card = topic.meta.layout == "card"
         for profile in clinics:
-            for paper in papers:
+            for paper in dict.fromkeys(card_paper(p) for p in papers) if card else papers:
                 for variant in ("standard",) if card or not PAPER_SIZES[paper].large_print \
                         else variants:
                     jobs.append((Job("leaflet", profile.slug, (topic.slug,), paper, variant),
