@@ -80,24 +80,48 @@ def make_library(work: Path, leaflets: int) -> tuple[Path, list[str]]:
 
 def composed_html(lib: Path, out: Path, clinics: list[str], topics: list[str]) -> list[Path]:
     """The HTML handouts renders for each leaflet job (at the spacing step that fits),
-    as standalone files, so the other tools render exactly the same document."""
+    as standalone files, so the other tools render exactly the same document.
+
+    The clinics are copies of two (make_library), so each topic fits at the same step
+    for every copy of one: that step is found by laying out the first copy, and the
+    other copies are composed at it, with the layout memo written as a build would
+    (the timed batches then lay out each document once, from their first run on)."""
     sys.path.insert(0, str(ROOT))
-    from handouts.compose import standalone_html
+    from handouts import cache
+    from handouts.compose import compose_leaflet, standalone_html
+    from handouts.editions import load_edition
     from handouts.library import Library
-    from handouts.pipeline import Job, produce
+    from handouts.load import load_clinic
+    from handouts.pipeline import Job, _layout_key, produce
     from handouts.render import Renderer
 
     library = Library(lib)
     renderer = Renderer(library.asset_roots())
     out.mkdir(parents=True, exist_ok=True)
+    steps: dict[tuple[int, str], int] = {}
     files = []
-    for clinic in clinics:
+    for index, clinic in enumerate(clinics):
+        profile = load_clinic(library.clinic_folder(clinic), library)
+        language = profile.clinic.language
         for slug in topics:
-            output = produce(Job("leaflet", clinic, (slug,), "a4"), library, renderer,
-                             reuse=False)   # the composed HTML is wanted
-            html = standalone_html(output.composed)
+            if (index % 2, slug) not in steps:
+                output = produce(Job("leaflet", clinic, (slug,), "a4"), library, renderer,
+                                 reuse=False)   # the composed HTML is wanted
+                steps[index % 2, slug] = output.step
+                composed = output.composed
+            else:
+                topic, _ = load_edition(library, slug, language, region=language,
+                                        overrides=profile.clinic.terms)
+                step = steps[index % 2, slug]
+                first = compose_leaflet(library, topic, profile, "a4", "standard", 0,
+                                        language=language)
+                composed = first if step == 0 else compose_leaflet(
+                    library, topic, profile, "a4", "standard", step, language=language)
+                if step:
+                    cache.write("layout", _layout_key(first, renderer.version),
+                                str(step).encode())
             target = out / f"{clinic}-{slug}.html"
-            target.write_text(html)
+            target.write_text(standalone_html(composed))
             files.append(target)
     return files
 
@@ -195,12 +219,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     runs = args.runs or (2 if args.small else 5)
     # The slowest figures are sums over 100 processes or documents already (their
-    # run-to-run spread was under 2%): a median of 3 of those, and the separate
-    # weasyprint calls timed on every fifth file (20 of 100, every topic alike) and
-    # scaled to 100, keep `make bench` near 15 minutes (a full sum of every call, three
-    # times, took 8 of the last run's 30 minutes).
+    # run-to-run spread was under 2%): a median of 3 of those (Chromium's too), and the
+    # separate weasyprint calls timed on every ninth file (12 of 100: each clinic kind x
+    # topic three times, as the files cycle with period 4) and scaled to 100, keep
+    # `make bench` within 15 minutes (a full sum of every call, three times, took 8 of
+    # a run's 30 minutes).
     heavy = min(runs, 3)
-    stride = 1 if args.small else 5
+    stride = 1 if args.small else 9
     begun = time.perf_counter()
     # An installed package has its bytecode compiled; an editable one under
     # PYTHONDONTWRITEBYTECODE would recompile handouts in every process timed.
@@ -216,6 +241,14 @@ def main(argv=None) -> int:
 
     def forget():
         shutil.rmtree(work / "cache" / "pdf", ignore_errors=True)
+
+    last = [time.perf_counter()]
+
+    def mark(section: str) -> None:
+        """Minutes this section took (where `make bench` spends its time)."""
+        now = time.perf_counter()
+        results.setdefault("minutes", {})[section] = round((now - last[0]) / 60, 2)
+        last[0] = now
 
     results: dict = {"machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                                  "platform": platform.platform()},
@@ -237,10 +270,12 @@ def main(argv=None) -> int:
                              "ratio": build[0] / tagged[0]}
         print(f"single topic: handouts {build[0]:.2f}s, weasyprint {tagged[0]:.2f}s "
               f"(untagged {plain[0]:.2f}s)", flush=True)
+        mark("1 one topic")
 
         # 2. Many leaflets.
         lib, names = make_library(work, leaflets)
         files = composed_html(lib, work / "html", names, TOPICS)
+        mark("2 composing the 100 leaflets' HTML")
         output = lib / "output"
         def clear():
             shutil.rmtree(output, ignore_errors=True)
@@ -254,7 +289,7 @@ def main(argv=None) -> int:
         cli_out = work / "cli"
         cli_out.mkdir(exist_ok=True)
 
-        sample = files[::stride]   # the topics cycle with a period coprime to the stride
+        sample = files[::stride]   # the files cycle with a period (4) coprime to the stride
 
         def separate():
             started = time.perf_counter()
@@ -264,7 +299,7 @@ def main(argv=None) -> int:
             return (time.perf_counter() - started) * len(files) / len(sample)
 
         separate_s = median_of(heavy, separate)
-        chromium_s = chromium_benchmark(files, runs)
+        chromium_s = chromium_benchmark(files, heavy)
         results["batch"] = {
             "documents": len(files), "separate_sampled": len(sample),
             "batch_jobs2_s": batch2[0], "batch_jobs1_s": batch1[0],
@@ -276,10 +311,12 @@ def main(argv=None) -> int:
         print(f"{len(files)} leaflets: batch -j2 {batch2[0]:.1f}s, -j1 {batch1[0]:.1f}s, "
               f"separate weasyprint {separate_s[0]:.1f}s, chromium {chromium_s}, "
               f"no-op {noop[0]:.2f}s", flush=True)
+        mark("2-3 batches, separate calls, Chromium, no-op")
 
         # 4. Worker memory.
         results["memory"] = memory_benchmark(renders)
         print(f"memory: {results['memory']}", flush=True)
+        mark("4 memory")
 
         # 5. Start-up of commands that do not render.
         results["startup"] = {
@@ -291,6 +328,7 @@ def main(argv=None) -> int:
 
         results["desk"] = desk_load(clients=20, requests=2 if args.small else 5)
         print(f"print desk: {results['desk']}", flush=True)
+        mark("5-6 start-up, desk")
 
         # 7. `handouts check` of the shipped library, whole process: cold (empty cache)
         # and after `make demo`-like builds of the same documents (warm).
@@ -307,10 +345,12 @@ def main(argv=None) -> int:
         warm = median_of(runs, check_run)
         results["check"] = {"cold_s": cold[0], "warm_s": warm[0], "cpus": os.cpu_count()}
         print(f"check: cold {cold[0]:.1f}s, warm {warm[0]:.2f}s", flush=True)
+        mark("7 check")
 
         # 8. Imposition of the shipped A5 booklet, beyond its render, and the file size.
         results["impose"] = impose_benchmark(runs)
         print(f"impose: {results['impose']}", flush=True)
+        mark("8 impose")
     finally:
         shutil.rmtree(work, ignore_errors=True)
     target = ROOT / "benchmarks" / "results"
