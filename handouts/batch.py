@@ -27,7 +27,7 @@ from .errors import HandoutsError, Problem, UsageError, ValidationError
 from .finish import clean_stale_parts, write_atomic
 from .library import KINDS, Library
 from .models import PAPER_SIZES, Clinic, Paper, Strict, Variant
-from .pipeline import Job, produce, unchanged
+from .pipeline import Job, card_paper, produce, unchanged
 from .record import memo_sha256
 
 STATE_NAME = "build-manifest.json"
@@ -182,6 +182,18 @@ def _has_edition(library: Library, slug: str, language: str | None,
     return language in memo[slug] or _primary(language) in memo[slug]
 
 
+def _is_card(library: Library, slug: str, memo: dict[str, bool]) -> bool:
+    """Whether topic `slug` is a wallet card (its front matter's layout)."""
+    if slug not in memo:
+        from .load import load_topic  # noqa: PLC0415
+
+        try:
+            memo[slug] = load_topic(library.topic_path(slug)).meta.layout == "card"
+        except HandoutsError:
+            memo[slug] = False   # a broken topic fails its own jobs
+    return memo[slug]
+
+
 def _papers(papers: list[str], folder: Path, memo: dict[Path, str]) -> list[str]:
     if "clinic" in papers and folder not in memo:
         memo[folder] = _clinic_paper(folder)
@@ -201,6 +213,7 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
     jobs: set[Job] = set()
     own_paper: dict[Path, str] = {}
     known: dict[str, set[str]] = {}   # topic -> the languages it can be printed in
+    cards: dict[str, bool] = {}       # topic -> whether it is a wallet card
     for clinic in _expand(manifest.clinics, clinics, "clinic", where, problems):
         rule = manifest.clinic.get(clinic, ClinicRule())
         if rule.skip:
@@ -211,8 +224,14 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
             if topic in rule.exclude:
                 continue
             papers = _papers(rule.papers or manifest.papers, clinics[clinic], own_paper)
+            variants = rule.variants or manifest.variants
+            if _is_card(library, topic, cards):
+                # One card, on A4 or Letter sheets: an A5 or large-print job would make
+                # the very same files (and warn that a card has one size).
+                papers = list(dict.fromkeys(card_paper(p) for p in papers))
+                variants = ["standard"]
             for paper in papers:
-                for variant in rule.variants or manifest.variants:
+                for variant in variants:
                     if variant == "large" and not PAPER_SIZES[paper].large_print:
                         continue   # large print is A4 and Letter only (pipeline says why)
                     for lang in languages:   # a topic not translated into one: skipped

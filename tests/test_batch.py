@@ -118,6 +118,19 @@ def test_papers_clinic_means_each_clinics_own_paper(lib):
     assert "remove [clinic.nowhere]" in info.value.problems[0].hint
 
 
+def test_a_card_is_planned_once_per_sheet_paper(lib):
+    """A wallet card has one size and prints on A4 or Letter sheets: an A5 or a large
+    print job of it would write the A4 job's very files."""
+    shutil.copy(ROOT / "content" / "jaw-reminder-card.md", lib.root / "content")
+    path = lib.root / "handouts.toml"
+    path.write_text('topics = ["jaw-reminder-card", "beta"]\npapers = ["a4", "a5"]\n'
+                    'clinics = ["riverside-oncology"]\nvariants = ["standard", "large"]\n')
+    assert {j.id for j in plan(lib, load_manifest(path), path)} == {
+        "riverside-oncology/jaw-reminder-card-a4",
+        "riverside-oncology/beta-a4", "riverside-oncology/beta-a4-large",
+        "riverside-oncology/beta-a5"}
+
+
 def test_manifest_is_validated_up_front(lib):
     path = lib.root / "handouts.toml"
     path.write_text(MANIFEST.replace('papers = ["a4", "letter"]', 'papers = ["a3"]')
