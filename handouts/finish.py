@@ -125,7 +125,7 @@ def impose(data: bytes, sheet: str, rtl: bool = False) -> bytes:
     in a right-to-left language (`rtl`) is bound on the right: each side mirrored.
     """
     import pikepdf  # noqa: PLC0415 - only for imposition and print-shop files
-    from pikepdf import Array, Dictionary, Name  # noqa: PLC0415
+    from pikepdf import Dictionary  # noqa: PLC0415
 
     source = pikepdf.open(BytesIO(data))
     x0, y0, x1, y1 = (float(v) for v in source.pages[0].mediabox)
@@ -146,15 +146,27 @@ def impose(data: bytes, sheet: str, rtl: bool = False) -> bytes:
             forms[f"/P{index}"] = out.copy_foreign(page.as_form_xobject())
             ops.append(f"q 1 0 0 1 {offset_x + slot * width - left:.4f} "
                        f"{offset_y - bottom:.4f} cm /P{index} Do Q")
-        out.pages.append(pikepdf.Page(out.make_indirect(Dictionary(
-            Type=Name.Page, MediaBox=Array([0, 0, sheet_w, sheet_h]),
-            Resources=Dictionary(XObject=forms),
-            Contents=out.make_stream("\n".join(ops).encode())))))
+        _add_sheet_side(out, (sheet_w, sheet_h), forms, ops)
+    return _save_sheets(out, source, "handouts (imposed)")
+
+
+def _add_sheet_side(out, sheet_pt: tuple[float, float], forms, ops: list[str]) -> None:
+    """A page of `sheet_pt` that draws `ops` with the form XObjects `forms`."""
+    import pikepdf  # noqa: PLC0415
+    from pikepdf import Array, Dictionary, Name  # noqa: PLC0415
+
+    out.pages.append(pikepdf.Page(out.make_indirect(Dictionary(
+        Type=Name.Page, MediaBox=Array([0, 0, *sheet_pt]), Resources=Dictionary(XObject=forms),
+        Contents=out.make_stream("\n".join(ops).encode())))))
+
+
+def _save_sheets(out, source, producer: str) -> bytes:
+    """The sheets' bytes, with the source document's title, author and dates."""
     for key in ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate", "/ModDate",
                 "/Creator"):
         if key in source.docinfo:
             out.docinfo[key] = source.docinfo[key]
-    out.docinfo["/Producer"] = "handouts (imposed)"
+    out.docinfo["/Producer"] = producer
     return save_pdf(out)
 
 
@@ -167,10 +179,10 @@ def card_sheets(data: bytes, layout: dict, sheet_pt: tuple[float, float]) -> byt
     once: making the sheets with WeasyPrint laid out ten more cards on each side.
     """
     import pikepdf  # noqa: PLC0415 - only for print files
-    from pikepdf import Array, Dictionary, Name  # noqa: PLC0415
+    from pikepdf import Dictionary  # noqa: PLC0415
 
     source = pikepdf.open(BytesIO(data))
-    sheet_w, sheet_h = sheet_pt
+    sheet_h = sheet_pt[1]
     out = pikepdf.new()
     for side, page in zip(layout["sides"], source.pages, strict=True):
         left, bottom, _, top = (float(v) for v in page.mediabox)
@@ -181,17 +193,9 @@ def card_sheets(data: bytes, layout: dict, sheet_pt: tuple[float, float]) -> byt
         marks = [f"{m['x'] * MM:.3f} {sheet_h - (m['y'] + m['h']) * MM:.3f} "
                  f"{m['w'] * MM:.3f} {m['h'] * MM:.3f} re" for m in layout["marks"]]
         ops.append("/Artifact BMC q 0 g\n" + "\n".join(marks) + "\nf Q EMC")
-        out.pages.append(pikepdf.Page(out.make_indirect(Dictionary(
-            Type=Name.Page, MediaBox=Array([0, 0, sheet_w, sheet_h]),
-            Resources=Dictionary(XObject=Dictionary(
-                Card=out.copy_foreign(page.as_form_xobject()))),
-            Contents=out.make_stream("\n".join(ops).encode())))))
-    for key in ("/Title", "/Author", "/Subject", "/Keywords", "/CreationDate", "/ModDate",
-                "/Creator"):
-        if key in source.docinfo:
-            out.docinfo[key] = source.docinfo[key]
-    out.docinfo["/Producer"] = "handouts (card sheets)"
-    return save_pdf(out)
+        _add_sheet_side(out, sheet_pt, Dictionary(Card=out.copy_foreign(
+            page.as_form_xobject())), ops)
+    return _save_sheets(out, source, "handouts (card sheets)")
 
 
 def save_pdf(pdf) -> bytes:
