@@ -434,9 +434,9 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
     output = _finish(job, composed, document, renderer, problems, 0, topic.path, profile)
     from .finish import card_sheets  # noqa: PLC0415 - pikepdf, only for cards
 
-    paper = PAPER_SIZES[card_paper(job.paper)]
-    output.sheets = card_sheets(output.pdf, card_sheet(card_paper(job.paper)),
-                                (paper.width, paper.height))
+    sheet = card_paper(job.paper)
+    output.sheets = card_sheets(output.pdf, card_sheet(sheet),
+                                (PAPER_SIZES[sheet].width, PAPER_SIZES[sheet].height))
     output.sheet_sides = 2
     output.review_by = topic.meta.next_review
     return output
