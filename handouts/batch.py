@@ -27,7 +27,7 @@ from .errors import HandoutsError, Problem, UsageError, ValidationError
 from .finish import clean_stale_parts, write_atomic
 from .library import KINDS, Library
 from .models import PAPER_SIZES, Clinic, Paper, Strict, Variant
-from .pipeline import Job, card_paper, produce, unchanged
+from .pipeline import Job, card_papers, produce, unchanged
 from .record import memo_sha256
 
 STATE_NAME = "build-manifest.json"
@@ -228,7 +228,7 @@ def plan(library: Library, manifest: Manifest, where: Path) -> list[Job]:
             if _is_card(library, topic, cards):
                 # One card, on A4 or Letter sheets: an A5 or large-print job would make
                 # the very same files (and warn that a card has one size).
-                papers = list(dict.fromkeys(card_paper(p) for p in papers))
+                papers = card_papers(papers)
                 variants = ["standard"]
             for paper in papers:
                 for variant in variants:

@@ -22,7 +22,7 @@ from .models import PAPER_SIZES, PAPERS, ClinicProfile, Topic, contrast
 from .pipeline import (
     Job,
     cached,
-    card_paper,
+    card_papers,
     edition_problems,
     lazy_renderer,
     overdue_problem,
@@ -211,7 +211,7 @@ def _leaflet_jobs(topics, clinics, papers, variants) -> list[tuple[Job, ClinicPr
     for topic in {t.slug: t for t in topics}.values():   # each clinic prints its edition
         card = topic.meta.layout == "card"
         for profile in clinics:
-            for paper in dict.fromkeys(card_paper(p) for p in papers) if card else papers:
+            for paper in card_papers(papers) if card else papers:
                 for variant in ("standard",) if card or not PAPER_SIZES[paper].large_print \
                         else variants:
                     jobs.append((Job("leaflet", profile.slug, (topic.slug,), paper, variant),

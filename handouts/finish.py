@@ -170,7 +170,7 @@ def _save_sheets(out, source, producer: str) -> bytes:
     return save_pdf(out)
 
 
-def card_sheets(data: bytes, layout: dict, sheet_pt: tuple[float, float]) -> bytes:
+def card_sheets(data: bytes, layout: dict) -> bytes:
     """Sheets of wallet cards for an office printer, from the card's own two pages: its
     front in every slot of one side and its back in every slot of the other, with crop
     marks (`layout` is compose.card_sheet's, in millimetres from the top left).
@@ -181,8 +181,11 @@ def card_sheets(data: bytes, layout: dict, sheet_pt: tuple[float, float]) -> byt
     import pikepdf  # noqa: PLC0415 - only for print files
     from pikepdf import Dictionary  # noqa: PLC0415
 
+    from .models import PAPER_SIZES  # noqa: PLC0415 - pydantic; finish stays light
+
     source = pikepdf.open(BytesIO(data))
-    sheet_h = sheet_pt[1]
+    paper = PAPER_SIZES[layout["paper"]]
+    sheet_pt, sheet_h = (paper.width, paper.height), paper.height
     out = pikepdf.new()
     for side, page in zip(layout["sides"], source.pages, strict=True):
         left, bottom, _, top = (float(v) for v in page.mediabox)

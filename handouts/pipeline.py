@@ -413,6 +413,12 @@ def card_paper(paper: str | None) -> str:
     return paper if size.cards else size.sheet or "a4"
 
 
+def card_papers(papers) -> list[str]:
+    """The sheet papers cards are printed on for `papers` (A5 on A4, half Letter on
+    Letter), each once: a card job on A5 makes the A4 job's very files."""
+    return list(dict.fromkeys(card_paper(paper) for paper in papers))
+
+
 def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, renderer,
           today: dt.date, problems: list[Problem]) -> Output:
     """A wallet card: two 85 x 55 mm pages, and sheets of cards with crop marks."""
@@ -434,9 +440,7 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
     output = _finish(job, composed, document, renderer, problems, 0, topic.path, profile)
     from .finish import card_sheets  # noqa: PLC0415 - pikepdf, only for cards
 
-    sheet = card_paper(job.paper)
-    output.sheets = card_sheets(output.pdf, card_sheet(sheet),
-                                (PAPER_SIZES[sheet].width, PAPER_SIZES[sheet].height))
+    output.sheets = card_sheets(output.pdf, card_sheet(card_paper(job.paper)))
     output.sheet_sides = 2
     output.review_by = topic.meta.next_review
     return output

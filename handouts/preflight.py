@@ -138,22 +138,25 @@ def _classes(element) -> list[str]:
     return (element.get("class") or "").split() + [str(getattr(element, "tag", ""))]
 
 
-class _Names(dict):
+class _Names:
     """Each element's class names and tag, and each element chain's roles, worked out
     once in an examine() (a page's boxes share elements and chains; the document keeps
     the elements alive meanwhile, so their ids stay theirs)."""
 
+    def __init__(self):
+        self._classes: dict[int, frozenset[str]] = {}
+        self._roles: dict[tuple, tuple[str, ...]] = {}
+
     def of(self, element) -> frozenset[str]:
-        key = id(element)
-        found = self.get(key)
+        found = self._classes.get(id(element))
         if found is None:
-            found = self[key] = frozenset(_classes(element))
+            found = self._classes[id(element)] = frozenset(_classes(element))
         return found
 
     def roles(self, chain) -> tuple[str, ...]:
-        found = self.get(chain)
+        found = self._roles.get(chain)
         if found is None:
-            found = self[chain] = _roles(chain, self)
+            found = self._roles[chain] = _roles(chain, self)
         return found
 
 
