@@ -10,10 +10,12 @@
 #   npm                  fetches axe-core for that test (scripts/test-deps.sh)
 set -euo pipefail
 need=()
+# `grep` reads the whole listing (no -q): with -q it stops at the first match, the
+# lister dies of SIGPIPE, and pipefail then calls an installed package missing.
 command -v pdftotext >/dev/null 2>&1 || need+=(poppler-utils)
 command -v qpdf >/dev/null 2>&1 || need+=(qpdf)
-ldconfig -p 2>/dev/null | grep -q libharfbuzz-subset.so.0 || need+=(libharfbuzz-subset0)
-fc-list 2>/dev/null | grep -q "Noto Sans CJK SC" || need+=(fonts-noto-cjk)
+ldconfig -p 2>/dev/null | grep libharfbuzz-subset.so.0 >/dev/null || need+=(libharfbuzz-subset0)
+fc-list 2>/dev/null | grep "Noto Sans CJK SC" >/dev/null || need+=(fonts-noto-cjk)
 if [[ "${WITH_BROWSER:-0}" == 1 ]] && ! command -v chromium >/dev/null 2>&1; then
   need+=(chromium)
 fi
