@@ -36,7 +36,7 @@ from .messages import (
     messages_for,
     primary,
 )
-from .models import CARD_MM, PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
+from .models import PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
 from .qr import qr_svg, topic_url
 
 
@@ -346,38 +346,6 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
                     warnings=list(result.problems) + _label_problems(messages, profile),
                     bodies={topic.slug: result}, roots=roots,
                     sources=_sources([topic], profile, messages), printed=words)
-
-
-def card_sheet(paper: str) -> dict:
-    """Where each card and crop mark goes on a sheet of `paper` (millimetres).
-
-    The cards are centred, touching one another, so one cut separates two cards;
-    each back sits behind its front when the sheet is printed on both sides with
-    a long-edge flip (its column mirrored). Crop marks sit 2 mm outside the cards.
-    """
-    size = PAPER_SIZES[paper]
-    columns, rows = size.cards
-    width, height = CARD_MM
-    sheet_w, sheet_h = size.width / 72 * 25.4, size.height / 72 * 25.4
-    left, top = (sheet_w - columns * width) / 2, (sheet_h - rows * height) / 2
-    front = [{"x": round(left + c * width, 2), "y": round(top + r * height, 2), "card": (c, r)}
-             for r in range(rows) for c in range(columns)]
-    back = [{"x": round(left + (columns - 1 - c) * width, 2), "y": round(top + r * height, 2),
-             "card": (c, r)} for r in range(rows) for c in range(columns)]
-    offset, length, thick = 2.0, 5.0, 0.25
-    marks = []
-    for c in range(columns + 1):   # vertical cuts: marks above and below the cards
-        x = round(left + c * width - thick / 2, 2)
-        marks += [{"x": x, "y": round(top - offset - length, 2), "w": thick, "h": length},
-                  {"x": x, "y": round(top + rows * height + offset, 2), "w": thick,
-                   "h": length}]
-    for r in range(rows + 1):      # horizontal cuts: marks left and right
-        y = round(top + r * height - thick / 2, 2)
-        marks += [{"x": round(left - offset - length, 2), "y": y, "w": length, "h": thick},
-                  {"x": round(left + columns * width + offset, 2), "y": y, "w": length,
-                   "h": thick}]
-    return {"paper": paper, "sides": [{"name": "front", "slots": front},
-                                      {"name": "back", "slots": back}], "marks": marks}
 
 
 def compose_card(library: Library, topic: Topic, profile: ClinicProfile,

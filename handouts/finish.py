@@ -170,10 +170,45 @@ def _save_sheets(out, source, producer: str) -> bytes:
     return save_pdf(out)
 
 
-def card_sheets(data: bytes, layout: dict) -> bytes:
+def card_sheet(paper: str) -> dict:
+    """Where each card and crop mark goes on a sheet of `paper` (millimetres from the
+    top left).
+
+    The cards are centred, touching one another, so one cut separates two cards;
+    each back sits behind its front when the sheet is printed on both sides with
+    a long-edge flip (its column mirrored). Crop marks sit 2 mm outside the cards.
+    """
+    from .models import CARD_MM, PAPER_SIZES  # noqa: PLC0415 - pydantic; finish stays light
+
+    size = PAPER_SIZES[paper]
+    columns, rows = size.cards
+    width, height = CARD_MM
+    sheet_w, sheet_h = size.width / 72 * 25.4, size.height / 72 * 25.4
+    left, top = (sheet_w - columns * width) / 2, (sheet_h - rows * height) / 2
+    front = [{"x": round(left + c * width, 2), "y": round(top + r * height, 2), "card": (c, r)}
+             for r in range(rows) for c in range(columns)]
+    back = [{"x": round(left + (columns - 1 - c) * width, 2), "y": round(top + r * height, 2),
+             "card": (c, r)} for r in range(rows) for c in range(columns)]
+    offset, length, thick = 2.0, 5.0, 0.25
+    marks = []
+    for c in range(columns + 1):   # vertical cuts: marks above and below the cards
+        x = round(left + c * width - thick / 2, 2)
+        marks += [{"x": x, "y": round(top - offset - length, 2), "w": thick, "h": length},
+                  {"x": x, "y": round(top + rows * height + offset, 2), "w": thick,
+                   "h": length}]
+    for r in range(rows + 1):      # horizontal cuts: marks left and right
+        y = round(top + r * height - thick / 2, 2)
+        marks += [{"x": round(left - offset - length, 2), "y": y, "w": length, "h": thick},
+                  {"x": round(left + columns * width + offset, 2), "y": y, "w": length,
+                   "h": thick}]
+    return {"paper": paper, "sides": [{"name": "front", "slots": front},
+                                      {"name": "back", "slots": back}], "marks": marks}
+
+
+def card_sheets(data: bytes, paper: str) -> bytes:
     """Sheets of wallet cards for an office printer, from the card's own two pages: its
     front in every slot of one side and its back in every slot of the other, with crop
-    marks (`layout` is compose.card_sheet's, in millimetres from the top left).
+    marks, on sheets of `paper` (placed as card_sheet says).
 
     Like impose(), each page is placed whole as a form XObject, so the card is laid out
     once: making the sheets with WeasyPrint laid out ten more cards on each side.
@@ -183,9 +218,10 @@ def card_sheets(data: bytes, layout: dict) -> bytes:
 
     from .models import PAPER_SIZES  # noqa: PLC0415 - pydantic; finish stays light
 
+    layout = card_sheet(paper)
     source = pikepdf.open(BytesIO(data))
-    paper = PAPER_SIZES[layout["paper"]]
-    sheet_pt, sheet_h = (paper.width, paper.height), paper.height
+    size = PAPER_SIZES[paper]
+    sheet_pt, sheet_h = (size.width, size.height), size.height
     out = pikepdf.new()
     for side, page in zip(layout["sides"], source.pages, strict=True):
         left, bottom, _, top = (float(v) for v in page.mediabox)

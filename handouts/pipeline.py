@@ -22,7 +22,7 @@ from typing import Literal
 
 from . import __version__, record, tagging
 from . import cache as caches
-from .compose import card_sheet, compose_booklet, compose_card, compose_leaflet
+from .compose import compose_booklet, compose_card, compose_leaflet
 from .editions import (
     Edition,
     load_edition,
@@ -440,7 +440,7 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
     output = _finish(job, composed, document, renderer, problems, 0, topic.path, profile)
     from .finish import card_sheets  # noqa: PLC0415 - pikepdf, only for cards
 
-    output.sheets = card_sheets(output.pdf, card_sheet(card_paper(job.paper)))
+    output.sheets = card_sheets(output.pdf, card_paper(job.paper))
     output.sheet_sides = 2
     output.review_by = topic.meta.next_review
     return output

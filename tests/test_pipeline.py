@@ -192,7 +192,7 @@ def test_a_card_and_its_sheets_with_each_back_behind_its_front(make_library, ren
                                                                tmp_path, clinic, paper, cards):
     from pypdf import PdfReader
 
-    from handouts.compose import card_sheet
+    from handouts.finish import card_sheet
 
     library = make_library({"jaw-card": CARD}, clinics=[clinic])
     output = produce(Job("leaflet", clinic, ("jaw-card",)), library, renderer)
