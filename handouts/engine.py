@@ -48,9 +48,10 @@ def import_weasyprint():
     import weasyprint  # noqa: PLC0415
 
     tag_span_languages()
-    from . import columns  # noqa: PLC0415 - needs WeasyPrint imported
+    from . import columns, linebreaks  # noqa: PLC0415 - need WeasyPrint imported
 
     columns.install()
+    linebreaks.install()
     global _frozen
     if _frozen:
         return weasyprint

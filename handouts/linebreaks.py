@@ -1,0 +1,159 @@
+"""Line breaks remembered: WeasyPrint 70 finds where a line of text ends again every
+time it lays that text out at the same width, and the answer never changes.
+
+WeasyPrint breaks a paragraph into lines one call at a time: `split_first_line` gets
+what is left of the text, its style and the width, shapes it with Pango, and says
+where the first line ends and how big it is. A two-column leaflet lays each column
+set out several times (at full height, then at each height balancing tries, then as
+its columns), a leaflet over its page budget is laid out again at tighter spacing
+(the same widths), and every clinic's copy of a topic breaks the same sentences in
+the same columns. Of the calls made by `handouts check` and by a batch, about four in
+five repeat an earlier one exactly.
+
+`remembered` answers a call it has seen from memory. The answer depends only on the
+text, the width, the two flags, and the style properties listed in `PROPERTIES` (the
+ones `split_first_line` and the Pango layout it builds read: the font, the language
+and direction, white space, spacing, hyphenation, word breaking, tabs, decoration);
+and on the fonts of the font configuration, so the memory belongs to that
+configuration and goes with it. WeasyPrint already remembers each font's line height
+per font configuration on the same terms (`FontConfiguration.strut_layouts`).
+handouts' fonts are all loaded by `Renderer` before the first document, and clinic
+styles cannot add any (load.py refuses @font-face), so they do not change while it
+remembers.
+
+What is remembered is WeasyPrint's own answer: a layout object that keeps only its
+text and metrics once WeasyPrint has "deactivated" it (drawing rebuilds the Pango
+layout from the text), and numbers. Each caller gets its own copy of the layout
+object, so drawing (which can shorten its text for an ellipsis) changes only its own.
+Every PDF is byte-identical with and without it (tests/test_linebreaks.py compares
+whole documents; all 216 documents of the check and its translations were compared
+when it was added). At most `LIMIT` answers are kept per font configuration, the
+oldest forgotten first.
+
+Used only while WeasyPrint's text/line_break.py and text/fonts.py are the files this
+was written against (`WRITTEN_FOR`): a release that changes which properties the
+line breaking reads keeps WeasyPrint's own, uncached function, and
+tests/test_linebreaks.py says so.
+"""
+
+import hashlib
+import weakref
+from collections import OrderedDict
+from contextlib import contextmanager
+from pathlib import Path
+
+from weasyprint.layout import inline, preferred
+from weasyprint.text import fonts, line_break
+
+# SHA-256 of WeasyPrint 70.0's text/line_break.py followed by its text/fonts.py.
+WRITTEN_FOR = "782ea6b9a7c9609582ccd2f932ba2e953bb675e1e1efca31f0d2a86e22622f08"
+
+# Every computed style property `split_first_line` reads, directly or through
+# `create_layout`, `Layout`, `first_line_metrics`, `line_size`, `get_font_description`
+# and `font_features` (tests/test_linebreaks.py checks this list against the source).
+PROPERTIES = (
+    "font_family", "font_size", "font_stretch", "font_style", "font_weight",
+    "font_variant_caps", "font_variation_settings", "font_feature_settings",
+    "font_kerning", "font_language_override", "font_variant_alternates",
+    "font_variant_east_asian", "font_variant_ligatures", "font_variant_numeric",
+    "font_variant_position", "direction", "lang", "hyphenate_character",
+    "hyphenate_limit_chars", "hyphenate_limit_zone", "hyphens", "letter_spacing",
+    "overflow_wrap", "tab_size", "text_decoration_line", "white_space", "word_break",
+    "word_spacing",
+)
+
+# Answers kept per font configuration. A check of the shipped library with its
+# translations (216 documents) asks about 40,000 different questions; they take about
+# 15 MB.
+LIMIT = 50_000
+STYLES = 10_000   # different sets of PROPERTIES before all is forgotten
+
+_stock = line_break.split_first_line
+_Layout = line_break.Layout
+
+
+class _Memory:
+    """One font configuration's answers, oldest first, and a number for each different
+    set of the styles' PROPERTIES (a few hundred), which keys the answers."""
+
+    def __init__(self):
+        self.answers: OrderedDict[tuple, tuple] = OrderedDict()
+        self.styles: dict[tuple, int] = {}
+
+
+_memories: "weakref.WeakKeyDictionary[object, _Memory]" = weakref.WeakKeyDictionary()
+
+
+def written_for_this_weasyprint() -> bool:
+    """Whether WeasyPrint's line breaking is the code this module was written against."""
+    digest = hashlib.sha256()
+    try:
+        for module in (line_break, fonts):
+            digest.update(Path(module.__file__).read_bytes())
+    except OSError:   # no source installed: assume it changed
+        return False
+    return digest.hexdigest() == WRITTEN_FOR
+
+
+def remembered(text, style, context, max_width, justification_spacing,
+               is_line_start=True, minimum=False):
+    """`split_first_line`, answered from memory when it was asked the same before."""
+    try:
+        memory = _memories.get(style.font_config)
+        if memory is None:
+            memory = _memories[style.font_config] = _Memory()
+        properties = tuple([style[name] for name in PROPERTIES])
+        try:
+            number = memory.styles.get(properties)
+        except TypeError:   # text-decoration-line is a set
+            properties = tuple([_frozen(value) for value in properties])
+            number = memory.styles.get(properties)
+        if number is None:
+            if len(memory.styles) >= STYLES:   # values that only equal themselves?
+                memory.answers.clear()         # the numbers start again from 0
+                memory.styles.clear()
+            number = memory.styles[properties] = len(memory.styles)
+    except TypeError:   # a value that cannot be a key: ask
+        return _stock(text, style, context, max_width, justification_spacing,
+                      is_line_start, minimum)
+    key = (text, max_width, justification_spacing, is_line_start, minimum, number)
+    answer = memory.answers.get(key)
+    if answer is None:
+        layout, *rest = _stock(text, style, context, max_width, justification_spacing,
+                               is_line_start, minimum)
+        answer = memory.answers[key] = (layout.__dict__, *rest)
+        if len(memory.answers) > LIMIT:
+            memory.answers.popitem(last=False)
+    layout = _Layout.__new__(_Layout)
+    layout.__dict__.update(answer[0])
+    return (layout, *answer[1:])
+
+
+def _frozen(value):
+    if isinstance(value, (set, frozenset)):
+        return frozenset(value)
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(item) for item in value)
+    return value
+
+
+def install() -> bool:
+    """Remember line breaks, if WeasyPrint's are the code this was written against."""
+    if inline.split_first_line is remembered:
+        return True
+    if inline.split_first_line is not _stock or preferred.split_first_line is not _stock \
+            or not written_for_this_weasyprint():
+        return False
+    inline.split_first_line = preferred.split_first_line = remembered
+    return True
+
+
+@contextmanager
+def stock():
+    """WeasyPrint's own line breaking, for the tests that compare the two."""
+    ours = inline.split_first_line, preferred.split_first_line
+    inline.split_first_line = preferred.split_first_line = _stock
+    try:
+        yield
+    finally:
+        inline.split_first_line, preferred.split_first_line = ours

@@ -1,0 +1,112 @@
+"""Remembered line breaks (handouts/linebreaks.py): the same PDFs as WeasyPrint's own
+line breaking, the second time without asking Pango, and only over the WeasyPrint code
+they were written against."""
+
+from __future__ import annotations
+
+import inspect
+import re
+
+import pytest
+
+from handouts import linebreaks
+from handouts.engine import import_weasyprint
+
+WORDS = ("Take the tablets with a full glass of water and stay upright for half an "
+         "hour. Osteonecrosis is uncommon; tell your dentist before any extraction. ")
+# Text that exercises every branch the memory keys on: justification, automatic and
+# soft hyphens, letter and word spacing, a long unbreakable word with overflow-wrap,
+# right-to-left text, decoration, tabs in preformatted text, bold and small caps.
+HTML = f"""<style>@page {{ size: A5; margin: 15mm }} body {{ font: 11pt sans-serif }}
+.cols {{ column-count: 2; column-gap: 6mm; text-align: justify; hyphens: auto }}
+.spaced {{ letter-spacing: 0.05em; word-spacing: 2pt }} u {{ text-decoration: underline }}
+.wrap {{ overflow-wrap: anywhere }} .caps {{ font-variant-caps: small-caps }}</style>
+<div class="cols" lang="en">{"".join(f"<p>{WORDS * (1 + i % 3)}</p>" for i in range(5))}
+<p class="spaced">{WORDS}<u>{WORDS}</u></p><p>zoledronic&shy;acid&shy;infusion {WORDS}</p>
+<p class="wrap">{"denosumab" * 12}</p><p class="caps"><b>{WORDS}</b></p></div>
+<p dir="rtl" lang="ar">اتصل بفريقك إذا أصبت بالحمى أو ألم في الفك. {WORDS}</p>
+<pre>dose\t120 mg\tevery 4 weeks</pre>"""
+
+
+def test_weasyprint_breaks_lines_with_the_code_linebreaks_py_was_written_for():
+    import_weasyprint()
+    from weasyprint.layout import inline, preferred
+
+    assert linebreaks.written_for_this_weasyprint(), (
+        "WeasyPrint's text/line_break.py or text/fonts.py has changed: check "
+        "linebreaks.PROPERTIES against them (and update WRITTEN_FOR), or remove it")
+    assert inline.split_first_line is linebreaks.remembered
+    assert preferred.split_first_line is linebreaks.remembered
+
+
+def test_the_memory_keys_on_every_style_property_line_breaking_reads():
+    import_weasyprint()
+    from weasyprint.text import fonts, line_break
+
+    read = set()
+    for code in (line_break.split_first_line, line_break.create_layout,
+                 line_break.Layout, line_break.first_line_metrics, line_break.line_size,
+                 fonts.get_font_description):
+        read |= set(re.findall(r"style\[['\"](\w+)['\"]\]", inspect.getsource(code)))
+    assert read, "no style properties found: has the source changed shape?"
+    assert read <= set(linebreaks.PROPERTIES), sorted(read - set(linebreaks.PROPERTIES))
+
+
+@pytest.fixture
+def asked(monkeypatch):
+    """Counts the questions linebreaks passes on to WeasyPrint's own line breaking."""
+    count = [0]
+    stock = linebreaks._stock
+
+    def counting(*args, **kwargs):
+        count[0] += 1
+        return stock(*args, **kwargs)
+
+    monkeypatch.setattr(linebreaks, "_stock", counting)
+    return count
+
+
+def test_remembered_breaks_give_the_same_pdf_and_spare_pango(asked):
+    weasyprint = import_weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()   # a memory of its own, empty
+    with linebreaks.stock():
+        theirs = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+    first = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+    asked_first, asked[0] = asked[0], 0
+    again = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+
+    assert first == theirs and again == theirs
+    assert asked_first > 50 and asked[0] == 0, (asked_first, asked[0])
+
+
+def test_a_shipped_leaflet_is_byte_identical_with_and_without_the_memory(library):
+    from handouts.pipeline import Job, produce
+    from handouts.render import Renderer
+
+    clinic = next(iter(library.clinics()))
+    job = Job("leaflet", clinic, ("bone-protecting-injections",), "a5")
+    renderer = Renderer(library.asset_roots())
+    with linebreaks.stock():
+        theirs = produce(job, library, renderer, reuse=False).pdf
+    assert produce(job, library, renderer, reuse=False).pdf == theirs
+    assert produce(job, library, renderer, reuse=False).pdf == theirs
+
+
+def test_each_caller_gets_its_own_layout_and_the_memory_is_bounded(monkeypatch):
+    weasyprint = import_weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    monkeypatch.setattr(linebreaks, "LIMIT", 3)
+    fonts = FontConfiguration()
+    document = weasyprint.HTML(string="<p>x</p>").render(font_config=fonts)
+    style = document.pages[0]._page_box.children[0].children[0].style
+    one = linebreaks.remembered(WORDS, style, None, 100.0, 0)
+    two = linebreaks.remembered(WORDS, style, None, 100.0, 0)
+    assert one[1:] == two[1:] and one[0] is not two[0]
+    one[0].text = "changed by drawing an ellipsis"
+    assert linebreaks.remembered(WORDS, style, None, 100.0, 0)[0].text == two[0].text
+    for width in (120.0, 140.0, 160.0, 180.0):
+        linebreaks.remembered(WORDS, style, None, width, 0)
+    assert len(linebreaks._memories[fonts].answers) == 3
