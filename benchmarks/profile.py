@@ -29,7 +29,7 @@ TOPICS = ["bone-protecting-injections", "bone-metastases", "vertebroplasty-kypho
 STAGES = [
     ("WeasyPrint layout", ["layout_document ("]),
     ("  column sets", ["columns_layout ("]),
-    ("  line breaking", ["split_first_line ("]),
+    ("  line breaking", ["split_first_line (", "remembered ("]),
     ("    Pango itself", ["get_first_line ("]),
     ("  margin boxes (running head, footer)", ["make_margin_boxes ("]),
     ("  styles", ["get_all_computed_styles ("]),

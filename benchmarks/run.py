@@ -71,6 +71,17 @@ def make_library(work: Path, leaflets: int) -> tuple[Path, list[str]]:
     for index, name in enumerate(names):
         source = ROOT / "clinics" / ("riverside-oncology" if index % 2 else "lakeside-spine")
         shutil.copytree(source, lib / "clinics" / name)
+        # Each copy its own name and numbers (fictional ranges, the same lengths), as
+        # real clinics differ: no document is byte-identical to another, and only the
+        # topics' own text is the same from clinic to clinic.
+        profile = lib / "clinics" / name / "clinic.toml"
+        text = profile.read_text()
+        for old, new in [('Centre"', f'Centre {index:03d}"'), ('Center"', f'Center {index:03d}"'),
+                         ("0321", f"0{index:03d}"), ("0999", f"09{index % 100:02d}"),
+                         ("010-2400", f"010-2{index:03d}"),
+                         ("010-2499", f"010-3{index:03d}")]:
+            text = text.replace(old, new, 1)
+        profile.write_text(text)
     # Named clinics only: the bundled demo clinics are layered under every library.
     (lib / "handouts.toml").write_text(
         f'output = "output"\nclinics = {json.dumps(names)}\ntopics = {json.dumps(topics)}\n'
@@ -82,8 +93,9 @@ def composed_html(lib: Path, out: Path, clinics: list[str], topics: list[str]) -
     """The HTML handouts renders for each leaflet job (at the spacing step that fits),
     as standalone files, so the other tools render exactly the same document.
 
-    The clinics are copies of two (make_library), so each topic fits at the same step
-    for every copy of one: that step is found by laying out the first copy, and the
+    The clinics are copies of two (make_library) that differ only in their names and
+    numbers (of the same lengths), so each topic fits at the same step for every copy
+    of one: that step is found by laying out the first copy, and the
     other copies are composed at it, with the layout memo written as a build would
     (the timed batches then lay out each document once, from their first run on)."""
     sys.path.insert(0, str(ROOT))
