@@ -18,8 +18,9 @@ and on the fonts of the font configuration, so the memory belongs to that
 configuration and goes with it. WeasyPrint already remembers each font's line height
 per font configuration on the same terms (`FontConfiguration.strut_layouts`).
 handouts' fonts are all loaded by `Renderer` before the first document, and clinic
-styles cannot add any (load.py refuses @font-face), so they do not change while it
-remembers.
+styles cannot add any (load.py refuses @font-face); should a stylesheet add a font
+face all the same, the configuration's answers are forgotten, since a family name
+may now find another font.
 
 What is remembered is WeasyPrint's own answer: a layout object that keeps only its
 text and metrics once WeasyPrint has "deactivated" it (drawing rebuilds the Pango
@@ -137,6 +138,18 @@ def _frozen(value):
     return value
 
 
+_add_font_face = fonts.FontConfiguration.add_font_face
+
+
+def _forgetting_add_font_face(self, rule_descriptors, url_fetcher):
+    """WeasyPrint's `add_font_face`, then forget what was remembered with the fonts
+    this configuration had before."""
+    try:
+        return _add_font_face(self, rule_descriptors, url_fetcher)
+    finally:
+        _memories.pop(self, None)
+
+
 def install() -> bool:
     """Remember line breaks, if WeasyPrint's are the code this was written against."""
     if inline.split_first_line is remembered:
@@ -144,6 +157,7 @@ def install() -> bool:
     if inline.split_first_line is not _stock or preferred.split_first_line is not _stock \
             or not written_for_this_weasyprint():
         return False
+    fonts.FontConfiguration.add_font_face = _forgetting_add_font_face
     inline.split_first_line = preferred.split_first_line = remembered
     return True
 

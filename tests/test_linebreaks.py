@@ -31,12 +31,14 @@ HTML = f"""<style>@page {{ size: A5; margin: 15mm }} body {{ font: 11pt sans-ser
 def test_weasyprint_breaks_lines_with_the_code_linebreaks_py_was_written_for():
     import_weasyprint()
     from weasyprint.layout import inline, preferred
+    from weasyprint.text.fonts import FontConfiguration
 
     assert linebreaks.written_for_this_weasyprint(), (
         "WeasyPrint's text/line_break.py or text/fonts.py has changed: check "
         "linebreaks.PROPERTIES against them (and update WRITTEN_FOR), or remove it")
     assert inline.split_first_line is linebreaks.remembered
     assert preferred.split_first_line is linebreaks.remembered
+    assert FontConfiguration.add_font_face is linebreaks._forgetting_add_font_face
 
 
 def test_the_memory_keys_on_every_style_property_line_breaking_reads():
@@ -91,7 +93,10 @@ def test_a_shipped_leaflet_is_byte_identical_with_and_without_the_memory(library
     with linebreaks.stock():
         theirs = produce(job, library, renderer, reuse=False).pdf
     assert produce(job, library, renderer, reuse=False).pdf == theirs
+    remembered = len(linebreaks._memories[renderer.font_config].answers)
     assert produce(job, library, renderer, reuse=False).pdf == theirs
+    # The renderer's fonts stay as they were: the second document is all from memory.
+    assert len(linebreaks._memories[renderer.font_config].answers) == remembered > 0
 
 
 def test_each_caller_gets_its_own_layout_and_the_memory_is_bounded(monkeypatch):
@@ -110,3 +115,18 @@ def test_each_caller_gets_its_own_layout_and_the_memory_is_bounded(monkeypatch):
     for width in (120.0, 140.0, 160.0, 180.0):
         linebreaks.remembered(WORDS, style, None, width, 0)
     assert len(linebreaks._memories[fonts].answers) == 3
+
+
+def test_a_font_face_added_later_forgets_what_was_remembered():
+    weasyprint = import_weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    from handouts.fonts import font_files
+
+    fonts = FontConfiguration()
+    html = '<p style="font-family: Handouts Late Face">' + WORDS + "</p>"
+    weasyprint.HTML(string=html).render(font_config=fonts)
+    assert linebreaks._memories[fonts].answers   # laid out in a fallback font
+    weasyprint.CSS(string='@font-face { font-family: "Handouts Late Face"; src: url('
+                   f'"{font_files()[0].as_uri()}") }}', font_config=fonts)
+    assert fonts not in linebreaks._memories
