@@ -221,7 +221,8 @@ def card_sheets(data: bytes, paper: str) -> bytes:
     layout = card_sheet(paper)
     source = pikepdf.open(BytesIO(data))
     size = PAPER_SIZES[paper]
-    sheet_pt, sheet_h = (size.width, size.height), size.height
+    sheet_pt = (size.width, size.height)
+    sheet_h = size.height
     out = pikepdf.new()
     for side, page in zip(layout["sides"], source.pages, strict=True):
         left, bottom, _, top = (float(v) for v in page.mediabox)

@@ -107,7 +107,8 @@ def remembered(text, style, context, max_width, justification_spacing,
         try:
             number = memory.styles.get(properties)
         except TypeError:   # text-decoration-line is a set
-            properties = tuple([_frozen(value) for value in properties])
+            properties = tuple([frozenset(value) if isinstance(value, set) else value
+                                for value in properties])
             number = memory.styles.get(properties)
         if number is None:
             if len(memory.styles) >= STYLES:   # values that only equal themselves?
@@ -128,14 +129,6 @@ def remembered(text, style, context, max_width, justification_spacing,
     layout = _Layout.__new__(_Layout)
     layout.__dict__.update(answer[0])
     return (layout, *answer[1:])
-
-
-def _frozen(value):
-    if isinstance(value, (set, frozenset)):
-        return frozenset(value)
-    if isinstance(value, list | tuple):
-        return tuple(_frozen(item) for item in value)
-    return value
 
 
 _add_font_face = fonts.FontConfiguration.add_font_face

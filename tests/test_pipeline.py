@@ -21,10 +21,10 @@ PACKAGE = ROOT / "handouts"
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
     "errors", "models", "placeholders", "columns", "linebreaks", "engine", "fonts",
-    "readability", "record", "finish", "tagging", "files", "cache", "glyphs", "library", "svg",
-    "load", "editions",
-    "messages", "markup", "qr", "compose", "render", "preflight", "images", "pipeline", "build",
-    "batch", "check", "inventory", "scaffold", "serve", "web", "cli", "__main__",
+    "readability", "record", "finish", "tagging", "files", "cache", "glyphs", "library",
+    "svg", "load", "editions", "messages", "markup", "qr", "compose", "render", "preflight",
+    "images", "pipeline", "build", "batch", "check", "inventory", "scaffold", "serve", "web",
+    "cli", "__main__",
 ]
 
 

@@ -5,11 +5,10 @@ check, on the laid-out pages and in the PDF, what the flex rows did by themselve
 from __future__ import annotations
 
 import re
-import subprocess
 
 from handouts.pipeline import Job, produce
 from handouts.render import Renderer
-from tests.conftest import topic_text
+from tests.conftest import pdftext, topic_text
 
 PX_PER_MM = 96 / 25.4   # WeasyPrint's layout units
 LONG_NAME = "Riverside Regional Cancer, Bone Health and Supportive Care Centre"
@@ -52,8 +51,7 @@ def test_a_long_clinic_name_stays_clear_of_the_page_number(make_library, tmp_pat
     assert gap >= 3.9 * PX_PER_MM
     path = tmp_path / "lines.pdf"
     path.write_bytes(output.pdf)
-    text = subprocess.run(["pdftotext", "-f", "1", "-l", "1", str(path), "-"],
-                          capture_output=True, text=True, check=True).stdout
+    text = pdftext(path, 1, 1)
     assert "Supportive" in text and "Page 1 of" in text
 
 
