@@ -48,6 +48,7 @@ from .models import (
     Topic,
 )
 from .preflight import Defect, examine
+from .stack import roomy
 
 log = logging.getLogger(__name__)
 
@@ -230,7 +231,7 @@ def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
     key = _output_key(job, library)
     output = _remembered(key, job, today) if reuse else None
     if output is None:
-        output = _make(job, library, renderer, today)
+        output = roomy(_make, job, library, renderer, today)
         if reuse:
             _remember(key, output)
     if strict and output.problems:
