@@ -10,8 +10,10 @@ WeasyPrint imports, `find_library` answers "not found" at once and the sonames
 load. Should that fail on some unusual system, the import is retried the ordinary
 way. Importing this module imports WeasyPrint (the batch forkserver preloads it).
 
-Once imported, two things are added that WeasyPrint 70 lacks: each span's own /Lang
-in the tag tree (below), and balanced columns in fewer layout passes (columns.py).
+Once imported, what WeasyPrint 70 lacks is added: each span's own /Lang in the tag
+tree (below), balanced columns in fewer layout passes (columns.py), line breaks
+remembered across layouts (linebreaks.py), and layouts that stop once they are certain
+to run past a page limit (pagelimit.py).
 """
 
 from __future__ import annotations
@@ -48,10 +50,11 @@ def import_weasyprint():
     import weasyprint  # noqa: PLC0415
 
     tag_span_languages()
-    from . import columns, linebreaks  # noqa: PLC0415 - need WeasyPrint imported
+    from . import columns, linebreaks, pagelimit  # noqa: PLC0415 - need WeasyPrint imported
 
     columns.install()
     linebreaks.install()
+    pagelimit.install()
     global _frozen
     if _frozen:
         return weasyprint

@@ -47,6 +47,7 @@ from .models import (
     PrintOptions,
     Topic,
 )
+from .pagelimit import Overfull
 from .preflight import Defect, examine
 from .stack import roomy
 
@@ -367,8 +368,15 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
         else 0
     for step in range(start, DENSITY_STEPS):
         composed = first if step == 0 else compose(step)
-        document, fetcher, messages = renderer.render(composed,
-                                                      pdf_variant=job.options.pdf_variant)
+        # A step that is not the last is wanted only if it fits: its layout may stop
+        # once it is certain not to (pagelimit); the last one is laid out whole, for
+        # the page count and fill its error reports.
+        at_most = composed.budget if step < DENSITY_STEPS - 1 else None
+        try:
+            document, fetcher, messages = renderer.render(
+                composed, pdf_variant=job.options.pdf_variant, at_most=at_most)
+        except Overfull:
+            continue
         composed.warnings += _render_problems(fetcher, messages, topic.path)
         pages = len(document.pages)
         if composed.budget is None or pages <= composed.budget:

@@ -23,6 +23,7 @@ from . import record
 from .errors import RenderError
 from .fonts import font_dirs, font_face_css, font_files
 from .models import Composed
+from .pagelimit import Overfull, limit_pages
 
 log = logging.getLogger(__name__)
 
@@ -215,21 +216,25 @@ class Renderer:
         """The font files every document uses (loaded once, when the renderer started)."""
         return font_files()
 
-    def render(self, composed: Composed, *, pdf_variant: str | None = "pdf/ua-1"):
-        """Lay out `composed`; returns (weasyprint Document, fetcher, captured warnings)."""
+    def render(self, composed: Composed, *, pdf_variant: str | None = "pdf/ua-1",
+               at_most: int | None = None):
+        """Lay out `composed`; returns (weasyprint Document, fetcher, captured warnings).
+
+        With `at_most`, a layout certain to need more pages than that stops early with
+        pagelimit.Overfull (only whether it fits is wanted)."""
         fetcher = self._fetcher_class(composed.roots or self.roots)
         capture = _Capture()
         wp_log = logging.getLogger("weasyprint")
         wp_log.addHandler(capture)
         try:
-            with time_limit(self.time_limit):
+            with time_limit(self.time_limit), limit_pages(at_most):
                 html = self._weasyprint.HTML(string=composed.html, url_fetcher=fetcher,
                                              base_url=str((composed.roots or self.roots)[0]))
                 sheets = [self._fonts] + [self._stylesheet(p, fetcher)
                                           for p in composed.stylesheets]
                 document = html.render(font_config=self.font_config, stylesheets=sheets,
                                        pdf_variant=pdf_variant, pdf_tags=True)
-        except RenderError:
+        except (RenderError, Overfull):
             raise
         except Exception as error:  # WeasyPrint's own failures on odd input
             raise RenderError(f"WeasyPrint could not render {composed.title!r}: "

@@ -20,7 +20,8 @@ PACKAGE = ROOT / "handouts"
 # The package's modules from the bottom layer up: a module may import only modules
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
-    "errors", "models", "placeholders", "columns", "linebreaks", "stack", "engine", "fonts",
+    "errors", "models", "placeholders", "columns", "linebreaks", "stack",
+    "pagelimit", "engine", "fonts",
     "readability", "record", "finish", "tagging", "files", "cache", "glyphs", "library",
     "svg", "load", "editions", "messages", "markup", "qr", "compose", "render", "preflight",
     "images", "pipeline", "build", "batch", "check", "inventory", "scaffold", "serve", "web",

@@ -1,0 +1,96 @@
+"""Layouts that stop at a page limit (handouts/pagelimit.py): only when the pages beyond
+it are certain, with the same result as a whole layout, and only over the WeasyPrint
+code it was written for."""
+
+from __future__ import annotations
+
+import pytest
+
+from handouts import pagelimit
+from handouts.engine import import_weasyprint
+from handouts.pipeline import Job, produce
+
+WORDS = "Take the tablets with a full glass of water and stay upright for half an hour. "
+PAGES = "".join(f"<h2>Part {i}</h2><p>{WORDS * 12}</p>" for i in range(12))
+HTML = f"""<style>@page {{ size: A6; margin: 10mm }} body {{ font: 10pt sans-serif }}
+</style>{PAGES}"""
+# The same, with a page count in the text of its first page: a content lookup, which a
+# later pass fills in and may lay that page out again.
+LOOKUP = f"""<style>@page {{ size: A6; margin: 10mm }} body {{ font: 10pt sans-serif }}
+.total::after {{ content: " of " counter(pages) }}</style><p class="total">Leaflet</p>{PAGES}"""
+
+
+@pytest.fixture
+def laid_out(monkeypatch):
+    """Counts the pages WeasyPrint lays out."""
+    import_weasyprint()
+    from weasyprint.layout import page
+
+    count = [0]
+    remake = page.remake_page
+
+    def counting(*args, **kwargs):
+        count[0] += 1
+        return remake(*args, **kwargs)
+
+    monkeypatch.setattr(page, "remake_page", counting)
+    return count
+
+
+def test_weasyprint_paginates_with_the_code_pagelimit_py_was_written_for():
+    import_weasyprint()
+    import weasyprint.layout
+
+    assert pagelimit.written_for_this_weasyprint(), (
+        "WeasyPrint's layout/page.py or layout/__init__.py has changed: check that "
+        "pagelimit's reasoning about make_all_pages and page_maker still holds (and "
+        "update WRITTEN_FOR), or remove it")
+    assert weasyprint.layout.make_all_pages is pagelimit.make_all_pages
+
+
+def test_a_layout_past_the_limit_stops_after_the_limit(laid_out):
+    weasyprint = import_weasyprint()
+    whole = len(weasyprint.HTML(string=HTML).render().pages)
+    assert whole > 3
+    laid_out[0] = 0
+    with pagelimit.limit_pages(2), pytest.raises(pagelimit.Overfull) as stopped:
+        weasyprint.HTML(string=HTML).render()
+    assert stopped.value.pages == 3
+    assert laid_out[0] == 2
+
+
+def test_a_layout_within_the_limit_is_the_whole_document():
+    weasyprint = import_weasyprint()
+    whole = weasyprint.HTML(string=HTML).render()
+    with pagelimit.limit_pages(len(whole.pages)):
+        limited = weasyprint.HTML(string=HTML).render()
+    assert limited.write_pdf() == whole.write_pdf()
+
+
+def test_a_page_with_a_content_lookup_is_laid_out_to_the_end(laid_out):
+    """A later pass may lay the page with the lookup out again, so the pages after it
+    are not certain: the layout runs to its end."""
+    weasyprint = import_weasyprint()
+    with pagelimit.limit_pages(2):
+        limited = weasyprint.HTML(string=LOOKUP).render()
+    with pagelimit.stock():
+        whole = weasyprint.HTML(string=LOOKUP).render()
+    assert len(limited.pages) == len(whole.pages) > 3
+    assert limited.write_pdf() == whole.write_pdf()
+
+
+def test_a_leaflet_fitted_with_stopped_layouts_is_the_same(library, renderer, laid_out,
+                                                           fresh_cache):
+    """The checklist fits US Letter only at the last spacing step, after three layouts
+    that do not fit: stopped early, they give the same step and the same bytes. (Each
+    build has an empty cache: no layout memo lets it start at the step that fits.)"""
+    job = Job("leaflet", "riverside-oncology", ("injection-care-checklist",), "letter")
+    fresh_cache()
+    with pagelimit.stock():
+        whole = produce(job, library, renderer, reuse=False)
+    their_pages, laid_out[0] = laid_out[0], 0
+    fresh_cache()
+    fitted = produce(job, library, renderer, reuse=False)
+    assert fitted.step == whole.step == 3
+    assert fitted.pdf == whole.pdf
+    assert laid_out[0] == 4 < their_pages, (laid_out[0], their_pages)   # one page a step
