@@ -173,3 +173,26 @@ def test_the_imports_are_frozen_once_weasyprint_is_in():
     assert frozen > 10_000
     import_weasyprint()   # once: objects made later are not frozen by another import
     assert gc.get_freeze_count() == frozen
+
+
+def test_streams_are_compressed_at_zlib_default_level():
+    """engine.compress_at_zlib_default: over the pydyf code it was copied from, and the
+    same stream as pydyf's own but for the level."""
+    import zlib
+
+    import pydyf
+
+    from handouts.engine import import_weasyprint
+
+    import_weasyprint()
+    assert getattr(pydyf.Stream.data.fget, "handouts_default_level", False), (
+        "pydyf's Stream.data has changed: copy the new one into "
+        "engine.compress_at_zlib_default (and update STREAM_DATA), or remove it")
+    stream = pydyf.Stream([b"BT /F1 12 Tf (Call us) Tj ET"] * 50, {"Type": "/XObject"},
+                          compress=True)
+    head, _, rest = stream.data.partition(b"\nstream\n")
+    body, _, tail = rest.rpartition(b"\nendstream")
+    assert zlib.decompress(body) == b"\n".join([b"BT /F1 12 Tf (Call us) Tj ET"] * 50)
+    assert body == zlib.compress(zlib.decompress(body))   # zlib's default level
+    assert b"/Filter /FlateDecode" in head and f"/Length {len(body)}".encode() in head
+    assert tail == b""
