@@ -18,6 +18,12 @@ either way (tests/test_columns.py compares one with WeasyPrint's own); of 36
 two-column translations, 5 (Chinese and Arabic) end their last column set about
 1 mm higher than WeasyPrint's loop would, with the same pages and a clean preflight.
 
+A column set that fills its page is laid out twice by WeasyPrint: at full height in
+the loop (to learn that it does not fit), then again as the page's columns, with the
+same arguments but the page-is-empty flag. When the page is empty (every page of a
+leaflet's body after the first but the last), the loop's columns are kept instead
+(`_Kept`): the first pass lays each column out where the final layout puts it.
+
 Used only while WeasyPrint's layout/column.py is the very file this was derived from
 (its SHA-256 is DERIVED_FROM): a release that changes it keeps WeasyPrint's own loop,
 and tests/test_columns.py says so. The search belongs upstream.
@@ -52,6 +58,7 @@ from contextlib import contextmanager
 from math import floor, inf
 from pathlib import Path
 
+from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import block
 from weasyprint.layout import column as upstream
 from weasyprint.layout.absolute import absolute_layout
@@ -134,6 +141,49 @@ class _HeightSearch:
     def found(self) -> float | None:
         """The least height that fitted, or None if none did."""
         return None if self.high is None else self.height(self.high)
+
+
+def _placed_column_box(box, containing_block, children, width, position_y, i, gap):
+    """Column `i`'s box, where the final layout below places it."""
+    column_box = _create_column_box(box, containing_block, children, width, position_y)
+    if box.style['direction'] == 'rtl':
+        column_box.position_x += box.width - (i + 1) * width - i * gap
+    else:
+        column_box.position_x += i * (width + gap)
+    return column_box
+
+
+class _Kept:
+    """The columns of a first pass, to keep as the final layout.
+
+    A column set that does not fit its page (or is not balanced) is laid out at full
+    height in the loop's first pass, and then again, with the same arguments, as the
+    set's columns. Only the page-is-empty flag may differ (the pass says the page is
+    empty), and the column's place (which moves no break, and which the first pass
+    here takes from the final layout). So when the page is empty, the pass was the
+    loop's last, it left nothing behind that WeasyPrint takes back from discarded
+    boxes (floats, footnotes, boxes broken out of the flow), and the bottom space is
+    the same to the bit, its columns are the final layout's: the same boxes, and the
+    same absolutely positioned boxes (list markers) handed on.
+    """
+
+    def __init__(self, context, bottom_space: float):
+        self.bottom_space = bottom_space
+        self.columns = []   # (box, resume_at, next_page, absolute boxes, fixed boxes)
+        self.out_of_flow = self._out_of_flow(context)
+
+    @staticmethod
+    def _out_of_flow(context) -> tuple[int, ...]:
+        return (len(context.broken_out_of_flow), len(context.current_page_footnotes),
+                len(context.reported_footnotes), len(context.footnotes))
+
+    def self_contained(self, context, boxes) -> bool:
+        """Whether laying out `boxes` left nothing in `context` to take back."""
+        if self._out_of_flow(context) != self.out_of_flow:
+            return False
+        return not any(child.footnote is not None or child.note is not None
+                       for column in boxes for child in column.descendants()
+                       if isinstance(child, Box))
 
 
 def columns_layout(context, box, bottom_space, skip_stack, containing_block,
@@ -296,20 +346,34 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block,
             column_skip_stack = skip_stack
             consumed_heights = []
             new_boxes = []
-            for i in range(count):  # noqa: B007
+            # handouts: the first pass lays each column out where the final layout
+            # puts it (the place changes no break), to keep it as that layout (_Kept).
+            kept = None if balancing else _Kept(
+                context, context.page_bottom - current_position_y - height)
+            for i in range(count):
+                placed = column_box if kept is None else _placed_column_box(  # handouts
+                    box, containing_block, column_children, width, current_position_y,
+                    i, gap)
+                # handouts: the lists record the out-of-flow boxes the final layout
+                # would add to its own (the layout only adds to them).
+                absolute, fixed = [], []
                 # Render one column
                 new_box, resume_at, next_page, _, _, _ = block_box_layout(
-                    context, column_box,
+                    context, placed,
                     context.page_bottom - current_position_y - height,
                     column_skip_stack, containing_block,
-                    page_is_empty or not balancing, [], [], [], first_letter_style,
-                    first_line_style, discard=False, max_lines=None)
+                    page_is_empty or not balancing, absolute, fixed, [],
+                    first_letter_style, first_line_style, discard=False,
+                    max_lines=None)
                 if new_box is None:
                     # We didn't render anything, retry
                     column_skip_stack = {0: None}
+                    kept = None  # handouts
                     break
                 new_boxes.append(new_box)
                 column_skip_stack = resume_at
+                if kept is not None:  # handouts
+                    kept.columns.append((new_box, resume_at, next_page, absolute, fixed))
 
                 # Calculate consumed height, empty space and next box height
                 in_flow_children = [
@@ -363,6 +427,11 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block,
             last_footnotes_height = (
                 0 if context.current_footnote_area.height == 'auto'
                 else context.current_footnote_area.margin_height())
+            if kept is not None and not (  # handouts
+                    original_page_is_empty and not height_defined and
+                    len(context.excluded_shapes) == len(original_excluded_shapes) and
+                    kept.self_contained(context, new_boxes)):
+                kept = None
             remove_placeholders(context, new_boxes, [], [])
 
             if last_loop:
@@ -421,7 +490,18 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block,
         i = 0
         max_column_height = 0
         columns = []
-        while True:
+        # handouts: the first pass's columns, when it was the last pass and laid
+        # them out exactly as this would (_Kept).
+        reused = kept is not None and kept.bottom_space == bottom_space
+        if reused:
+            for new_child, skip_stack, next_page, absolute, fixed in kept.columns:  # noqa: B007
+                absolute_boxes.extend(absolute)
+                fixed_boxes.extend(fixed)
+                columns.append(new_child)
+                max_column_height = max(max_column_height, new_child.margin_height())
+                if skip_stack is None:
+                    bottom_space = original_bottom_space
+        while not reused:  # handouts
             column_box = _create_column_box(
                 box, containing_block, column_children, width,
                 current_position_y)

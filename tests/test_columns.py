@@ -78,3 +78,31 @@ def test_the_height_search_finds_the_least_height_that_fits(fits_from, top):
     else:
         assert search.found() == pytest.approx(100.0 + fits_from * step)
     assert len(tried) <= 2 * (top + 1).bit_length() + 1
+
+
+# Three pages of two columns, each page's set at the top of an empty page after the
+# first, with bulleted lists (their markers are absolutely positioned boxes).
+PAGES = f"""<style>@page {{ size: A6; margin: 10mm }} body {{ font: 9pt sans-serif }}
+.cols {{ column-count: 2; column-gap: 4mm }}</style><h1>Title</h1><div class="cols">
+{"".join(f"<h3>Part {i}</h3><p>{WORDS * 2}</p><ul><li>{WORDS}</li><li>Call us</li></ul>"
+         for i in range(14))}</div>"""
+
+
+def test_a_full_page_keeps_its_first_pass_columns(passes, monkeypatch):
+    """A column set that fills an empty page is laid out once: the first pass's columns
+    are kept (columns._Kept), with the same pages as WeasyPrint's own loop."""
+    weasyprint = import_weasyprint()
+
+    with columns.stock():
+        theirs = weasyprint.HTML(string=PAGES).render()
+    with monkeypatch.context() as patch:   # the first pass's columns never kept
+        patch.setattr(columns._Kept, "self_contained", lambda self, context, boxes: False)
+        passes[0] = 0
+        relaid = weasyprint.HTML(string=PAGES).render()
+    relaid_passes, passes[0] = passes[0], 0
+    ours = weasyprint.HTML(string=PAGES).render()
+
+    assert len(ours.pages) == len(theirs.pages) >= 3
+    assert ours.write_pdf() == relaid.write_pdf() == theirs.write_pdf()
+    # Each full page after the first (the last is balanced) is laid out once, not twice.
+    assert passes[0] <= relaid_passes - 2 * (len(ours.pages) - 2), (passes[0], relaid_passes)
