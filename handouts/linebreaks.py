@@ -106,8 +106,9 @@ def remembered(text, style, context, max_width, justification_spacing,
         properties = tuple([style[name] for name in PROPERTIES])
         try:
             number = memory.styles.get(properties)
-        except TypeError:   # text-decoration-line is a set
-            properties = tuple([frozenset(value) if isinstance(value, set) else value
+        except TypeError:   # text-decoration-line is a set; an SVG's font family a list
+            properties = tuple([frozenset(value) if isinstance(value, set) else
+                                tuple(value) if isinstance(value, list) else value
                                 for value in properties])
             number = memory.styles.get(properties)
         if number is None:
@@ -147,20 +148,23 @@ def install() -> bool:
     """Remember line breaks, if WeasyPrint's are the code this was written against."""
     if inline.split_first_line is remembered:
         return True
-    if inline.split_first_line is not _stock or preferred.split_first_line is not _stock \
+    if any(module.split_first_line is not _stock for module in (inline, preferred, line_break)) \
             or not written_for_this_weasyprint():
         return False
     fonts.FontConfiguration.add_font_face = _forgetting_add_font_face
+    # SVG text (the diagrams' labels) imports it from line_break when drawn, a letter
+    # at a time.
     inline.split_first_line = preferred.split_first_line = remembered
+    line_break.split_first_line = remembered
     return True
 
 
 @contextmanager
 def stock():
     """WeasyPrint's own line breaking, for the tests that compare the two."""
-    ours = inline.split_first_line, preferred.split_first_line
-    inline.split_first_line = preferred.split_first_line = _stock
+    ours = inline.split_first_line, preferred.split_first_line, line_break.split_first_line
+    inline.split_first_line = preferred.split_first_line = line_break.split_first_line = _stock
     try:
         yield
     finally:
-        inline.split_first_line, preferred.split_first_line = ours
+        inline.split_first_line, preferred.split_first_line, line_break.split_first_line = ours

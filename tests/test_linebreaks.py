@@ -16,7 +16,8 @@ WORDS = ("Take the tablets with a full glass of water and stay upright for half 
          "hour. Osteonecrosis is uncommon; tell your dentist before any extraction. ")
 # Text that exercises every branch the memory keys on: justification, automatic and
 # soft hyphens, letter and word spacing, a long unbreakable word with overflow-wrap,
-# right-to-left text, decoration, tabs in preformatted text, bold and small caps.
+# right-to-left text, decoration, tabs in preformatted text, bold and small caps, and
+# SVG text (laid out a letter at a time).
 HTML = f"""<style>@page {{ size: A5; margin: 15mm }} body {{ font: 11pt sans-serif }}
 .cols {{ column-count: 2; column-gap: 6mm; text-align: justify; hyphens: auto }}
 .spaced {{ letter-spacing: 0.05em; word-spacing: 2pt }} u {{ text-decoration: underline }}
@@ -25,12 +26,15 @@ HTML = f"""<style>@page {{ size: A5; margin: 15mm }} body {{ font: 11pt sans-ser
 <p class="spaced">{WORDS}<u>{WORDS}</u></p><p>zoledronic&shy;acid&shy;infusion {WORDS}</p>
 <p class="wrap">{"denosumab" * 12}</p><p class="caps"><b>{WORDS}</b></p></div>
 <p dir="rtl" lang="ar">اتصل بفريقك إذا أصبت بالحمى أو ألم في الفك. {WORDS}</p>
-<pre>dose\t120 mg\tevery 4 weeks</pre>"""
+<pre>dose\t120 mg\tevery 4 weeks</pre>
+<svg width="160" height="50"><text x="5" y="20" font-family="sans-serif">Vertebra L1</text>
+<text x="5" y="40" font-weight="bold">Bone cement</text></svg>"""
 
 
 def test_weasyprint_breaks_lines_with_the_code_linebreaks_py_was_written_for():
     import_weasyprint()
     from weasyprint.layout import inline, preferred
+    from weasyprint.text import line_break
     from weasyprint.text.fonts import FontConfiguration
 
     assert linebreaks.written_for_this_weasyprint(), (
@@ -38,6 +42,7 @@ def test_weasyprint_breaks_lines_with_the_code_linebreaks_py_was_written_for():
         "linebreaks.PROPERTIES against them (and update WRITTEN_FOR), or remove it")
     assert inline.split_first_line is linebreaks.remembered
     assert preferred.split_first_line is linebreaks.remembered
+    assert line_break.split_first_line is linebreaks.remembered   # SVG text
     assert FontConfiguration.add_font_face is linebreaks._forgetting_add_font_face
 
 
