@@ -38,6 +38,7 @@ HERE = Path(__file__).resolve().parent / "desk"
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 WILDCARD = ("0.0.0.0", "::", "")
 MAX_CONNECTIONS = 32     # at once; more get a short 503
+RETRY_AFTER = 2          # seconds a client turned away at the cap is told to wait
 REQUEST_TIMEOUT = 30     # seconds to send a request's headers, or to idle between requests
 STATIC = {"desk.css": "text/css", "desk.js": "text/javascript",
           "preview.js": "text/javascript"}
@@ -317,12 +318,28 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
+async def _come_back_later(scope, receive, send) -> None:
+    """uvicorn's short 503 past the connection cap, with Retry-After: a script printing
+    many leaflets, or a browser, waits and asks again rather than failing."""
+    body = b"The print desk is busy: please try again in a moment.\n"
+    await send({"type": "http.response.start", "status": 503, "headers": [
+        (b"content-type", b"text/plain; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"retry-after", str(RETRY_AFTER).encode()),
+        (b"connection", b"close")]})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
 def _protocol():
     """uvicorn's HTTP/1.1 protocol with a deadline for each request's headers: a client
     that connects and sends nothing, or dribbles a byte at a time (slowloris), is
     dropped after REQUEST_TIMEOUT seconds instead of holding a connection slot."""
     import h11  # noqa: PLC0415
+    from uvicorn.protocols.http import h11_impl  # noqa: PLC0415
     from uvicorn.protocols.http.h11_impl import H11Protocol  # noqa: PLC0415
+
+    # Past the cap uvicorn answers with its own 503 (its module's name for it).
+    h11_impl.service_unavailable = _come_back_later
 
     class Protocol(H11Protocol):
         deadline = None

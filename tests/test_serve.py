@@ -207,7 +207,9 @@ def test_connections_past_the_cap_are_told_to_come_back(desk):
     host, port = url.split("//")[1].strip("/").rsplit(":", 1)
     idle = [socket.create_connection((host, int(port))) for _ in range(32)]
     try:
-        assert _get(url + "healthz")[0] == 503   # a short answer, not one more held open
+        status, body, headers = _get(url + "healthz")
+        assert status == 503   # a short answer, not one more held open
+        assert headers["Retry-After"] == "2" and b"try again" in body
     finally:
         for connection in idle:
             connection.close()
