@@ -31,23 +31,36 @@ whole documents; all 216 documents of the check and its translations were compar
 when it was added). At most `LIMIT` answers are kept per font configuration, the
 oldest forgotten first.
 
+Drawing a line builds its Pango layout once more and shapes its text again; the
+Pango layouts of lines drawn are kept too (`reactivate`), for the next line with the
+same text and style, in this document or the next.
+
 Used only while WeasyPrint's text/line_break.py and text/fonts.py are the files this
 was written against (`WRITTEN_FOR`): a release that changes which properties the
 line breaking reads keeps WeasyPrint's own, uncached function, and
-tests/test_linebreaks.py says so.
+tests/test_linebreaks.py says so; the drawn lines' layouts, only while its
+draw/text.py and svg/text.py are the files `reactivate` was written against
+(`DRAWN_WITH`).
 """
 
 import hashlib
+import sys
 import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
+import weasyprint.svg.text  # noqa: F401 - for its source, in drawn_with_this_weasyprint
+from weasyprint import draw
 from weasyprint.layout import inline, preferred
 from weasyprint.text import fonts, line_break
 
 # SHA-256 of WeasyPrint 70.0's text/line_break.py followed by its text/fonts.py.
 WRITTEN_FOR = "782ea6b9a7c9609582ccd2f932ba2e953bb675e1e1efca31f0d2a86e22622f08"
+# SHA-256 of its draw/text.py followed by its svg/text.py: the code that draws with a
+# reactivated layout, and what it changes in it (see `reactivate`).
+DRAWN_WITH = "7916dfa779649caff8bdeb35279e6f43ce2b1e042a0cec49c63a30664e5dfd12"
 
 # Every computed style property `split_first_line` reads, directly or through
 # `create_layout`, `Layout`, `first_line_metrics`, `line_size`, `get_font_description`
@@ -67,6 +80,9 @@ PROPERTIES = (
 # all repeats are within one document, which asks at most about 3,000 different
 # questions; the check's 60 documents ask 15,500, its 216 with the translations 40,000.
 LIMIT = 20_000
+# Pango layouts of drawn lines kept per font configuration (a few KB each): a
+# two-column leaflet draws about 500 lines.
+SHAPED_LIMIT = 4_000
 STYLES = 10_000   # different sets of PROPERTIES before all is forgotten
 
 _stock = line_break.split_first_line
@@ -79,6 +95,7 @@ class _Memory:
 
     def __init__(self):
         self.answers: OrderedDict[tuple, tuple] = OrderedDict()
+        self.shaped: OrderedDict[tuple, dict] = OrderedDict()   # see `reactivate`
         self.styles: dict[tuple, int] = {}
 
 
@@ -96,26 +113,34 @@ def written_for_this_weasyprint() -> bool:
     return digest.hexdigest() == WRITTEN_FOR
 
 
+def _style(style) -> tuple[_Memory, int]:
+    """The memory of the style's font configuration, and the number of its PROPERTIES
+    there; TypeError if a value cannot be a key."""
+    memory = _memories.get(style.font_config)
+    if memory is None:
+        memory = _memories[style.font_config] = _Memory()
+    properties = tuple([style[name] for name in PROPERTIES])
+    try:
+        number = memory.styles.get(properties)
+    except TypeError:   # text-decoration-line is a set; an SVG's font family a list
+        properties = tuple([frozenset(value) if isinstance(value, set) else
+                            tuple(value) if isinstance(value, list) else value
+                            for value in properties])
+        number = memory.styles.get(properties)
+    if number is None:
+        if len(memory.styles) >= STYLES:   # values that only equal themselves?
+            memory.answers.clear()         # the numbers start again from 0
+            memory.shaped.clear()
+            memory.styles.clear()
+        number = memory.styles[properties] = len(memory.styles)
+    return memory, number
+
+
 def remembered(text, style, context, max_width, justification_spacing,
                is_line_start=True, minimum=False):
     """`split_first_line`, answered from memory when it was asked the same before."""
     try:
-        memory = _memories.get(style.font_config)
-        if memory is None:
-            memory = _memories[style.font_config] = _Memory()
-        properties = tuple([style[name] for name in PROPERTIES])
-        try:
-            number = memory.styles.get(properties)
-        except TypeError:   # text-decoration-line is a set; an SVG's font family a list
-            properties = tuple([frozenset(value) if isinstance(value, set) else
-                                tuple(value) if isinstance(value, list) else value
-                                for value in properties])
-            number = memory.styles.get(properties)
-        if number is None:
-            if len(memory.styles) >= STYLES:   # values that only equal themselves?
-                memory.answers.clear()         # the numbers start again from 0
-                memory.styles.clear()
-            number = memory.styles[properties] = len(memory.styles)
+        memory, number = _style(style)
     except TypeError:   # a value that cannot be a key: ask
         return _stock(text, style, context, max_width, justification_spacing,
                       is_line_start, minimum)
@@ -130,6 +155,79 @@ def remembered(text, style, context, max_width, justification_spacing,
     layout = _Layout.__new__(_Layout)
     layout.__dict__.update(answer[0])
     return (layout, *answer[1:])
+
+
+# What `Layout.reactivate` sets up (the Pango layout with its text shaped) and keeps,
+# less the style, which is the caller's.
+_SHAPED = ("layout", "language", "text", "first_line_direction", "ascent",
+           "underline_position", "strikethrough_position", "underline_thickness",
+           "strikethrough_thickness")
+_reactivate = line_break.Layout.reactivate
+_deactivate = line_break.Layout.deactivate
+_draw_text = draw.draw_text
+_ELLIPSIS: ContextVar[bool] = ContextVar("handouts_ellipsis", default=False)
+
+
+def reactivate(self, style):
+    """`Layout.reactivate`, with the Pango layout of a line drawn before.
+
+    To draw a line, WeasyPrint builds its Pango layout again from the line's text and
+    style, and Pango shapes the text again. The line of a topic is drawn again in every
+    document that prints it (in a batch, once per clinic), and that Pango layout
+    depends only on the text, the style's PROPERTIES and the justification, so it is
+    kept (at most SHAPED_LIMIT per font configuration) and handed to the next line
+    like it. Drawing sets the layout to one paragraph (as it already is, the second
+    time) and otherwise only reads it, except for an ellipsis (`text-overflow`,
+    `block-ellipsis`): it then sets a width, an ellipsis or shorter text, so such a line
+    gets a layout of its own (`draw_text` says so), as from WeasyPrint."""
+    if _ELLIPSIS.get():
+        return _reactivate(self, style)
+    try:
+        memory, number = _style(style)
+    except TypeError:
+        return _reactivate(self, style)
+    key = (self.text, number, self.justification_spacing)
+    shaped = memory.shaped.get(key)
+    if shaped is None:
+        _reactivate(self, style)
+        shaped = memory.shaped[key] = {name: getattr(self, name) for name in _SHAPED
+                                       if hasattr(self, name)}
+        if len(memory.shaped) > SHAPED_LIMIT:
+            memory.shaped.popitem(last=False)
+    else:
+        self.__dict__.update(shaped)
+        self.style = style
+    self._shaped = (memory, key, shaped["text"])
+
+
+def deactivate(self):
+    """`Layout.deactivate`; a Pango layout whose text drawing changed is forgotten (no
+    drawing without an ellipsis does, but should one, it is not handed on)."""
+    kept = self.__dict__.pop("_shaped", None)
+    if kept is not None and kept[2] != self.text:
+        kept[0].shaped.pop(kept[1], None)
+    _deactivate(self)
+
+
+def draw_text(stream, textbox, offset_x, text_overflow, *block_ellipsis):
+    """WeasyPrint's `draw_text`, telling `reactivate` when the line may be ellipsised."""
+    ellipsis = text_overflow != "clip" or (block_ellipsis or ("none",))[0] != "none"
+    token = _ELLIPSIS.set(ellipsis)
+    try:
+        return _draw_text(stream, textbox, offset_x, text_overflow, *block_ellipsis)
+    finally:
+        _ELLIPSIS.reset(token)
+
+
+def drawn_with_this_weasyprint() -> bool:
+    """Whether WeasyPrint draws text with the code `reactivate` was written against."""
+    digest = hashlib.sha256()
+    try:
+        for name in ("weasyprint.draw.text", "weasyprint.svg.text"):
+            digest.update(Path(sys.modules[name].__file__).read_bytes())
+    except (KeyError, OSError):   # not imported, or no source installed
+        return False
+    return digest.hexdigest() == DRAWN_WITH
 
 
 _add_font_face = fonts.FontConfiguration.add_font_face
@@ -152,6 +250,9 @@ def install() -> bool:
             or not written_for_this_weasyprint():
         return False
     fonts.FontConfiguration.add_font_face = _forgetting_add_font_face
+    if drawn_with_this_weasyprint() and draw.draw_text is _draw_text:
+        draw.draw_text = draw_text
+        line_break.Layout.reactivate, line_break.Layout.deactivate = reactivate, deactivate
     # SVG text (the diagrams' labels) imports it from line_break when drawn, a letter
     # at a time.
     inline.split_first_line = preferred.split_first_line = remembered
@@ -163,8 +264,11 @@ def install() -> bool:
 def stock():
     """WeasyPrint's own line breaking, for the tests that compare the two."""
     ours = inline.split_first_line, preferred.split_first_line, line_break.split_first_line
+    drawing = line_break.Layout.reactivate, line_break.Layout.deactivate
     inline.split_first_line = preferred.split_first_line = line_break.split_first_line = _stock
+    line_break.Layout.reactivate, line_break.Layout.deactivate = _reactivate, _deactivate
     try:
         yield
     finally:
         inline.split_first_line, preferred.split_first_line, line_break.split_first_line = ours
+        line_break.Layout.reactivate, line_break.Layout.deactivate = drawing

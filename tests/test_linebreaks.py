@@ -43,6 +43,11 @@ def test_weasyprint_breaks_lines_with_the_code_linebreaks_py_was_written_for():
     assert inline.split_first_line is linebreaks.remembered
     assert preferred.split_first_line is linebreaks.remembered
     assert line_break.split_first_line is linebreaks.remembered   # SVG text
+    assert linebreaks.drawn_with_this_weasyprint(), (
+        "WeasyPrint's draw/text.py or svg/text.py has changed: check what drawing changes "
+        "in a reactivated layout (linebreaks.reactivate), and update DRAWN_WITH")
+    assert line_break.Layout.reactivate is linebreaks.reactivate       # drawing
+    assert line_break.Layout.deactivate is linebreaks.deactivate
     assert FontConfiguration.add_font_face is linebreaks._forgetting_add_font_face
 
 
@@ -86,6 +91,57 @@ def test_remembered_breaks_give_the_same_pdf_and_spare_pango(asked):
 
     assert first == theirs and again == theirs
     assert asked_first > 50 and asked[0] == 0, (asked_first, asked[0])
+
+
+@pytest.fixture
+def shaped(monkeypatch):
+    """Counts the Pango layouts built to draw lines (linebreaks passes on to WeasyPrint)."""
+    count = [0]
+    stock = linebreaks._reactivate
+
+    def counting(*args, **kwargs):
+        count[0] += 1
+        return stock(*args, **kwargs)
+
+    monkeypatch.setattr(linebreaks, "_reactivate", counting)
+    return count
+
+
+def test_lines_drawn_again_reuse_their_pango_layouts(shaped):
+    weasyprint = import_weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    with linebreaks.stock():
+        theirs = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+    shaped[0] = 0
+    first = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+    shaped_first, shaped[0] = shaped[0], 0
+    again = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+
+    assert first == theirs and again == theirs
+    assert shaped_first > 20 and shaped[0] == 0, (shaped_first, shaped[0])
+
+
+ELLIPSIS = """<style>@page { size: A6; margin: 10mm }
+p { width: 30mm; white-space: nowrap; overflow: hidden; text-overflow: ellipsis }</style>
+<p>Zoledronic acid infusion every four weeks</p><p>Zoledronic acid infusion</p>"""
+
+
+def test_a_line_that_may_be_ellipsised_gets_a_layout_of_its_own(shaped):
+    """Drawing an ellipsis changes the Pango layout (its width, ellipsis and text), so
+    a line in a box with `text-overflow: ellipsis` is shaped afresh each time."""
+    weasyprint = import_weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    with linebreaks.stock():
+        theirs = weasyprint.HTML(string=ELLIPSIS).render(font_config=fonts).write_pdf()
+    first = weasyprint.HTML(string=ELLIPSIS).render(font_config=fonts).write_pdf()
+    shaped[0] = 0
+    again = weasyprint.HTML(string=ELLIPSIS).render(font_config=fonts).write_pdf()
+    assert first == theirs and again == theirs
+    assert shaped[0] >= 2   # both lines, built again
 
 
 def test_a_shipped_leaflet_is_byte_identical_with_and_without_the_memory(library):
