@@ -150,17 +150,26 @@ def _refuse_yaml_tricks(front: str) -> None:
     need them.
     """
     depth = 0
-    for event in yaml.parse(front, Loader=_BaseLoader):
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise _Refused("YAML anchors and aliases (&name, *name) are not allowed",
-                           event.start_mark, "write each value out in full")
-        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
-            depth += 1
-            if depth > MAX_YAML_DEPTH:
-                raise _Refused(f"lists or keys nested more than {MAX_YAML_DEPTH} deep",
-                               event.start_mark, "check the brackets and indentation")
-        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
-            depth -= 1
+    nested = f"lists or keys nested more than {MAX_YAML_DEPTH} deep"
+    try:
+        for event in yaml.parse(front, Loader=_BaseLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise _Refused("YAML anchors and aliases (&name, *name) are not allowed",
+                               event.start_mark, "write each value out in full")
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_YAML_DEPTH:
+                    raise _Refused(nested, event.start_mark,
+                                   "check the brackets and indentation")
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    except yaml.YAMLError as error:
+        # libyaml (PyYAML 6.0.4's) refuses deep brackets itself, while scanning ahead
+        # of the events above: the same mistake, said the same way.
+        if "nesting depth" not in str(getattr(error, "problem", "") or ""):
+            raise
+        mark = getattr(error, "context_mark", None) or getattr(error, "problem_mark", None)
+        raise _Refused(nested, mark, "check the brackets and indentation") from None
 
 
 def _yaml_lines(text: str) -> dict[tuple, int]:
@@ -222,7 +231,8 @@ def _parse_front_matter(front: str, path: Path) -> Any:
         return yaml.load(front, Loader=_UniqueKeyLoader)   # a SafeLoader subclass
     except _Refused as error:
         raise ValidationError(f"front matter: {error}", file=path,
-                              line=error.mark.line + 2, hint=error.hint) from None
+                              line=error.mark.line + 2 if error.mark else None,
+                              hint=error.hint) from None
     except yaml.YAMLError as error:
         # The context mark points at what was left open (a bracket, a quote),
         # which is where the author has to look; the problem mark is often the end.
