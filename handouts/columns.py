@@ -53,10 +53,8 @@ NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVE
 ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 """
 
-import hashlib
 from contextlib import contextmanager
 from math import floor, inf
-from pathlib import Path
 
 from weasyprint.formatting_structure.boxes import Box
 from weasyprint.layout import block
@@ -65,17 +63,15 @@ from weasyprint.layout.absolute import absolute_layout
 from weasyprint.layout.column import _create_column_box, _report_footnotes
 from weasyprint.layout.percent import percentage, resolve_percentages
 
+from .upstream import unchanged
+
 # WeasyPrint 70.0's weasyprint/layout/column.py
 DERIVED_FROM = "83ae1a3e83596293e5ae66b81759f2ad6eff8e2e43058a1a980f7662b6c51d93"
 
 
 def derived_from_this_weasyprint() -> bool:
     """Whether WeasyPrint's layout/column.py is the file this module's code came from."""
-    try:
-        source = Path(upstream.__file__).read_bytes()
-    except OSError:   # no source installed: assume it changed
-        return False
-    return hashlib.sha256(source).hexdigest() == DERIVED_FROM
+    return unchanged(("weasyprint.layout.column",), DERIVED_FROM)
 
 
 def install() -> bool:

@@ -43,18 +43,16 @@ draw/text.py and svg/text.py are the files `reactivate` was written against
 (`DRAWN_WITH`).
 """
 
-import hashlib
-import sys
 import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
 
-import weasyprint.svg.text  # noqa: F401 - for its source, in drawn_with_this_weasyprint
 from weasyprint import draw
 from weasyprint.layout import inline, preferred
 from weasyprint.text import fonts, line_break
+
+from .upstream import unchanged
 
 # SHA-256 of WeasyPrint 70.0's text/line_break.py followed by its text/fonts.py.
 WRITTEN_FOR = "782ea6b9a7c9609582ccd2f932ba2e953bb675e1e1efca31f0d2a86e22622f08"
@@ -104,13 +102,7 @@ _memories: "weakref.WeakKeyDictionary[object, _Memory]" = weakref.WeakKeyDiction
 
 def written_for_this_weasyprint() -> bool:
     """Whether WeasyPrint's line breaking is the code this module was written against."""
-    digest = hashlib.sha256()
-    try:
-        for module in (line_break, fonts):
-            digest.update(Path(module.__file__).read_bytes())
-    except OSError:   # no source installed: assume it changed
-        return False
-    return digest.hexdigest() == WRITTEN_FOR
+    return unchanged(("weasyprint.text.line_break", "weasyprint.text.fonts"), WRITTEN_FOR)
 
 
 def _style(style) -> tuple[_Memory, int]:
@@ -221,13 +213,7 @@ def draw_text(stream, textbox, offset_x, text_overflow, *block_ellipsis):
 
 def drawn_with_this_weasyprint() -> bool:
     """Whether WeasyPrint draws text with the code `reactivate` was written against."""
-    digest = hashlib.sha256()
-    try:
-        for name in ("weasyprint.draw.text", "weasyprint.svg.text"):
-            digest.update(Path(sys.modules[name].__file__).read_bytes())
-    except (KeyError, OSError):   # not imported, or no source installed
-        return False
-    return digest.hexdigest() == DRAWN_WITH
+    return unchanged(("weasyprint.draw.text", "weasyprint.svg.text"), DRAWN_WITH)
 
 
 _add_font_face = fonts.FontConfiguration.add_font_face

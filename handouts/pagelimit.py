@@ -25,10 +25,10 @@ tests/test_pagelimit.py says so.
 
 from __future__ import annotations
 
-import hashlib
 from contextlib import contextmanager
 from contextvars import ContextVar
-from pathlib import Path
+
+from .upstream import unchanged
 
 # SHA-256 of WeasyPrint 70.0's layout/page.py followed by its layout/__init__.py.
 WRITTEN_FOR = "99586138c016ee3dace53277232e36284179ae6007e776baa543d0dee79d08a1"
@@ -47,16 +47,7 @@ class Overfull(Exception):
 
 def written_for_this_weasyprint() -> bool:
     """Whether WeasyPrint's pagination is the code this module was written against."""
-    import weasyprint.layout as layout  # noqa: PLC0415 - only commands that render
-    from weasyprint.layout import page  # noqa: PLC0415
-
-    digest = hashlib.sha256()
-    try:
-        for module in (page, layout):
-            digest.update(Path(module.__file__).read_bytes())
-    except OSError:   # no source installed: assume it changed
-        return False
-    return digest.hexdigest() == WRITTEN_FOR
+    return unchanged(("weasyprint.layout.page", "weasyprint.layout"), WRITTEN_FOR)
 
 
 def _certain_to_continue(context, pages: int) -> bool:

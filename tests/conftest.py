@@ -69,6 +69,20 @@ def renderer(library):
     return Renderer(library.asset_roots())
 
 
+def count_calls(monkeypatch, owner, name: str) -> list[int]:
+    """Replace `owner.name` (for the test) with a wrapper counting its calls; the count
+    is the returned list's one item, which a test may reset."""
+    count = [0]
+    function = getattr(owner, name)
+
+    def counting(*args, **kwargs):
+        count[0] += 1
+        return function(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counting)
+    return count
+
+
 def handouts(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
     """`handouts ARGS` run in this process as `python -m handouts` runs it (cli.main: its
     exit code, stdout and stderr), for tests where a new process is not the point: the

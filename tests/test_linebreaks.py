@@ -11,6 +11,7 @@ import pytest
 
 from handouts import linebreaks
 from handouts.engine import import_weasyprint
+from tests.conftest import count_calls
 
 WORDS = ("Take the tablets with a full glass of water and stay upright for half an "
          "hour. Osteonecrosis is uncommon; tell your dentist before any extraction. ")
@@ -67,15 +68,7 @@ def test_the_memory_keys_on_every_style_property_line_breaking_reads():
 @pytest.fixture
 def asked(monkeypatch):
     """Counts the questions linebreaks passes on to WeasyPrint's own line breaking."""
-    count = [0]
-    stock = linebreaks._stock
-
-    def counting(*args, **kwargs):
-        count[0] += 1
-        return stock(*args, **kwargs)
-
-    monkeypatch.setattr(linebreaks, "_stock", counting)
-    return count
+    return count_calls(monkeypatch, linebreaks, "_stock")
 
 
 def test_remembered_breaks_give_the_same_pdf_and_spare_pango(asked):
@@ -96,15 +89,7 @@ def test_remembered_breaks_give_the_same_pdf_and_spare_pango(asked):
 @pytest.fixture
 def shaped(monkeypatch):
     """Counts the Pango layouts built to draw lines (linebreaks passes on to WeasyPrint)."""
-    count = [0]
-    stock = linebreaks._reactivate
-
-    def counting(*args, **kwargs):
-        count[0] += 1
-        return stock(*args, **kwargs)
-
-    monkeypatch.setattr(linebreaks, "_reactivate", counting)
-    return count
+    return count_calls(monkeypatch, linebreaks, "_reactivate")
 
 
 def test_lines_drawn_again_reuse_their_pango_layouts(shaped):

@@ -9,6 +9,7 @@ import pytest
 from handouts import pagelimit
 from handouts.engine import import_weasyprint
 from handouts.pipeline import Job, produce
+from tests.conftest import count_calls
 
 WORDS = "Take the tablets with a full glass of water and stay upright for half an hour. "
 PAGES = "".join(f"<h2>Part {i}</h2><p>{WORDS * 12}</p>" for i in range(12))
@@ -26,15 +27,7 @@ def laid_out(monkeypatch):
     import_weasyprint()
     from weasyprint.layout import page
 
-    count = [0]
-    remake = page.remake_page
-
-    def counting(*args, **kwargs):
-        count[0] += 1
-        return remake(*args, **kwargs)
-
-    monkeypatch.setattr(page, "remake_page", counting)
-    return count
+    return count_calls(monkeypatch, page, "remake_page")
 
 
 def test_weasyprint_paginates_with_the_code_pagelimit_py_was_written_for():

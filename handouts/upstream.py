@@ -1,0 +1,25 @@
+"""Whether upstream code is the very code a patch of ours was written against.
+
+`columns`, `linebreaks` and `pagelimit` replace or wrap WeasyPrint functions whose
+behaviour they rely on in detail; each is installed only while the source files it
+was written against are unchanged, compared by SHA-256. A release that changes them
+keeps WeasyPrint's own code, and each patch's guard test says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+from pathlib import Path
+
+
+def unchanged(modules: tuple[str, ...], sha256: str) -> bool:
+    """Whether the source files of `modules` (by name), read in that order, have the
+    SHA-256 `sha256`. A module without its source installed counts as changed."""
+    digest = hashlib.sha256()
+    try:
+        for name in modules:
+            digest.update(Path(importlib.import_module(name).__file__).read_bytes())
+    except (ImportError, OSError, TypeError):   # TypeError: no __file__
+        return False
+    return digest.hexdigest() == sha256
