@@ -48,6 +48,7 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+import weasyprint
 from weasyprint import draw
 from weasyprint.layout import inline, preferred
 from weasyprint.text import fonts, line_break
@@ -83,7 +84,13 @@ LIMIT = 20_000
 SHAPED_LIMIT = 4_000
 STYLES = 10_000   # different sets of PROPERTIES before all is forgotten
 
+# The release whose layout code was read for where a style's values change (`_style`):
+# only its styles carry notes.
+NOTED_FOR = "70.0"
+_NOTING = weasyprint.__version__ == NOTED_FOR
+
 _stock = line_break.split_first_line
+_strut = line_break.strut
 _Layout = line_break.Layout
 
 
@@ -95,6 +102,9 @@ class _Memory:
         self.answers: OrderedDict[tuple, tuple] = OrderedDict()
         self.shaped: OrderedDict[tuple, dict] = OrderedDict()   # see `reactivate`
         self.styles: dict[tuple, int] = {}
+        # Raised when the numbers start again or the memory is forgotten: a style's
+        # own note of its number (see `_style`) is good only for the same generation.
+        self.generation = 0
 
 
 _memories: "weakref.WeakKeyDictionary[object, _Memory]" = weakref.WeakKeyDictionary()
@@ -107,7 +117,17 @@ def written_for_this_weasyprint() -> bool:
 
 def _style(style) -> tuple[_Memory, int]:
     """The memory of the style's font configuration, and the number of its PROPERTIES
-    there; TypeError if a value cannot be a key."""
+    there; TypeError if a value cannot be a key.
+
+    The answer is noted on the style object itself, which WeasyPrint asks about for
+    every line of its text: reading its 28 PROPERTIES again each time was a tenth of
+    line breaking. WeasyPrint changes a style's values only while it builds the boxes,
+    before any line is broken, or on a copy it has just made (`::first-line`,
+    `::first-letter`, `character_ratio`, flex and grid items), and a copy does not
+    carry the note."""
+    noted = getattr(style, "_handouts_line_style", None)
+    if noted is not None and noted[0].generation == noted[1]:
+        return noted[0], noted[2]
     memory = _memories.get(style.font_config)
     if memory is None:
         memory = _memories[style.font_config] = _Memory()
@@ -124,8 +144,30 @@ def _style(style) -> tuple[_Memory, int]:
             memory.answers.clear()         # the numbers start again from 0
             memory.shaped.clear()
             memory.styles.clear()
+            memory.generation += 1
         number = memory.styles[properties] = len(memory.styles)
+    if _NOTING:
+        try:
+            style._handouts_line_style = (memory, memory.generation, number)
+        except AttributeError:   # a style without attributes (a plain dict): not noted
+            pass
     return memory, number
+
+
+def strut(style):
+    """WeasyPrint's `strut` (a line's height and baseline for the style's font), noted on
+    the style object like `_style`. WeasyPrint keeps each answer for the font
+    configuration under a string it makes from 16 of the style's values, every time
+    it is asked: 7% of a layout. Its answer for a key never changes once kept, so the
+    note is the answer WeasyPrint would give."""
+    noted = getattr(style, "_handouts_strut", None)
+    if noted is None:
+        noted = _strut(style)
+        try:
+            style._handouts_strut = noted
+        except AttributeError:
+            pass
+    return noted
 
 
 def remembered(text, style, context, max_width, justification_spacing,
@@ -225,7 +267,9 @@ def _forgetting_add_font_face(self, rule_descriptors, url_fetcher):
     try:
         return _add_font_face(self, rule_descriptors, url_fetcher)
     finally:
-        _memories.pop(self, None)
+        forgotten = _memories.pop(self, None)
+        if forgotten is not None:   # styles that noted it ask again
+            forgotten.generation += 1
 
 
 def install() -> bool:
@@ -243,6 +287,8 @@ def install() -> bool:
     # at a time.
     inline.split_first_line = preferred.split_first_line = remembered
     line_break.split_first_line = remembered
+    if _NOTING and inline.strut is _strut:   # line boxes and text boxes ask here
+        inline.strut = strut
     return True
 
 
@@ -251,10 +297,13 @@ def stock():
     """WeasyPrint's own line breaking, for the tests that compare the two."""
     ours = inline.split_first_line, preferred.split_first_line, line_break.split_first_line
     drawing = line_break.Layout.reactivate, line_break.Layout.deactivate
+    struts = inline.strut
     inline.split_first_line = preferred.split_first_line = line_break.split_first_line = _stock
     line_break.Layout.reactivate, line_break.Layout.deactivate = _reactivate, _deactivate
+    inline.strut = _strut
     try:
         yield
     finally:
         inline.split_first_line, preferred.split_first_line, line_break.split_first_line = ours
         line_break.Layout.reactivate, line_break.Layout.deactivate = drawing
+        inline.strut = struts

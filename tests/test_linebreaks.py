@@ -176,3 +176,28 @@ def test_a_font_face_added_later_forgets_what_was_remembered():
     weasyprint.CSS(string='@font-face { font-family: "Handouts Late Face"; src: url('
                    f'"{font_files()[0].as_uri()}") }}', font_config=fonts)
     assert fonts not in linebreaks._memories
+
+
+def test_a_style_notes_its_number_and_strut_until_its_memory_is_forgotten():
+    weasyprint = import_weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+    from weasyprint.text.line_break import strut as their_strut
+
+    from handouts.fonts import font_files
+
+    if not linebreaks._NOTING:
+        pytest.skip(f"styles carry notes only under WeasyPrint {linebreaks.NOTED_FOR}")
+    fonts = FontConfiguration()
+    document = weasyprint.HTML(string=f"<p>{WORDS}</p>").render(font_config=fonts)
+    style = document.pages[0]._page_box.children[0].children[0].style
+    memory, number = linebreaks._style(style)
+    assert style._handouts_line_style == (memory, memory.generation, number)
+    assert linebreaks.strut(style) == their_strut(style) == style._handouts_strut
+    # A copy (WeasyPrint's ::first-line, flex items) carries no note.
+    assert not hasattr(style.copy(), "_handouts_line_style")
+    # A font face added later forgets the memory, and the style's note with it.
+    weasyprint.CSS(string='@font-face { font-family: "Handouts Later Face"; src: url('
+                   f'"{font_files()[0].as_uri()}") }}', font_config=fonts)
+    fresh, renumbered = linebreaks._style(style)
+    assert fresh is not memory and fresh is linebreaks._memories[fonts]
+    assert style._handouts_line_style == (fresh, fresh.generation, renumbered)
