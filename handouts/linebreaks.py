@@ -33,7 +33,9 @@ oldest forgotten first.
 
 Drawing a line builds its Pango layout once more and shapes its text again; the
 Pango layouts of lines drawn are kept too (`reactivate`), for the next line with the
-same text and style, in this document or the next.
+same text and style, in this document or the next. What drawing such a line wrote
+(its text operators, and the glyphs it noted in the PDF's fonts) is kept with its
+layout, and the next line like it writes the same (`draw_first_line`).
 
 Used only while WeasyPrint's text/line_break.py and text/fonts.py are the files this
 was written against (`WRITTEN_FOR`): a release that changes which properties the
@@ -50,8 +52,10 @@ from contextvars import ContextVar
 
 import weasyprint
 from weasyprint import draw
+from weasyprint.draw import text as draw_text_module
 from weasyprint.layout import inline, preferred
 from weasyprint.text import fonts, line_break
+from weasyprint.text.ffi import FROM_UNITS, ffi, pango
 
 from .upstream import unchanged
 
@@ -199,6 +203,7 @@ _SHAPED = ("layout", "language", "text", "first_line_direction", "ascent",
 _reactivate = line_break.Layout.reactivate
 _deactivate = line_break.Layout.deactivate
 _draw_text = draw.draw_text
+_draw_first_line = draw_text_module.draw_first_line
 _ELLIPSIS: ContextVar[bool] = ContextVar("handouts_ellipsis", default=False)
 
 
@@ -253,6 +258,151 @@ def draw_text(stream, textbox, offset_x, text_overflow, *block_ellipsis):
         _ELLIPSIS.reset(token)
 
 
+class _Recorder:
+    """The stream WeasyPrint's `draw_first_line` draws on, noting what it asks of it."""
+
+    def __init__(self, stream):
+        self._stream = stream
+        self.fonts: list = []      # the Pango fonts it added, in order
+        self.added: list = []      # and the PDF fonts and sizes they gave
+        self.ops: list = []        # the text operators, after the text matrix
+
+    def __getattr__(self, name):   # ink_rect, logical_rect: the stream's own
+        return getattr(self._stream, name)
+
+    def set_text_matrix(self, *values):
+        self._stream.set_text_matrix(*values)
+
+    def add_font(self, pango_font):
+        font, size = self._stream.add_font(pango_font)
+        self.fonts.append(pango_font)
+        self.added.append((font, size))
+        return font, size
+
+    def show_text(self, string):
+        self.ops.append((0, string))
+        self._stream.show_text(string)
+
+    def set_font_size(self, font, size):
+        self.ops.append((1, font, size))
+        self._stream.set_font_size(font, size)
+
+    def set_text_rise(self, rise):
+        self.ops.append((2, rise))
+        self._stream.set_text_rise(rise)
+
+
+def _glyphs(textbox, recorder) -> tuple | None:
+    """Each glyph the line drew, as (index of its font in `recorder.fonts`, glyph id,
+    width, text), which is what WeasyPrint records in the PDF font when it first
+    meets that glyph; None for a line drawing cannot replay (an emoji or bitmap font,
+    a missing glyph, a width its font already had from another size)."""
+    if any(font.svg or font.png or font.colr or font.bitmap for font, _ in recorder.added):
+        return None
+    first_line, _ = textbox.pango_layout.get_first_line()
+    utf8 = textbox.pango_layout.text.encode()
+    ink, logical = ffi.new("PangoRectangle *"), ffi.new("PangoRectangle *")
+    glyphs = []
+    index = -1
+    previous = None
+    run = first_line.runs[0]
+    while run != ffi.NULL:
+        glyph_item = run.data
+        run = run.next
+        pango_font = glyph_item.item.analysis.font
+        if pango_font != previous:
+            previous = pango_font
+            index += 1
+            if index >= len(recorder.fonts) or recorder.fonts[index] != pango_font:
+                return None
+        font, size = recorder.added[index]
+        if pango.pango_version() < 14802:   # as WeasyPrint does
+            size = textbox.style["font_size"]
+        string = glyph_item.glyphs
+        count = string.num_glyphs
+        clusters = string.log_clusters
+        item = glyph_item.item
+        for i, info in enumerate(string.glyphs[0:count]):
+            glyph = info.glyph
+            if glyph == pango.PANGO_GLYPH_EMPTY:
+                continue
+            if glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
+                return None
+            start = clusters[i]
+            if item.analysis.level % 2:
+                end = item.length if i == 0 else clusters[i - 1]
+            else:
+                end = item.length if i == count - 1 else clusters[i + 1]
+            try:
+                text = utf8[item.offset + start:item.offset + end].decode()
+            except UnicodeDecodeError:
+                return None
+            pango.pango_font_get_glyph_extents(pango_font, glyph, ink, logical)
+            width = round(logical.width * 1000 * FROM_UNITS / size)
+            if font.widths.get(glyph) != width:
+                return None
+            glyphs.append((index, glyph, width, text))
+    if index != len(recorder.fonts) - 1:
+        return None
+    return tuple(glyphs)
+
+
+def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
+    """WeasyPrint's `draw_first_line`, replayed for a line drawn before.
+
+    Drawing a line walks its glyphs one by one through cffi: it writes each glyph's id
+    and kerning into the text operator, and notes each glyph's width and text in the
+    PDF font the first time the document uses it. The first time a line with a kept
+    Pango layout (`reactivate`) is drawn, WeasyPrint draws it and what it wrote is
+    noted with the layout: the fonts it added, its operators, and each glyph's width
+    and text. The next line with that layout writes the same operators and notes the
+    same glyphs in its own document's fonts, in the same order. Should a glyph there
+    already have another width (the same face at another size can round to another
+    width), WeasyPrint draws the line itself."""
+    if not textbox.text.strip() or textbox.style["font_size"] < 1e-6:
+        return []   # WeasyPrint draws nothing for these
+    kept = textbox.pango_layout.__dict__.get("_shaped")
+    if kept is None or text_overflow == "ellipsis" or block_ellipsis != "none":
+        return _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+    memory, key, _ = kept
+    shaped = memory.shaped.get(key)
+    drawn = shaped.get("_drawn") if shaped is not None else False
+    if drawn is None:
+        recorder = _Recorder(stream)
+        emojis = _draw_first_line(recorder, textbox, text_overflow, block_ellipsis,
+                                  matrix)
+        glyphs = None if emojis or not recorder.ops else _glyphs(textbox, recorder)
+        shaped["_drawn"] = (tuple(recorder.fonts), tuple(recorder.ops), glyphs) \
+            if glyphs is not None else False
+        return emojis
+    if not drawn:
+        return _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+    pango_fonts, ops, glyphs = drawn
+    fonts = [stream.add_font(pango_font)[0] for pango_font in pango_fonts]
+    new = {}
+    for index, glyph, width, _ in glyphs:
+        font = fonts[index]
+        had = font.widths.get(glyph, new.get((id(font), glyph), width))
+        if had != width:
+            return _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
+        new[id(font), glyph] = width
+    for index, glyph, width, text in glyphs:
+        font = fonts[index]
+        if glyph not in font.widths:
+            font.widths[glyph] = width
+        if glyph not in font.to_unicode:
+            font.to_unicode[glyph] = text
+    stream.set_text_matrix(*matrix.values)
+    for op in ops:
+        if op[0] == 0:
+            stream.show_text(op[1])
+        elif op[0] == 1:
+            stream.set_font_size(op[1], op[2])
+        else:
+            stream.set_text_rise(op[1])
+    return []
+
+
 def drawn_with_this_weasyprint() -> bool:
     """Whether WeasyPrint draws text with the code `reactivate` was written against."""
     return unchanged(("weasyprint.draw.text", "weasyprint.svg.text"), DRAWN_WITH)
@@ -283,6 +433,7 @@ def install() -> bool:
     if drawn_with_this_weasyprint() and draw.draw_text is _draw_text:
         draw.draw_text = draw_text
         line_break.Layout.reactivate, line_break.Layout.deactivate = reactivate, deactivate
+        draw_text_module.draw_first_line = draw_first_line
     # SVG text (the diagrams' labels) imports it from line_break when drawn, a letter
     # at a time.
     inline.split_first_line = preferred.split_first_line = remembered
@@ -301,9 +452,12 @@ def stock():
     inline.split_first_line = preferred.split_first_line = line_break.split_first_line = _stock
     line_break.Layout.reactivate, line_break.Layout.deactivate = _reactivate, _deactivate
     inline.strut = _strut
+    lines = draw_text_module.draw_first_line
+    draw_text_module.draw_first_line = _draw_first_line
     try:
         yield
     finally:
         inline.split_first_line, preferred.split_first_line, line_break.split_first_line = ours
         line_break.Layout.reactivate, line_break.Layout.deactivate = drawing
         inline.strut = struts
+        draw_text_module.draw_first_line = lines

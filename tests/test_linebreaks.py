@@ -108,6 +108,55 @@ def test_lines_drawn_again_reuse_their_pango_layouts(shaped):
     assert shaped_first > 20 and shaped[0] == 0, (shaped_first, shaped[0])
 
 
+@pytest.fixture
+def walked(monkeypatch):
+    """Counts the lines WeasyPrint's own `draw_first_line` draws (not replayed)."""
+    return count_calls(monkeypatch, linebreaks, "_draw_first_line")
+
+
+def test_lines_drawn_again_are_replayed_with_the_same_bytes(walked):
+    weasyprint = import_weasyprint()
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    with linebreaks.stock():
+        theirs = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+    walked[0] = 0
+    first = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+    walked_first, walked[0] = walked[0], 0
+    again = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+
+    assert first == theirs and again == theirs
+    assert walked_first > 20 and walked[0] == 0, (walked_first, walked[0])
+
+
+def test_a_glyph_with_another_width_in_the_document_is_drawn_by_weasyprint(
+        walked, monkeypatch):
+    """The same face at another size can round a glyph to another width, and the PDF
+    font keeps the first: a replayed line would then write kerning for the wrong
+    width, so WeasyPrint draws the line itself. Every PDF font here starts out with
+    such widths."""
+    weasyprint = import_weasyprint()
+    from weasyprint.pdf import fonts as pdf_fonts
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()   # noted
+    made = pdf_fonts.Font.__init__
+
+    def wider(self, *args):
+        made(self, *args)
+        self.widths = {glyph: 1234 for glyph in range(2000)}
+
+    monkeypatch.setattr(pdf_fonts.Font, "__init__", wider)
+    with linebreaks.stock():
+        theirs = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+    walked[0] = 0
+    ours = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+    assert ours == theirs
+    assert walked[0] > 20
+
+
 ELLIPSIS = """<style>@page { size: A6; margin: 10mm }
 p { width: 30mm; white-space: nowrap; overflow: hidden; text-overflow: ellipsis }</style>
 <p>Zoledronic acid infusion every four weeks</p><p>Zoledronic acid infusion</p>"""
