@@ -52,11 +52,12 @@ def import_weasyprint():
 
     tag_span_languages()
     compress_at_zlib_default()
-    from . import columns, linebreaks, pagelimit  # noqa: PLC0415 - need WeasyPrint imported
+    from . import columns, linebreaks, pagelimit, usedvalues  # noqa: PLC0415 - need WeasyPrint
 
     columns.install()
     linebreaks.install()
     pagelimit.install()
+    usedvalues.install(columns)
     global _frozen
     if _frozen:
         return weasyprint
