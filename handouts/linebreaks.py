@@ -49,6 +49,7 @@ import weakref
 from collections import OrderedDict
 from contextlib import contextmanager
 from contextvars import ContextVar
+from operator import itemgetter
 
 import weasyprint
 from weasyprint import draw
@@ -87,6 +88,8 @@ LIMIT = 20_000
 # two-column leaflet draws about 500 lines.
 SHAPED_LIMIT = 4_000
 STYLES = 10_000   # different sets of PROPERTIES before all is forgotten
+WIDTHS = 100_000  # glyph widths kept per font configuration (a few thousand are used)
+_properties_of = itemgetter(*PROPERTIES)   # a style's PROPERTIES, as a tuple
 
 # The release whose layout code was read for where a style's values change (`_style`):
 # only its styles carry notes.
@@ -106,6 +109,7 @@ class _Memory:
         self.answers: OrderedDict[tuple, tuple] = OrderedDict()
         self.shaped: OrderedDict[tuple, dict] = OrderedDict()   # see `reactivate`
         self.styles: dict[tuple, int] = {}
+        self.widths: dict[tuple, int] = {}   # see `_glyphs`
         # Raised when the numbers start again or the memory is forgotten: a style's
         # own note of its number (see `_style`) is good only for the same generation.
         self.generation = 0
@@ -135,7 +139,7 @@ def _style(style) -> tuple[_Memory, int]:
     memory = _memories.get(style.font_config)
     if memory is None:
         memory = _memories[style.font_config] = _Memory()
-    properties = tuple([style[name] for name in PROPERTIES])
+    properties = _properties_of(style)
     try:
         number = memory.styles.get(properties)
     except TypeError:   # text-decoration-line is a set; an SVG's font family a list
@@ -292,18 +296,20 @@ class _Recorder:
         self._stream.set_text_rise(rise)
 
 
-def _glyphs(textbox, recorder) -> tuple | None:
-    """Each glyph the line drew, as (index of its font in `recorder.fonts`, glyph id,
-    width, text), which is what WeasyPrint records in the PDF font when it first
-    meets that glyph; None for a line drawing cannot replay (an emoji or bitmap font,
-    a missing glyph, a width its font already had from another size)."""
+def _glyphs(textbox, recorder, widths: dict) -> tuple | None:
+    """The glyphs the line drew, as WeasyPrint notes them in the PDF font the first
+    time a document uses them: for each font change (an index in `recorder.fonts`),
+    each glyph's width and text, in the order met. None for a line drawing cannot
+    replay: an emoji or bitmap font, a missing glyph, a width its font already had
+    from another size, or the same font at two sizes with two widths for a glyph.
+    `widths`: each glyph's width in a face at a size (the same in every document),
+    asked of Pango once."""
     if any(font.svg or font.png or font.colr or font.bitmap for font, _ in recorder.added):
         return None
     first_line, _ = textbox.pango_layout.get_first_line()
     utf8 = textbox.pango_layout.text.encode()
     ink, logical = ffi.new("PangoRectangle *"), ffi.new("PangoRectangle *")
-    glyphs = []
-    index = -1
+    groups = []
     previous = None
     run = first_line.runs[0]
     while run != ffi.NULL:
@@ -312,12 +318,14 @@ def _glyphs(textbox, recorder) -> tuple | None:
         pango_font = glyph_item.item.analysis.font
         if pango_font != previous:
             previous = pango_font
-            index += 1
+            index = len(groups)
             if index >= len(recorder.fonts) or recorder.fonts[index] != pango_font:
                 return None
-        font, size = recorder.added[index]
-        if pango.pango_version() < 14802:   # as WeasyPrint does
-            size = textbox.style["font_size"]
+            font, size = recorder.added[index]
+            if pango.pango_version() < 14802:   # as WeasyPrint does
+                size = textbox.style["font_size"]
+            noted, texts = {}, {}
+            groups.append((index, noted, texts))
         string = glyph_item.glyphs
         count = string.num_glyphs
         clusters = string.log_clusters
@@ -328,23 +336,35 @@ def _glyphs(textbox, recorder) -> tuple | None:
                 continue
             if glyph & pango.PANGO_GLYPH_UNKNOWN_FLAG:
                 return None
-            start = clusters[i]
-            if item.analysis.level % 2:
-                end = item.length if i == 0 else clusters[i - 1]
-            else:
-                end = item.length if i == count - 1 else clusters[i + 1]
-            try:
-                text = utf8[item.offset + start:item.offset + end].decode()
-            except UnicodeDecodeError:
-                return None
-            pango.pango_font_get_glyph_extents(pango_font, glyph, ink, logical)
-            width = round(logical.width * 1000 * FROM_UNITS / size)
+            if glyph not in texts:
+                start = clusters[i]
+                if item.analysis.level % 2:
+                    end = item.length if i == 0 else clusters[i - 1]
+                else:
+                    end = item.length if i == count - 1 else clusters[i + 1]
+                try:
+                    texts[glyph] = utf8[item.offset + start:item.offset + end].decode()
+                except UnicodeDecodeError:
+                    return None
+            if glyph in noted:
+                continue
+            width = widths.get((font.hash, size, glyph))
+            if width is None:
+                pango.pango_font_get_glyph_extents(pango_font, glyph, ink, logical)
+                width = round(logical.width * 1000 * FROM_UNITS / size)
+                if len(widths) < WIDTHS:
+                    widths[font.hash, size, glyph] = width
             if font.widths.get(glyph) != width:
                 return None
-            glyphs.append((index, glyph, width, text))
-    if index != len(recorder.fonts) - 1:
+            noted[glyph] = width
+    if len(groups) != len(recorder.fonts):
         return None
-    return tuple(glyphs)
+    for index, noted, _ in groups:   # one PDF font at two sizes: the widths must agree
+        for other, others, _ in groups[:index]:
+            if recorder.added[other][0] is recorder.added[index][0] and any(
+                    others.get(glyph, width) != width for glyph, width in noted.items()):
+                return None
+    return tuple(groups)
 
 
 def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
@@ -371,27 +391,28 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
         recorder = _Recorder(stream)
         emojis = _draw_first_line(recorder, textbox, text_overflow, block_ellipsis,
                                   matrix)
-        glyphs = None if emojis or not recorder.ops else _glyphs(textbox, recorder)
+        glyphs = None if emojis or not recorder.ops else \
+            _glyphs(textbox, recorder, memory.widths)
         shaped["_drawn"] = (tuple(recorder.fonts), tuple(recorder.ops), glyphs) \
             if glyphs is not None else False
         return emojis
     if not drawn:
         return _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
-    pango_fonts, ops, glyphs = drawn
+    pango_fonts, ops, groups = drawn
     fonts = [stream.add_font(pango_font)[0] for pango_font in pango_fonts]
-    new = {}
-    for index, glyph, width, _ in glyphs:
-        font = fonts[index]
-        had = font.widths.get(glyph, new.get((id(font), glyph), width))
-        if had != width:
+    for index, noted, _ in groups:
+        had = fonts[index].widths
+        common = noted.keys() & had.keys()
+        if common and [had[glyph] for glyph in common] != [noted[glyph] for glyph in common]:
             return _draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix)
-        new[id(font), glyph] = width
-    for index, glyph, width, text in glyphs:
+    for index, noted, texts in groups:   # in the order WeasyPrint meets them
         font = fonts[index]
-        if glyph not in font.widths:
-            font.widths[glyph] = width
-        if glyph not in font.to_unicode:
-            font.to_unicode[glyph] = text
+        had = font.widths
+        for glyph in [glyph for glyph in noted if glyph not in had]:
+            had[glyph] = noted[glyph]
+        had = font.to_unicode
+        for glyph in [glyph for glyph in texts if glyph not in had]:
+            had[glyph] = texts[glyph]
     stream.set_text_matrix(*matrix.values)
     for op in ops:
         if op[0] == 0:
