@@ -8,9 +8,11 @@ instead of stopping at the first: schemas, reading level, governance, accessibil
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from . import cache as caches
 from . import placeholders
 from .compose import mix
 from .editions import DEFAULT_LANGUAGE, editions, load_edition, load_terms, override_gaps
@@ -194,6 +196,16 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
     report.problems.extend(_scale_problems(scales, library))
 
 
+def _nothing_made_yet() -> bool:
+    """Whether the output cache holds no document at all (a first check, or a cleared
+    cache): then the check will make every document on worker processes."""
+    try:
+        with os.scandir(caches.folder("pdf")) as entries:
+            return next(entries, None) is None
+    except OSError:
+        return True
+
+
 def _booklet_jobs(library, clinics, variants) -> list[tuple[Job, ClinicProfile]]:
     """Every declared booklet for every clinic, on its own paper, in each variant."""
     return [(Job("booklet", profile.slug, (), profile.clinic.paper, variant, booklet=name),
@@ -348,6 +360,10 @@ def check_library(library: Library, topics: list[str] | None = None,
     core). `progress(done, total)` is called as documents are checked."""
     today = today or dt.date.today()
     report = CheckReport()
+    if render and workers != 1 and _nothing_made_yet():
+        from .batch import start_workers_early  # noqa: PLC0415 - worker processes, when needed
+
+        start_workers_early()   # every document will be made: workers, sooner
     loaded_clinics: list[ClinicProfile] = []
     for slug in clinics or list(library.clinics()):
         try:
