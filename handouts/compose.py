@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -321,6 +322,17 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
     """One topic as a branded leaflet (or checklist) for one clinic and paper.
 
     `language` is the edition's (the PDF's /Lang); the clinic's when not given."""
+    return leaflet_composer(library, topic, profile, paper, variant, today, options,
+                            language)(density)
+
+
+def leaflet_composer(library: Library, topic: Topic, profile: ClinicProfile, paper: str,
+                     variant: str = "standard", today: dt.date | None = None,
+                     options: PrintOptions = PrintOptions(),
+                     language: str | None = None) -> Callable[[int], Composed]:
+    """`compose_leaflet` for each spacing step (density) in turn: the topic's text, the
+    clinic's words and the stylesheets are made once, and each step only sets the
+    template again."""
     today = today or dt.date.today()
     context = _context(library, profile, paper, variant, [topic], today, language)
     messages, words = _localise(library, profile, context)
@@ -330,7 +342,7 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
     columns = topic.meta.columns if not PAPER_SIZES[paper].small and variant == "standard" \
         else 1
     context.update(topic=topic.meta, slug=topic.slug, body=body, urgent=urgent, columns=columns,
-                   density=density, overdue=topic.overdue(today))
+                   overdue=topic.overdue(today))
     if options.bleed_mm or options.marks:
         context["brand_css"] = Markup(context["brand_css"] + " " + print_css(options))
     roots = library.asset_roots()
@@ -340,12 +352,18 @@ def compose_leaflet(library: Library, topic: Topic, profile: ClinicProfile, pape
         svg = qr_svg(url)
         context["qr"] = {"url": url, "src": svg.as_uri()}
         roots = roots + [svg.parent.resolve()]
-    html = environment(library).get_template(f"{topic.meta.layout}.html.j2").render(context)
-    return Composed(html=html, stylesheets=sheets, title=topic.meta.title, kind="leaflet",
-                    budget=topic.meta.budget(paper, variant),
-                    warnings=list(result.problems) + _label_problems(messages, profile),
-                    bodies={topic.slug: result}, roots=roots,
-                    sources=_sources([topic], profile, messages), printed=words)
+    template = environment(library).get_template(f"{topic.meta.layout}.html.j2")
+    warnings = list(result.problems) + _label_problems(messages, profile)
+    sources = _sources([topic], profile, messages)
+    budget = topic.meta.budget(paper, variant)
+
+    def at(density: int) -> Composed:
+        html = template.render({**context, "density": density})
+        return Composed(html=html, stylesheets=list(sheets), title=topic.meta.title,
+                        kind="leaflet", budget=budget, warnings=list(warnings),
+                        bodies={topic.slug: result}, roots=list(roots),
+                        sources=list(sources), printed=list(words))
+    return at
 
 
 def compose_card(library: Library, topic: Topic, profile: ClinicProfile,

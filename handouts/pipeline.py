@@ -22,7 +22,7 @@ from typing import Literal
 
 from . import __version__, record, tagging
 from . import cache as caches
-from .compose import compose_booklet, compose_card, compose_leaflet
+from .compose import compose_booklet, compose_card, leaflet_composer
 from .editions import (
     Edition,
     load_edition,
@@ -354,8 +354,7 @@ def _fit(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rende
     of the same inputs lays out once; the result is the same with or without the
     memo, which only skips steps known not to fit.
     """
-    def compose(step):
-        return compose_leaflet(library, topic, profile, job.paper, job.variant, step, today,
+    compose = leaflet_composer(library, topic, profile, job.paper, job.variant, today,
                                job.options, _language(job, profile))
 
     first = compose(0)
