@@ -22,6 +22,8 @@ from __future__ import annotations
 import gc
 import sys
 
+from .upstream import unchanged
+
 _frozen = False   # set once the imports are frozen (gc.freeze)
 
 
@@ -52,6 +54,7 @@ def import_weasyprint():
 
     tag_span_languages()
     compress_at_zlib_default()
+    remember_parser_patterns()
     from . import columns, linebreaks, pagelimit, usedvalues  # noqa: PLC0415 - need WeasyPrint
 
     columns.install()
@@ -111,6 +114,47 @@ def compress_at_zlib_default() -> bool:
 
     data.handouts_default_level = True
     pydyf.Stream.data = property(data)
+    return True
+
+
+# SHA-256 of tinyhtml5 2.1.0's inputstream.py, whose pattern cache misses.
+INPUTSTREAM = "1c89c26bad4745509ecdc087d80a993111886b2ad92f702e12952a90776ddcb2"
+
+
+def remember_parser_patterns() -> bool:
+    """tinyhtml5 (WeasyPrint's HTML parser) reads text up to one of a few characters
+    with a regular expression it builds from them and keeps in a cache, but stores it
+    under the expression instead of the characters, so every call builds it again: a
+    Python loop over the characters and a lookup in `re`'s cache, for each run of text
+    in the document, about 2% of a warm render. Each expression is now built once and
+    handed to the same function, which then finds it where it stores it. Only over
+    the file it was written against (`INPUTSTREAM`); tests/test_render.py says if that
+    changes."""
+    import re  # noqa: PLC0415
+
+    from tinyhtml5 import inputstream  # noqa: PLC0415
+
+    stream = inputstream.HTMLUnicodeInputStream
+    original = stream.chars_until
+    if getattr(original, "handouts_patterns", None) is not None:
+        return True
+    if not unchanged(("tinyhtml5.inputstream",), INPUTSTREAM):
+        return False
+    patterns: dict = {}
+
+    def chars_until(self, characters, opposite=False):
+        pattern = patterns.get((characters, opposite))
+        if pattern is None:   # as tinyhtml5 builds it
+            regex = "".join([f"\\x{ord(character):02x}" for character in characters])
+            if not opposite:
+                regex = f"^{regex}"
+            pattern = patterns[characters, opposite] = re.compile(f"[{regex}]+")
+            inputstream.characters_until_regex[pattern, opposite] = pattern
+        return original(self, pattern, opposite)
+
+    chars_until.handouts_patterns = patterns
+    chars_until.handouts_original = original
+    stream.chars_until = chars_until
     return True
 
 

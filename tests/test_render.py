@@ -196,3 +196,40 @@ def test_streams_are_compressed_at_zlib_default_level():
     assert body == zlib.compress(zlib.decompress(body))   # zlib's default level
     assert b"/Filter /FlateDecode" in head and f"/Length {len(body)}".encode() in head
     assert tail == b""
+
+
+def test_the_html_parser_builds_each_pattern_once_and_parses_the_same():
+    """engine.remember_parser_patterns: over the tinyhtml5 code it was written against,
+    the same tree as tinyhtml5's own, with each pattern built once and found again."""
+    import xml.etree.ElementTree as ElementTree
+
+    import tinyhtml5
+    from tinyhtml5 import inputstream
+
+    from handouts.engine import import_weasyprint
+
+    import_weasyprint()
+    stream = inputstream.HTMLUnicodeInputStream
+    ours = stream.chars_until
+    assert getattr(ours, "handouts_patterns", None) is not None, (
+        "tinyhtml5's inputstream.py has changed: check whether its pattern cache still "
+        "misses, then update engine.INPUTSTREAM, or remove remember_parser_patterns")
+    html = ("<!DOCTYPE html><html lang=en><head><title>Zoledronic acid</title>"
+            "<style>p { color: red }</style></head><body class='density-1'>"
+            "<p>Call <b>0161 &amp; 0800</b> &lt;now&gt; &#39;today&#39;</p>"
+            "<ul><li>Fever<li>Jaw pain</ul><table><tr><td>120 mg</table>"
+            "<!-- a comment --><pre>\n dose\tevery 4 weeks</pre></body></html>")
+
+    def tree():
+        return ElementTree.tostring(tinyhtml5.parse(html, namespace_html_elements=False))
+
+    stream.chars_until = ours.handouts_original
+    try:
+        theirs = tree()
+    finally:
+        stream.chars_until = ours
+    assert tree() == theirs
+    built = dict(ours.handouts_patterns)
+    assert tree() == theirs and ours.handouts_patterns == built   # nothing built again
+    assert all(inputstream.characters_until_regex.get(key) is key[0]
+               for key in ((pattern, opposite) for (_, opposite), pattern in built.items()))
