@@ -255,6 +255,7 @@ def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
         renderer = Renderer(library.asset_roots())
     elif not hasattr(renderer, "render"):   # a factory: WeasyPrint only when needed
         renderer = renderer()
+    renderer.settle()
     requested = job
     with record.recording() as reads, time_limit(renderer.time_limit):
         profile = load_clinic(library.clinic_folder(job.clinic), library)

@@ -233,3 +233,26 @@ def test_the_html_parser_builds_each_pattern_once_and_parses_the_same():
     assert tree() == theirs and ours.handouts_patterns == built   # nothing built again
     assert all(inputstream.characters_until_regex.get(key) is key[0]
                for key in ((pattern, opposite) for (_, opposite), pattern in built.items()))
+
+
+def test_a_renderer_settles_once_after_its_first_layouts(library, monkeypatch):
+    """Renderer.settle: after its first layouts, between documents, what is alive is
+    frozen out of the collector's walks, once; the documents stay the same."""
+    import gc
+
+    from handouts import render
+    from handouts.pipeline import Job, produce
+
+    monkeypatch.setattr(render, "SETTLED_AFTER", 2)
+    renderer = render.Renderer(library.asset_roots())
+    clinic = next(iter(library.clinics()))
+    job = Job("leaflet", clinic, ("bone-protecting-injections",), "a5")
+    first = produce(job, library, renderer, reuse=False).pdf
+    assert not renderer._settled
+    produce(job, library, renderer, reuse=False)
+    frozen = gc.get_freeze_count()
+    assert produce(job, library, renderer, reuse=False).pdf == first
+    assert renderer._settled and gc.get_freeze_count() > frozen
+    frozen = gc.get_freeze_count()
+    produce(job, library, renderer, reuse=False)
+    assert gc.get_freeze_count() == frozen   # once
