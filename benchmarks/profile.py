@@ -39,7 +39,7 @@ STAGES = [
     ("    text", ["draw_text ("]),
     ("    SVG (diagrams, QR codes)", ["svg/__init__.py"]),
     ("  writing the PDF's objects", ["pydyf/__init__.py"]),
-    ("handouts: compose", ["compose_leaflet ("]),
+    ("handouts: compose", ["compose_leaflet (", "leaflet_composer ("]),
     ("handouts: preflight", ["examine ("]),
     ("handouts: tag repair", ["repair (handouts/tagging.py"]),
 ]
