@@ -270,8 +270,11 @@ class _Recorder:
         self.fonts: list = []      # the Pango fonts it added, in order
         self.added: list = []      # and the PDF fonts and sizes they gave
         self.ops: list = []        # the text operators, after the text matrix
+        self.unnoted = False       # whether drawing asked for anything else
 
-    def __getattr__(self, name):   # ink_rect, logical_rect: the stream's own
+    def __getattr__(self, name):
+        if name not in ("ink_rect", "logical_rect"):   # the two it reads for widths
+            self.unnoted = True   # anything else drawing asks for: not replayed
         return getattr(self._stream, name)
 
     def set_text_matrix(self, *values):
@@ -391,7 +394,7 @@ def draw_first_line(stream, textbox, text_overflow, block_ellipsis, matrix):
         recorder = _Recorder(stream)
         emojis = _draw_first_line(recorder, textbox, text_overflow, block_ellipsis,
                                   matrix)
-        glyphs = None if emojis or not recorder.ops else \
+        glyphs = None if emojis or recorder.unnoted or not recorder.ops else \
             _glyphs(textbox, recorder, memory.widths)
         shaped["_drawn"] = (tuple(recorder.fonts), tuple(recorder.ops), glyphs) \
             if glyphs is not None else False
