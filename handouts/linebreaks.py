@@ -51,14 +51,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from operator import itemgetter
 
-import weasyprint
 from weasyprint import draw
 from weasyprint.draw import text as draw_text_module
 from weasyprint.layout import inline, preferred
 from weasyprint.text import fonts, line_break
 from weasyprint.text.ffi import FROM_UNITS, ffi, pango
 
-from .upstream import unchanged
+from .upstream import styles_noted, unchanged
 
 # SHA-256 of WeasyPrint 70.0's text/line_break.py followed by its text/fonts.py.
 WRITTEN_FOR = "782ea6b9a7c9609582ccd2f932ba2e953bb675e1e1efca31f0d2a86e22622f08"
@@ -91,10 +90,7 @@ STYLES = 10_000   # different sets of PROPERTIES before all is forgotten
 WIDTHS = 100_000  # glyph widths kept per font configuration (a few thousand are used)
 _properties_of = itemgetter(*PROPERTIES)   # a style's PROPERTIES, as a tuple
 
-# The release whose layout code was read for where a style's values change (`_style`):
-# only its styles carry notes.
-NOTED_FOR = "70.0"
-_NOTING = weasyprint.__version__ == NOTED_FOR
+_NOTING = styles_noted()   # only then do styles carry notes (`_style`, `strut`)
 
 _stock = line_break.split_first_line
 _strut = line_break.strut
@@ -130,9 +126,8 @@ def _style(style) -> tuple[_Memory, int]:
     The answer is noted on the style object itself, which WeasyPrint asks about for
     every line of its text: reading its 28 PROPERTIES again each time was a tenth of
     line breaking. WeasyPrint changes a style's values only while it builds the boxes,
-    before any line is broken, or on a copy it has just made (`::first-line`,
-    `::first-letter`, `character_ratio`, flex and grid items), and a copy does not
-    carry the note."""
+    before any line is broken, or on a copy it has just made (upstream.NOTED_FOR), and
+    a copy does not carry the note."""
     noted = getattr(style, "_handouts_line_style", None)
     if noted is not None and noted[0].generation == noted[1]:
         return noted[0], noted[2]

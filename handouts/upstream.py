@@ -1,9 +1,9 @@
 """Whether upstream code is the very code a patch of ours was written against.
 
-`columns`, `linebreaks` and `pagelimit` replace or wrap WeasyPrint functions whose
-behaviour they rely on in detail; each is installed only while the source files it
-was written against are unchanged, compared by SHA-256. A release that changes them
-keeps WeasyPrint's own code, and each patch's guard test says so.
+`columns`, `linebreaks`, `pagelimit` and `usedvalues` replace or wrap WeasyPrint
+functions whose behaviour they rely on in detail; each is installed only while the
+source files it was written against are unchanged, compared by SHA-256. A release that
+changes them keeps WeasyPrint's own code, and each patch's guard test says so.
 """
 
 from __future__ import annotations
@@ -11,6 +11,19 @@ from __future__ import annotations
 import hashlib
 import importlib
 from pathlib import Path
+
+# The WeasyPrint release whose layout code was read for where it changes a style's
+# values: only while it builds the boxes, or on a copy it has just made (`::first-line`,
+# `::first-letter`, `character_ratio`, flex and grid items). `linebreaks` and
+# `usedvalues` note answers on style objects only under it.
+NOTED_FOR = "70.0"
+
+
+def styles_noted() -> bool:
+    """Whether WeasyPrint is the release read for style changes (`NOTED_FOR`)."""
+    import weasyprint  # noqa: PLC0415 - only once WeasyPrint is in use
+
+    return weasyprint.__version__ == NOTED_FOR
 
 
 def unchanged(modules: tuple[str, ...], sha256: str) -> bool:

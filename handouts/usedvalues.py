@@ -9,29 +9,27 @@ The answer depends only on the style's values, the containing block's width and 
 and whether the box is a page, so each style keeps its answers (at most `LIMIT`, under
 those three) and hands them to the next box. WeasyPrint changes a style's values only
 while it builds the boxes, before any is laid out, or on a copy it has just made (see
-linebreaks._style for where; a copy carries no answers), so an answer never goes stale.
+upstream.NOTED_FOR for where; a copy carries no answers), so an answer never goes stale.
 A table with collapsed borders takes its border widths from the border conflict
 resolution instead of the style, so such a box is left to WeasyPrint.
 
 Used only while WeasyPrint's layout/percent.py is the file this was written against
 (`WRITTEN_FOR`) and WeasyPrint is the release whose layout was read for style changes
-(`linebreaks.NOTED_FOR`); tests/test_usedvalues.py compares whole documents.
+(`upstream.NOTED_FOR`); tests/test_usedvalues.py compares whole documents.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-import weasyprint
 from weasyprint.formatting_structure import boxes
 from weasyprint.layout import absolute, block, column, grid, inline, page, percent, table
 from weasyprint.layout import float as floats
 
-from .upstream import unchanged
+from .upstream import styles_noted, unchanged
 
 # SHA-256 of WeasyPrint 70.0's layout/percent.py.
 WRITTEN_FOR = "bac190e240dce17b4342feb99423e8232433d3727c0833897f50fed88cb163a2"
-NOTED_FOR = "70.0"
 # The used values `resolve_percentages` sets on a box (tests check them against it).
 NAMES = (
     "margin_left", "margin_right", "margin_top", "margin_bottom",
@@ -52,8 +50,7 @@ _Box = boxes.Box
 
 def written_for_this_weasyprint() -> bool:
     """Whether WeasyPrint's percent.py is the code this module was written against."""
-    return weasyprint.__version__ == NOTED_FOR and \
-        unchanged(("weasyprint.layout.percent",), WRITTEN_FOR)
+    return styles_noted() and unchanged(("weasyprint.layout.percent",), WRITTEN_FOR)
 
 
 def resolve_percentages(box, containing_block):

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from handouts import linebreaks
+from handouts import linebreaks, upstream
 from handouts.engine import import_weasyprint
 from tests.conftest import count_calls
 
@@ -71,19 +71,27 @@ def asked(monkeypatch):
     return count_calls(monkeypatch, linebreaks, "_stock")
 
 
-def test_remembered_breaks_give_the_same_pdf_and_spare_pango(asked):
+def _theirs_then_ours_twice(html: str, counted: list) -> tuple:
+    """`html` with WeasyPrint's own code, then twice with ours, on one font
+    configuration with an empty memory; the three PDFs, and what `counted` (a
+    count_calls counter) counted in each of our two renders."""
     weasyprint = import_weasyprint()
     from weasyprint.text.fonts import FontConfiguration
 
     fonts = FontConfiguration()   # a memory of its own, empty
     with linebreaks.stock():
-        theirs = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
-    first = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
-    asked_first, asked[0] = asked[0], 0
-    again = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
+        theirs = weasyprint.HTML(string=html).render(font_config=fonts).write_pdf()
+    counted[0] = 0
+    first = weasyprint.HTML(string=html).render(font_config=fonts).write_pdf()
+    counted_first, counted[0] = counted[0], 0
+    again = weasyprint.HTML(string=html).render(font_config=fonts).write_pdf()
+    return theirs, first, again, counted_first, counted[0]
 
+
+def test_remembered_breaks_give_the_same_pdf_and_spare_pango(asked):
+    theirs, first, again, asked_first, asked_again = _theirs_then_ours_twice(HTML, asked)
     assert first == theirs and again == theirs
-    assert asked_first > 50 and asked[0] == 0, (asked_first, asked[0])
+    assert asked_first > 50 and asked_again == 0, (asked_first, asked_again)
 
 
 @pytest.fixture
@@ -93,19 +101,9 @@ def shaped(monkeypatch):
 
 
 def test_lines_drawn_again_reuse_their_pango_layouts(shaped):
-    weasyprint = import_weasyprint()
-    from weasyprint.text.fonts import FontConfiguration
-
-    fonts = FontConfiguration()
-    with linebreaks.stock():
-        theirs = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
-    shaped[0] = 0
-    first = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
-    shaped_first, shaped[0] = shaped[0], 0
-    again = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
-
+    theirs, first, again, shaped_first, shaped_again = _theirs_then_ours_twice(HTML, shaped)
     assert first == theirs and again == theirs
-    assert shaped_first > 20 and shaped[0] == 0, (shaped_first, shaped[0])
+    assert shaped_first > 20 and shaped_again == 0, (shaped_first, shaped_again)
 
 
 @pytest.fixture
@@ -115,19 +113,9 @@ def walked(monkeypatch):
 
 
 def test_lines_drawn_again_are_replayed_with_the_same_bytes(walked):
-    weasyprint = import_weasyprint()
-    from weasyprint.text.fonts import FontConfiguration
-
-    fonts = FontConfiguration()
-    with linebreaks.stock():
-        theirs = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
-    walked[0] = 0
-    first = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
-    walked_first, walked[0] = walked[0], 0
-    again = weasyprint.HTML(string=HTML).render(font_config=fonts).write_pdf()
-
+    theirs, first, again, walked_first, walked_again = _theirs_then_ours_twice(HTML, walked)
     assert first == theirs and again == theirs
-    assert walked_first > 20 and walked[0] == 0, (walked_first, walked[0])
+    assert walked_first > 20 and walked_again == 0, (walked_first, walked_again)
 
 
 def test_a_glyph_with_another_width_in_the_document_is_drawn_by_weasyprint(
@@ -235,7 +223,7 @@ def test_a_style_notes_its_number_and_strut_until_its_memory_is_forgotten():
     from handouts.fonts import font_files
 
     if not linebreaks._NOTING:
-        pytest.skip(f"styles carry notes only under WeasyPrint {linebreaks.NOTED_FOR}")
+        pytest.skip(f"styles carry notes only under WeasyPrint {upstream.NOTED_FOR}")
     fonts = FontConfiguration()
     document = weasyprint.HTML(string=f"<p>{WORDS}</p>").render(font_config=fonts)
     style = document.pages[0]._page_box.children[0].children[0].style

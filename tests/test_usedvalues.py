@@ -28,7 +28,7 @@ def test_weasyprint_resolves_used_values_with_the_code_usedvalues_py_was_written
     assert usedvalues.written_for_this_weasyprint(), (
         "WeasyPrint's layout/percent.py has changed (or the release has): used values "
         "are resolved by WeasyPrint's own code. Check usedvalues.NAMES and where the "
-        "layout changes a style's values, then update WRITTEN_FOR and NOTED_FOR, or "
+        "layout changes a style's values, then update WRITTEN_FOR and upstream.NOTED_FOR, or "
         "remove the module")
 
 
