@@ -1,4 +1,5 @@
-"""Stop laying out a document once it is certain to run past a page limit.
+"""Pagination without wasted layouts: stop laying out a document once it is certain to
+run past a page limit, and lay a page out once where a running element first appears.
 
 A leaflet over its page budget is laid out again with tighter spacing (pipeline._fit),
 and the layouts that do not fit are thrown away: only whether they fit matters. Such a
@@ -17,8 +18,18 @@ can change pages 1 to N, so page N + 1 is in the final document, whatever it hol
 `limit_pages(N)` raises `Overfull` instead of laying it out. When any of those pages has a
 lookup, the layout runs to its end as before.
 
-This wraps WeasyPrint's `make_all_pages` and reads its page_maker entries, so it is
-installed only over the WeasyPrint `layout/page.py` and `layout/__init__.py` it was
+It also spares the second layout of a page where a running element first appears
+(`make_page`). WeasyPrint 70's `make_page` marks a page to be laid out again when it
+holds running elements it did not hold before, which includes the first time it is laid
+out: so each page where a booklet's topic sets its own running footer was laid out twice
+(4 of 20 pages of `bone-health-in-cancer`, and so one more pass over the contents page).
+That second layout starts from the same place with the same state, and a running element
+changes nothing in the page's own layout (it is laid out in the margin boxes, after
+pagination), so it made the same page. The mark matters for notes (`position: note()`),
+whose layout the page takes into account: a page that holds a note is marked as before.
+
+This wraps WeasyPrint's `make_all_pages` and `make_page` and reads its page_maker entries
+and running elements, so it is installed only over the WeasyPrint `layout/page.py` and `layout/__init__.py` it was
 written for (`WRITTEN_FOR`); with another release every layout runs to its end, and
 tests/test_pagelimit.py says so.
 """
@@ -35,6 +46,7 @@ WRITTEN_FOR = "99586138c016ee3dace53277232e36284179ae6007e776baa543d0dee79d08a1"
 
 _LIMIT: ContextVar[int | None] = ContextVar("handouts_page_limit", default=None)
 _stock = None   # WeasyPrint's make_all_pages, once installed (WeasyPrint loads lazily)
+_stock_make_page = None   # and its make_page
 
 
 class Overfull(Exception):
@@ -56,6 +68,27 @@ def _certain_to_continue(context, pages: int) -> bool:
     maker = context.page_maker
     return (len(maker) > pages and maker[pages][0] is not None
             and not any(entry[-1]["content_lookups"] for entry in maker[:pages]))
+
+
+def make_page(context, root_box, page_type, resume_at, page_number, page_state):
+    """WeasyPrint's `make_page`, without marking a page to be laid out again only because
+    a running element that is not a note first appears on it (see the module's
+    docstring).
+
+    `make_page` compares the page's running elements before and after its layout, and
+    marks the page when a name had none before (never laid out) and has some now. An
+    empty list in place of "none" for each name the page has not held makes that
+    comparison see no change; a page that then holds a note is marked as it would have
+    been."""
+    fresh = [pages for pages in context.running_elements.values()
+             if page_number not in pages]
+    for pages in fresh:
+        pages[page_number] = []   # make_page takes it out again before the layout
+    made = _stock_make_page(context, root_box, page_type, resume_at, page_number,
+                            page_state)
+    if any(box.is_note() for pages in fresh for box in pages.get(page_number, ())):
+        context.page_maker[page_number - 1][-1]["content_changed"] = True
+    return made
 
 
 def make_all_pages(context, root_box, html, pages):
@@ -85,13 +118,14 @@ def install() -> bool:
     import weasyprint.layout as layout  # noqa: PLC0415
     from weasyprint.layout import page  # noqa: PLC0415
 
-    global _stock
+    global _stock, _stock_make_page
     if layout.make_all_pages is make_all_pages:
         return True
     if layout.make_all_pages is not page.make_all_pages or not written_for_this_weasyprint():
         return False
-    _stock = page.make_all_pages
+    _stock, _stock_make_page = page.make_all_pages, page.make_page
     layout.make_all_pages = make_all_pages
+    page.make_page = make_page   # remake_page looks it up in its module
     return True
 
 
@@ -100,9 +134,12 @@ def stock():
     """WeasyPrint's own pagination, for the tests that compare the two."""
     import weasyprint.layout as layout  # noqa: PLC0415
 
-    ours = layout.make_all_pages
+    from weasyprint.layout import page  # noqa: PLC0415
+
+    ours, ours_make_page = layout.make_all_pages, page.make_page
     layout.make_all_pages = _stock or ours
+    page.make_page = _stock_make_page or ours_make_page
     try:
         yield
     finally:
-        layout.make_all_pages = ours
+        layout.make_all_pages, page.make_page = ours, ours_make_page

@@ -4,7 +4,10 @@ code it was written for."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
+from pypdf import PdfReader
 
 from handouts import pagelimit
 from handouts.engine import import_weasyprint
@@ -87,3 +90,43 @@ def test_a_leaflet_fitted_with_stopped_layouts_is_the_same(library, renderer, la
     assert fitted.step == whole.step == 3
     assert fitted.pdf == whole.pdf
     assert laid_out[0] == 4 < their_pages, (laid_out[0], their_pages)   # one page a step
+
+
+# Two parts, each with its own running footer (as a booklet's topics have): the second
+# first appears on a page of its own.
+RUNNING = f"""<style>@page {{ size: A6; margin: 10mm 10mm 20mm;
+@bottom-center {{ content: element(foot) }} }} body {{ font: 10pt sans-serif }}
+.foot {{ position: running(foot) }} .part {{ break-before: page }}</style>
+<div class="foot">First part</div>{PAGES}
+<div class="part"><div class="foot">Second part</div>{PAGES}</div>"""
+
+
+def test_a_page_where_a_running_element_first_appears_is_laid_out_once(laid_out):
+    """WeasyPrint lays such a page out twice, the second time to the same page."""
+    weasyprint = import_weasyprint()
+    with pagelimit.stock():
+        whole = weasyprint.HTML(string=RUNNING).render()
+    their_pages, laid_out[0] = laid_out[0], 0
+    ours = weasyprint.HTML(string=RUNNING).render()
+    assert len(ours.pages) == len(whole.pages) > 4
+    assert laid_out[0] == len(ours.pages) == their_pages - 1
+    pdf = ours.write_pdf()
+    assert pdf == whole.write_pdf()
+    footers = [page.extract_text().splitlines()[-1]
+               for page in PdfReader(io.BytesIO(pdf)).pages]
+    second = footers.index("Second part")
+    assert set(footers[:second]) == {"First part"} and set(footers[second:]) == {
+        "Second part"}
+
+
+def test_a_page_where_a_note_first_appears_is_still_laid_out_again(laid_out):
+    """A note (position: note()) takes part in its page's layout: WeasyPrint's mark
+    stands."""
+    weasyprint = import_weasyprint()
+    notes = RUNNING.replace("running(foot)", "note(foot)")
+    with pagelimit.stock():
+        whole = weasyprint.HTML(string=notes).render()
+    their_pages, laid_out[0] = laid_out[0], 0
+    ours = weasyprint.HTML(string=notes).render()
+    assert laid_out[0] == their_pages > len(ours.pages)
+    assert ours.write_pdf() == whole.write_pdf()
