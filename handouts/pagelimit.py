@@ -29,9 +29,9 @@ pagination), so it made the same page. The mark matters for notes (`position: no
 whose layout the page takes into account: a page that holds a note is marked as before.
 
 This wraps WeasyPrint's `make_all_pages` and `make_page` and reads its page_maker entries
-and running elements, so it is installed only over the WeasyPrint `layout/page.py` and `layout/__init__.py` it was
-written for (`WRITTEN_FOR`); with another release every layout runs to its end, and
-tests/test_pagelimit.py says so.
+and running elements, so it is installed only over the WeasyPrint `layout/page.py` and
+`layout/__init__.py` it was written for (`WRITTEN_FOR`); with another release every
+layout runs to its end as WeasyPrint's own, and tests/test_pagelimit.py says so.
 """
 
 from __future__ import annotations
@@ -133,7 +133,6 @@ def install() -> bool:
 def stock():
     """WeasyPrint's own pagination, for the tests that compare the two."""
     import weasyprint.layout as layout  # noqa: PLC0415
-
     from weasyprint.layout import page  # noqa: PLC0415
 
     ours, ours_make_page = layout.make_all_pages, page.make_page
