@@ -13,7 +13,8 @@ way. Importing this module imports WeasyPrint (the batch forkserver preloads it)
 Once imported, what WeasyPrint 70 lacks is added: each span's own /Lang in the tag
 tree (below), balanced columns in fewer layout passes (columns.py), line breaks and
 drawn lines' Pango layouts remembered across layouts (linebreaks.py), computed values
-the short way where no rule sets them (computedvalues.py), layouts that stop once they
+the short way where no rule sets them (computedvalues.py), float collisions the short
+way where there is no float (collisions.py), layouts that stop once they
 are certain to run past a page limit and pages laid out once where a running element
 first appears (pagelimit.py), and streams compressed at zlib's default level.
 """
@@ -56,8 +57,16 @@ def import_weasyprint():
     tag_span_languages()
     compress_at_zlib_default()
     remember_parser_patterns()
-    from . import columns, computedvalues, linebreaks, pagelimit, usedvalues  # noqa: PLC0415 - need WeasyPrint
+    from . import (  # noqa: PLC0415 - need WeasyPrint
+        collisions,
+        columns,
+        computedvalues,
+        linebreaks,
+        pagelimit,
+        usedvalues,
+    )
 
+    collisions.install()
     columns.install()
     computedvalues.install()
     linebreaks.install()
