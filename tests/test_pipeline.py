@@ -20,7 +20,8 @@ PACKAGE = ROOT / "handouts"
 # The package's modules from the bottom layer up: a module may import only modules
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
-    "errors", "models", "placeholders", "upstream", "usedvalues", "columns", "linebreaks", "stack",
+    "errors", "models", "placeholders", "upstream", "collisions", "computedvalues", "usedvalues",
+    "columns", "linebreaks", "stack",
     "pagelimit", "engine", "fonts",
     "readability", "record", "finish", "tagging", "files", "cache", "glyphs", "library",
     "svg", "load", "editions", "messages", "markup", "qr", "compose", "render", "preflight",
