@@ -29,6 +29,18 @@ same arguments but the page-is-empty flag. When the page is empty (every page of
 leaflet's body after the first but the last), the loop's columns are kept instead
 (`_Kept`): the first pass lays each column out where the final layout puts it.
 
+On the first page, below the masthead, the page is not empty, and WeasyPrint's first
+pass says it is. Here that pass says what the final layout says, and its columns are
+kept too. On the first page the flag decides only what happens when a column's first
+box does not fit: whether it is placed anyway, whether it may break against `orphans`,
+`widows` or `break-*: avoid`. Where it fits, the two passes are the same. Where it does
+not, WeasyPrint's pass may place it and this one not, and the final layout, which says
+the page is not empty, decides. (On later pages WeasyPrint's pass also drops that box's
+top margin, which the final layout keeps, so this is done on the first page only.) The
+216 documents of the check and its translations are byte-identical either way, and so
+are the test pages (tests/test_columns.py) whose first box is too tall, has too many
+orphans, or is kept with the boxes after it.
+
 Used only while WeasyPrint's layout/column.py is the very file this was derived from
 (its SHA-256 is DERIVED_FROM): a release that changes it keeps WeasyPrint's own loop,
 and tests/test_columns.py says so. The search belongs upstream.
@@ -215,9 +227,10 @@ class _Kept:
 
     A column set that does not fit its page (or is not balanced) is laid out at full
     height in the loop's first pass, and then again, with the same arguments, as the
-    set's columns. Only the page-is-empty flag may differ (the pass says the page is
-    empty), and the column's place (which moves no break, and which the first pass
-    here takes from the final layout). So when the page is empty, the pass was the
+    set's columns. Only the page-is-empty flag may differ (WeasyPrint's pass says the
+    page is empty; on the first page, here, it says what the final layout says), and
+    the column's place (which moves no break, and which the first pass here takes from
+    the final layout). So when the flags agree, the pass was the
     loop's last, it left nothing behind that WeasyPrint takes back from discarded
     boxes (floats, footnotes, boxes broken out of the flow), and the bottom space is
     the same to the bit, its columns are the final layout's: the same boxes, and the
@@ -394,6 +407,7 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block,
         original_page_is_empty = page_is_empty
         page_is_empty = stop_rendering = balancing = False
         search = first_box_height = None  # handouts
+        first_pass_empty = original_page_is_empty or context.current_page != 1  # handouts
         while True:
             # Remove extra excluded shapes introduced during the previous loop
             while len(context.excluded_shapes) > len(original_excluded_shapes):
@@ -421,9 +435,11 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block,
                     context, placed,
                     context.page_bottom - current_position_y - height,
                     column_skip_stack, containing_block,
-                    page_is_empty or not balancing, absolute, fixed, [],
-                    first_letter_style, first_line_style, discard=False,
-                    max_lines=None)
+                    # handouts: on the first page, the first pass lays the columns
+                    # out as the final layout will (see _Kept)
+                    page_is_empty or (not balancing and first_pass_empty),
+                    absolute, fixed, [], first_letter_style, first_line_style,
+                    discard=False, max_lines=None)
                 if new_box is None:
                     # We didn't render anything, retry
                     column_skip_stack = {0: None}
@@ -496,7 +512,7 @@ def columns_layout(context, box, bottom_space, skip_stack, containing_block,
                 0 if context.current_footnote_area.height == 'auto'
                 else context.current_footnote_area.margin_height())
             if kept is not None and not (  # handouts
-                    original_page_is_empty and not height_defined and
+                    first_pass_empty == original_page_is_empty and not height_defined and
                     len(context.excluded_shapes) == len(original_excluded_shapes) and
                     kept.self_contained(context, new_boxes)):
                 kept = None
