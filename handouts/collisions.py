@@ -1,4 +1,5 @@
-"""Float collisions the short way when there is no float to collide with.
+"""Floats the short way: collisions when there is no float to collide with, and
+whether a box is in the normal flow.
 
 WeasyPrint 70 places every line box (two or three times each: inline.py), every table
 and every box that starts a formatting context through `avoid_collisions`, which finds
@@ -13,15 +14,22 @@ With no excluded shape, `avoid_collisions` returns the containing block's conten
 right-to-left box against the right edge. `avoid_collisions` here returns that directly,
 and calls WeasyPrint's own whenever there is a shape.
 
-Installed only while WeasyPrint's layout/float.py is the file this was written against
-(`WRITTEN_FOR`); tests/test_collisions.py compares each call's answer with WeasyPrint's.
+Layout asks every box whether it is in the normal flow (`Box.is_in_normal_flow`), most
+of them many times: to find a column's last in-flow child, a box's page values, where
+margins collapse. WeasyPrint answers through five methods, each reading the style
+again. `in_normal_flow` reads `float` and `position` once each, in the same order, and
+gives the same answer (no box class has its own).
+
+Installed only while WeasyPrint's layout/float.py and formatting_structure/boxes.py are
+the files this was written against (`WRITTEN_FOR`, `BOXES_WRITTEN_FOR`);
+tests/test_collisions.py compares each answer with WeasyPrint's.
 """
 
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-from weasyprint.formatting_structure.boxes import LineBox
+from weasyprint.formatting_structure.boxes import Box, LineBox
 from weasyprint.layout import block, inline
 from weasyprint.layout import float as floats
 
@@ -32,12 +40,37 @@ WRITTEN_FOR = "4e6cc308ad2a7d2a1aecb24b8517790fd4e154d839396ebb38dd3674e111c7c3"
 # Where WeasyPrint looks it up (replaced.py imports it from float.py when it calls).
 MODULES = (floats, block, inline)
 
+# SHA-256 of WeasyPrint 70.0's formatting_structure/boxes.py.
+BOXES_WRITTEN_FOR = "8ffd28ab74a149f0097208fcba6a80df0c8bb01e8fd4f9ced95d11b7e9807e23"
+
 _stock = floats.avoid_collisions
+_stock_in_flow = Box.is_in_normal_flow
+_FLOATED = ("left", "right", "inline-start", "inline-end")
+_ABSOLUTE = ("absolute", "fixed")
 
 
 def written_for_this_weasyprint() -> bool:
     """Whether WeasyPrint's layout/float.py is the code this module was written against."""
     return unchanged(("weasyprint.layout.float",), WRITTEN_FOR)
+
+
+def boxes_written_for_this_weasyprint() -> bool:
+    """Whether WeasyPrint's boxes.py is the code `in_normal_flow` was written against."""
+    return unchanged(("weasyprint.formatting_structure.boxes",), BOXES_WRITTEN_FOR)
+
+
+def in_normal_flow(self) -> bool:
+    """`Box.is_in_normal_flow`: not floated, absolutely positioned, running, a footnote
+    or a note; the style read as WeasyPrint's five methods read it."""
+    style = self.style
+    float_ = style["float"]
+    if float_ in _FLOATED:
+        return False
+    position = style["position"]
+    if position in _ABSOLUTE:
+        return False
+    scheme = position[0]
+    return not (scheme == "running()" or float_ == "footnote" or scheme == "note()")
 
 
 def avoid_collisions(context, box, containing_block, outer=True):
@@ -66,8 +99,10 @@ def avoid_collisions(context, box, containing_block, outer=True):
 
 
 def install() -> bool:
-    """Answer collisions directly when there is no float, if WeasyPrint's own is the code
-    this was written against."""
+    """Answer collisions directly when there is no float, and whether a box is in the
+    normal flow, each if WeasyPrint's own is the code it was written against."""
+    if boxes_written_for_this_weasyprint():
+        Box.is_in_normal_flow = in_normal_flow
     if floats.avoid_collisions is avoid_collisions:
         return True
     if not written_for_this_weasyprint():
@@ -80,11 +115,13 @@ def install() -> bool:
 @contextmanager
 def stock():
     """WeasyPrint's own collisions, for the tests that compare the two."""
-    ours = floats.avoid_collisions
+    ours, ours_in_flow = floats.avoid_collisions, Box.is_in_normal_flow
     for module in MODULES:
         module.avoid_collisions = _stock
+    Box.is_in_normal_flow = _stock_in_flow
     try:
         yield
     finally:
         for module in MODULES:
             module.avoid_collisions = ours
+        Box.is_in_normal_flow = ours_in_flow

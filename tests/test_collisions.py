@@ -1,5 +1,6 @@
-"""Float collisions the short way (handouts/collisions.py): every answer the same as
-WeasyPrint's own, with and without floats, left to right and right to left."""
+"""Floats the short way (handouts/collisions.py): every answer the same as WeasyPrint's
+own, with and without floats, left to right and right to left, and whether each box is
+in the normal flow."""
 
 from __future__ import annotations
 
@@ -32,6 +33,44 @@ def test_weasyprint_places_floats_with_the_code_collisions_py_was_written_for():
         "WeasyPrint's layout/float.py has changed: check avoid_collisions against "
         "collisions.avoid_collisions (and update WRITTEN_FOR), or remove the module")
     assert floats.avoid_collisions is collisions.avoid_collisions
+
+
+def test_weasyprint_has_the_boxes_in_normal_flow_py_was_written_for():
+    import_weasyprint()
+    from weasyprint.formatting_structure.boxes import Box
+
+    assert collisions.boxes_written_for_this_weasyprint(), (
+        "WeasyPrint's formatting_structure/boxes.py has changed: check Box."
+        "is_in_normal_flow and the methods it calls against collisions.in_normal_flow "
+        "(and update BOXES_WRITTEN_FOR), or remove it")
+    assert Box.is_in_normal_flow is collisions.in_normal_flow
+
+
+FLOWS = """<style>@page { size: A6; margin: 8mm; @bottom-center { content: element(foot) }
+@top-center { content: element(head, start) } } body { font: 9pt sans-serif }
+.foot { position: running(foot) } .abs { position: absolute; top: 0 }
+.fixed { position: fixed; bottom: 0 } .left { float: left; width: 10mm }
+.start { float: inline-start; width: 8mm } .note { float: footnote }
+.rel { position: relative; left: 1mm } li { list-style-position: outside }</style>
+<div class="foot">Footer</div><p>Text<span class="note">A footnote</span></p>
+<div class="abs">Absolute</div><div class="fixed">Fixed</div><div class="left">L</div>
+<div class="start">S</div><p class="rel">Relative</p><ul><li>Item</li></ul>
+<table><tr><td>Cell</td></tr></table>"""
+
+
+def test_every_box_is_in_the_normal_flow_as_weasyprint_says():
+    weasyprint = import_weasyprint()
+    document = weasyprint.HTML(string=FLOWS).render()
+    answers = []
+    for page in document.pages:
+        for box in page._page_box.descendants():
+            ours = collisions.in_normal_flow(box)
+            assert ours == collisions._stock_in_flow(box), box
+            answers.append(ours)
+    assert True in answers and False in answers
+    with collisions.stock():
+        theirs = weasyprint.HTML(string=FLOWS).render().write_pdf()
+    assert weasyprint.HTML(string=FLOWS).render().write_pdf() == theirs
 
 
 @pytest.mark.parametrize("direction", ["ltr", "rtl"])
