@@ -130,9 +130,10 @@ class _HeightSearch:
       not start the first column at all, the height of the set's first box. The
       search tries the guess, or the next height of a doubling search if that is
       higher, so it is never slower than a plain search.
-    Once a height that fits and one that does not are known, with more than one height
-    between them after two fitting passes in a row, the interval is halved. A balanced
-    set usually takes three passes: the average height, the guess, the one below."""
+    Once a height that fits and one that does not are known, the search tries the
+    height just below the one that fits after a first fitting pass, and otherwise
+    halves the interval. A balanced set usually takes three passes: the average
+    height, the guess, the one below."""
 
     def __init__(self, base: float, step: float, maximum: float, line: float = 0):
         self.base, self.step = base, step

@@ -43,7 +43,6 @@ _stock = ComputedStyle.__missing__
 _SPECIAL = {"float", "display", "position", "page"} | {
     key for key in INITIAL_VALUES if key.startswith("text_decoration_")}
 _SHORT = frozenset(INITIAL_VALUES) - _SPECIAL
-_PHYSICAL = PHYSICAL_FUNCTIONS
 _INHERITED = frozenset(INHERITED) & _SHORT
 _INITIAL = {key: INITIAL_VALUES[key] for key in _SHORT - _INHERITED
             if key not in INITIAL_NOT_COMPUTED}
@@ -62,7 +61,7 @@ def missing(self, key):
     cascaded = self.cascaded
     if key not in _SHORT or key in cascaded:
         return _stock(self, key)
-    if (logical := _PHYSICAL.get(key)) is not None and \
+    if (logical := PHYSICAL_FUNCTIONS.get(key)) is not None and \
             logical(block="ttb", inline=self["direction"]) in cascaded:
         return _stock(self, key)   # set by its logical counterpart
     if key in _INHERITED:

@@ -12,11 +12,12 @@ way. Importing this module imports WeasyPrint (the batch forkserver preloads it)
 
 Once imported, what WeasyPrint 70 lacks is added: each span's own /Lang in the tag
 tree (below), balanced columns in fewer layout passes (columns.py), line breaks and
-drawn lines' Pango layouts remembered across layouts (linebreaks.py), computed values
-the short way where no rule sets them (computedvalues.py), float collisions the short
-way where there is no float (collisions.py), layouts that stop once they
-are certain to run past a page limit and pages laid out once where a running element
-first appears (pagelimit.py), and streams compressed at zlib's default level.
+drawn lines' Pango layouts remembered across layouts (linebreaks.py), used values
+remembered per style (usedvalues.py), computed values the short way where no rule sets
+them (computedvalues.py), float collisions the short way where there is no float
+(collisions.py), layouts that stop once they are certain to run past a page limit and
+pages laid out once where a running element first appears (pagelimit.py), and streams
+compressed at zlib's default level.
 """
 
 from __future__ import annotations

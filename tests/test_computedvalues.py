@@ -43,8 +43,8 @@ def _plain(value):
     """A value to compare across documents: CSS tokens (each document parses its own
     stylesheets) by what they say."""
     if isinstance(value, tuple | list):
-        return type(value)(_plain(item) for item in value) if not hasattr(
-            value, "_fields") else type(value)(*(_plain(item) for item in value))
+        items = [_plain(item) for item in value]
+        return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
     if hasattr(value, "serialize"):
         return ("token", value.serialize())
     return value

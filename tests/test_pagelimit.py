@@ -101,13 +101,19 @@ RUNNING = f"""<style>@page {{ size: A6; margin: 10mm 10mm 20mm;
 <div class="part"><div class="foot">Second part</div>{PAGES}</div>"""
 
 
-def test_a_page_where_a_running_element_first_appears_is_laid_out_once(laid_out):
-    """WeasyPrint lays such a page out twice, the second time to the same page."""
+def _theirs_then_ours(html: str, laid_out: list[int]):
+    """`html` laid out by WeasyPrint's pagination, then ours: (their document, the pages
+    theirs laid out, our document); `laid_out` then counts ours."""
     weasyprint = import_weasyprint()
     with pagelimit.stock():
-        whole = weasyprint.HTML(string=RUNNING).render()
+        theirs = weasyprint.HTML(string=html).render()
     their_pages, laid_out[0] = laid_out[0], 0
-    ours = weasyprint.HTML(string=RUNNING).render()
+    return theirs, their_pages, weasyprint.HTML(string=html).render()
+
+
+def test_a_page_where_a_running_element_first_appears_is_laid_out_once(laid_out):
+    """WeasyPrint lays such a page out twice, the second time to the same page."""
+    whole, their_pages, ours = _theirs_then_ours(RUNNING, laid_out)
     assert len(ours.pages) == len(whole.pages) > 4
     assert laid_out[0] == len(ours.pages) == their_pages - 1
     pdf = ours.write_pdf()
@@ -122,11 +128,7 @@ def test_a_page_where_a_running_element_first_appears_is_laid_out_once(laid_out)
 def test_a_page_where_a_note_first_appears_is_still_laid_out_again(laid_out):
     """A note (position: note()) takes part in its page's layout: WeasyPrint's mark
     stands."""
-    weasyprint = import_weasyprint()
     notes = RUNNING.replace("running(foot)", "note(foot)")
-    with pagelimit.stock():
-        whole = weasyprint.HTML(string=notes).render()
-    their_pages, laid_out[0] = laid_out[0], 0
-    ours = weasyprint.HTML(string=notes).render()
+    whole, their_pages, ours = _theirs_then_ours(notes, laid_out)
     assert laid_out[0] == their_pages > len(ours.pages)
     assert ours.write_pdf() == whole.write_pdf()
