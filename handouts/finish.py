@@ -285,27 +285,7 @@ def crop_marks(data: bytes, bleed_mm: float) -> bytes:
 
 NOTES_LINE_MM = 10.0      # the spacing of a Notes page's lines, as on ruled paper
 NOTES_CLEAR_MM = 5.0      # kept clear above the footer's rule
-NOTES_RGB = (0x9A / 255, 0xA5 / 255, 0xB1 / 255)
-
-
-def rule_notes_pages(pdf, pages) -> None:
-    """Draw lines to write on, every NOTES_LINE_MM across the page area of each page in
-    `pages` ((index, (left, top, width, height) in pt from the trim box's top left)) of
-    the open pikepdf `pdf`: the pages a booklet leaves blank before a topic that opens
-    on the right. They are pagination artifacts: a screen reader has nothing to read
-    there. tagging.repair calls this in its own pass over the PDF."""
-    step = NOTES_LINE_MM * MM
-    for index, (left, top, width, height) in pages:
-        page = pdf.pages[index]
-        x0, _, _, y1 = (float(v) for v in page.trimbox)
-        red, green, blue = NOTES_RGB
-        lines = [f"{x0 + left:.2f} {y:.2f} m {x0 + left + width:.2f} {y:.2f} l S"
-                 for n in range(1, int((height - NOTES_CLEAR_MM * MM) // step) + 1)
-                 for y in [y1 - top - n * step]]
-        page.contents_add(pdf.make_stream(b"q\n"), prepend=True)
-        drawing = (f"\nQ\n/Artifact <</Type /Pagination>> BDC q 0.75 w "
-                   f"{red:.3f} {green:.3f} {blue:.3f} RG\n" + "\n".join(lines) + "\nQ EMC\n")
-        page.contents_add(pdf.make_stream(drawing.encode()), prepend=False)
+NOTES_RGB = (0x9A / 255, 0xA5 / 255, 0xB1 / 255)   # tagging.rule_notes_pages draws them
 
 
 def accessibility_problems(data: bytes) -> list[str]:

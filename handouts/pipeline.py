@@ -505,9 +505,9 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
 
 def _finish(job, composed, document, renderer, problems, step, source=None,
             profile: ClinicProfile | None = None) -> Output:
-    pdf = tagging.repair(renderer.write(document, identifier=_identifier(composed),
-                                        pdf_variant=job.options.pdf_variant),
-                         notes=_notes_pages(document))
+    pdf = renderer.write(document, identifier=_identifier(composed),
+                         pdf_variant=job.options.pdf_variant,
+                         finisher=tagging.Repair(notes=_notes_pages(document)))
     if job.options.marks and job.kind != "card":
         from .finish import crop_marks  # noqa: PLC0415 - pypdf, only for print shops
 
@@ -644,7 +644,7 @@ def _page_fill(document) -> float:
 def _notes_pages(document) -> list[tuple[int, tuple[float, float, float, float]]]:
     """The pages WeasyPrint left blank (before a topic that opens on the right), each
     with its page area (left, top, width, height in pt from the trim box's top left),
-    where finish.rule_notes_pages draws the lines of a Notes page (in tagging.repair)."""
+    where tagging.rule_notes_pages draws the lines of a Notes page."""
     found = []
     for index, page in enumerate(document.pages):
         box = page._page_box   # WeasyPrint has no public page type or geometry
