@@ -15,17 +15,19 @@ from tests.conftest import count_calls
 # properties and var(), calc() with a percentage (kept unresolved), text decorations
 # (propagated), floats and display (computed from each other), named pages.
 HTML = """<style>@page { size: A5; margin: 10mm } @page wide { size: A4 landscape }
-:root { --brand: #0a5; font: 11pt/1.4 sans-serif; color: #222 }
+:root { --brand: #0a5; --bad: no-colour; font: 11pt/1.4 sans-serif; color: #222 }
 .cols { column-count: 2; margin-inline-start: 4mm; padding-inline-end: 2% }
 h2 { color: var(--brand); text-decoration: underline; break-after: avoid }
 .indent { text-indent: calc(5% + 2mm) } .wide { page: wide }
 .float { float: right; width: 30% } .inline { display: inline-block; border: 1pt solid }
+.rule { border-top: 1pt solid var(--brand) } .bad { border-bottom: 2pt solid var(--bad) }
 li::marker { color: var(--brand) } em { letter-spacing: 0.02em; text-transform: uppercase }
 </style><div class="cols">""" + "".join(
     f'<h2>Part {i}</h2><p class="indent">Take the tablets <em>with water</em>'
     f'<span class="inline">{i}</span></p><ul><li>Calcium</li><li>Vitamin D</li></ul>'
     f'<div class="float">Note {i}</div>' for i in range(8)) + \
-    """</div><div class="wide"><p>Every property of every element.</p></div>
+    """</div><div class="wide"><p class="rule">Every property</p><p class="bad">of every
+element.</p></div>
 <div dir="rtl" class="cols"><p class="indent">ابدأ</p><ul><li>الكالسيوم</li></ul></div>"""
 
 
@@ -96,3 +98,23 @@ def test_most_values_take_the_short_way(monkeypatch):
     monkeypatch.setattr(ComputedStyle, "__missing__", counted)
     weasyprint.HTML(string=HTML).render()
     assert general[0] < 0.2 * reads[0], (general[0], reads[0])
+
+
+def test_a_value_with_var_is_validated_once(monkeypatch):
+    """The second document with the same values validates none of them again; an
+    invalid one (`var(--bad)`) is never remembered, so it is refused each time."""
+    weasyprint = import_weasyprint()
+    weasyprint.HTML(string=HTML).render()
+    validated = []
+    stock = computedvalues._stock_solve
+    monkeypatch.setattr(computedvalues, "_stock_solve", lambda pending, tokens, wanted, url:
+                        validated.append(wanted) or stock(pending, tokens, wanted, url))
+    document = weasyprint.HTML(string=HTML).render()
+    styles = {}
+    for box in document.pages[-1]._page_box.descendants():
+        if box.element is not None:
+            styles.setdefault(box.element.get("class"), box.style)   # the element's box
+    assert styles["rule"]["border_top_width"] == 1 / 0.75
+    assert styles["bad"]["border_bottom_style"] == "none"   # refused: the initial value
+    assert validated and set(validated) <= {"border-bottom-width", "border-bottom-style",
+                                            "border-bottom-color"}, validated
