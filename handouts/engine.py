@@ -16,14 +16,15 @@ drawn lines' Pango layouts remembered across layouts (linebreaks.py), used value
 remembered per style (usedvalues.py), computed values the short way where no rule sets
 them (computedvalues.py), float collisions the short way where there is no float
 (collisions.py), layouts that stop once they are certain to run past a page limit and
-pages laid out once where a running element first appears (pagelimit.py), and streams
-compressed at zlib's default level.
+pages laid out once where a running element first appears (pagelimit.py), streams
+compressed at zlib's default level, and each object serialised once per PDF written.
 """
 
 from __future__ import annotations
 
 import gc
 import sys
+from contextvars import ContextVar
 
 from .upstream import unchanged
 
@@ -57,6 +58,7 @@ def import_weasyprint():
 
     tag_span_languages()
     compress_at_zlib_default()
+    serialise_once()
     remember_parser_patterns()
     from . import (  # noqa: PLC0415 - need WeasyPrint
         collisions,
@@ -126,6 +128,62 @@ def compress_at_zlib_default() -> bool:
 
     data.handouts_default_level = True
     pydyf.Stream.data = property(data)
+    return True
+
+
+# SHA-256 of the source of pydyf 0.13's PDF.write, which serialises every object twice.
+PDF_WRITE = "242cd38f92ecd33f831159f8eb560487bf2e18d746ff8a7666954f2a8d519ba0"
+# While a PDF is written (in this thread): id -> (object, its bytes).
+_serialised: ContextVar[dict | None] = ContextVar("handouts_serialised", default=None)
+
+
+def serialise_once() -> bool:
+    """pydyf writes a PDF with an /ID by serialising every object twice: once into the
+    file, and once more for the MD5 hash that is the ID's second half. The second time
+    compresses every stream again: 13 of the 27 ms it took to write a four-page
+    leaflet, 4% of making it. While `PDF.write` runs (nothing changes its objects
+    then), each dictionary, array and stream keeps its bytes the first time they are
+    asked for. Only over the pydyf code this was written against (`PDF_WRITE`);
+    tests/test_render.py says if that changes."""
+    import functools  # noqa: PLC0415
+    import hashlib  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+
+    import pydyf  # noqa: PLC0415
+
+    write = pydyf.PDF.write
+    if getattr(write, "handouts_once", False):
+        return True
+    try:
+        source = inspect.getsource(write)
+    except OSError:   # no source installed: assume it changed
+        return False
+    if hashlib.sha256(source.encode()).hexdigest() != PDF_WRITE:
+        return False
+
+    def once(data):
+        @functools.wraps(data)   # keeps compress_at_zlib_default's mark
+        def remembered(self):
+            serialised = _serialised.get()
+            if serialised is None:
+                return data(self)
+            kept = serialised.get(id(self))
+            if kept is None or kept[0] is not self:
+                kept = serialised[id(self)] = (self, data(self))
+            return kept[1]
+        return property(remembered)
+
+    def writing(self, *args, **kwargs):
+        token = _serialised.set({})
+        try:
+            return write(self, *args, **kwargs)
+        finally:
+            _serialised.reset(token)
+
+    for kind in (pydyf.Dictionary, pydyf.Array, pydyf.Stream):
+        kind.data = once(kind.data.fget)
+    writing.handouts_once, writing.handouts_stock = True, write
+    pydyf.PDF.write = writing
     return True
 
 

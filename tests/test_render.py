@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from handouts.build import build
 from handouts.models import Composed
-from tests.conftest import CLINICS, pdffonts, pdfinfo, pdftext, qpdf_check, topic_text
+from tests.conftest import CLINICS, count_calls, pdffonts, pdfinfo, pdftext, qpdf_check, topic_text
 
 SIZES = {"a4": (595, 842), "letter": (612, 792), "a5": (420, 595)}
 
@@ -173,6 +173,41 @@ def test_the_imports_are_frozen_once_weasyprint_is_in():
     assert frozen > 10_000
     import_weasyprint()   # once: objects made later are not frozen by another import
     assert gc.get_freeze_count() == frozen
+
+
+def test_each_object_is_serialised_once_per_pdf_written(monkeypatch):
+    """engine.serialise_once: over the pydyf code it was written against, the same bytes
+    as pydyf's own write, with each stream compressed once, not twice (the /ID's hash)."""
+    import io
+    import zlib
+
+    import pydyf
+
+    from handouts.engine import import_weasyprint
+
+    import_weasyprint()
+    assert getattr(pydyf.PDF.write, "handouts_once", False), (
+        "pydyf's PDF.write has changed: check that it changes no object while it writes, "
+        "and update engine.PDF_WRITE, or remove engine.serialise_once")
+
+    def made():
+        pdf = pydyf.PDF()
+        page = pydyf.Dictionary({"Type": "/Page", "Parent": pdf.pages.reference,
+                                 "MediaBox": pydyf.Array([0, 0, 200, 200])})
+        for text in ("Call us", "Page 2"):
+            content = pydyf.Stream([f"BT /F1 12 Tf ({text}) Tj ET".encode()] * 40,
+                                   compress=True)
+            pdf.add_object(content)
+            page = pydyf.Dictionary({**page, "Contents": content.reference})
+            pdf.add_page(page)
+        return pdf
+
+    stock, ours = io.BytesIO(), io.BytesIO()
+    pydyf.PDF.write.handouts_stock(made(), stock, b"1.7", b"handouts", True)
+    compressed = count_calls(monkeypatch, zlib, "compressobj")
+    pydyf.PDF.write(made(), ours, b"1.7", b"handouts", True)
+    assert ours.getvalue() == stock.getvalue()
+    assert compressed[0] == 4   # the two pages' contents, the object and xref streams
 
 
 def test_streams_are_compressed_at_zlib_default_level():
