@@ -44,6 +44,10 @@ UNBREAKABLE = [
     re.compile(r"\(\d{3}\)\s+\d{3}-\d{4}"),                            # (555) 010-2400
     re.compile(r"(?<![\d ])0\d{2,4}\s+\d{3,4}(?:\s+\d{3,4})?\b"),     # 020 7946 0321
 ]
+# The patterns above that match only text with a digit in it: a block without one
+# need not be searched for them.
+WITH_DIGITS = {pattern for pattern in UNBREAKABLE if "zoledronic" not in pattern.pattern}
+_DIGIT = re.compile(r"\d")
 ROLES = [  # (CSS class or tag, role), the first that matches names the element
     ("urgent", "urgent box"), ("running-footer", "footer"), ("masthead", "masthead"),
     ("sources", "sources"), ("disclaimer", "disclaimer"), ("qr", "QR code"),
@@ -225,11 +229,11 @@ def _safe_area(page, number: int, boxes: list[_Box], safe_mm: float) -> list[Def
 def _overlaps(number: int, boxes: list[_Box]) -> list[Defect]:
     texts = sorted((b for b in boxes if type(b.box).__name__ == "TextBox"),
                    key=lambda b: b.box.position_y)
+    rects = [_rect(text.box) for text in texts]
     defects = []
     for index, first in enumerate(texts):
-        x1, y1, w1, h1 = _rect(first.box)
-        for second in texts[index + 1:]:
-            x2, y2, w2, h2 = _rect(second.box)
+        x1, y1, w1, h1 = rects[index]
+        for second, (x2, y2, w2, h2) in zip(texts[index + 1:], rects[index + 1:], strict=True):
             if y2 >= y1 + h1:
                 break
             across = min(x1 + w1, x2 + w2) - max(x1, x2)
@@ -242,28 +246,37 @@ def _overlaps(number: int, boxes: list[_Box]) -> list[Defect]:
     return defects
 
 
-def _pages_of(boxes: list[_Box], role_key: str, names: _Names) -> dict[int, set[int]]:
-    """For each element with `role_key` among its classes or tag: the pages it is on."""
-    found: dict[int, set[int]] = {}
+def _chains(boxes: list[_Box]):
+    """Each box's element chain and page, each (chain, page) once, in the boxes' order:
+    the boxes of an element share its chain, so per-element checks need look at each
+    chain only once a page."""
+    seen = set()
     for item in boxes:
-        for element in item.chain:
-            if role_key in names.of(element):
-                found.setdefault(id(element), set()).add(item.page)
-    return found
+        key = (id(item.chain), item.page)   # the boxes keep their chains alive
+        if key not in seen:
+            seen.add(key)
+            yield item
+
+
+SPLITS = (("urgent", "urgent box", "it must be read whole: keep it on one page"),
+          ("figure", "figure", "keep the picture and its caption together"),
+          ("fill-in", "fill-in line", "keep the label with its line"),
+          ("tr", "table row", "keep a row together"))
 
 
 def _splits(boxes: list[_Box], pages: int, names: _Names) -> list[Defect]:
     defects = []
     first_box: dict[int, _Box] = {}
-    for item in boxes:
+    on_pages: dict[str, dict[int, set[int]]] = {key: {} for key, _, _ in SPLITS}
+    for item in _chains(boxes):
         for element in item.chain:
             first_box.setdefault(id(element), item)
-    for key, role, hint in (
-            ("urgent", "urgent box", "it must be read whole: keep it on one page"),
-            ("figure", "figure", "keep the picture and its caption together"),
-            ("fill-in", "fill-in line", "keep the label with its line"),
-            ("tr", "table row", "keep a row together")):
-        for element, on in _pages_of(boxes, key, names).items():
+            classes = names.of(element)
+            for key, found in on_pages.items():
+                if key in classes:
+                    found.setdefault(id(element), set()).add(item.page)
+    for key, role, hint in SPLITS:
+        for element, on in on_pages[key].items():
             if len(on) > 1:
                 item = first_box[element]
                 defects.append(Defect("split", min(on), role, _mm(_rect(item.box)),
@@ -296,7 +309,7 @@ def _widows(boxes: list[_Box]) -> list[Defect]:
 def _list_splits(boxes: list[_Box]) -> list[Defect]:
     lists: dict[int, dict[int, set[int]]] = {}   # list -> item -> pages
     where: dict[int, _Box] = {}
-    for item in boxes:
+    for item in _chains(boxes):
         chain = item.chain
         for index, element in enumerate(chain[:-1]):
             if getattr(element, "tag", "") in ("ul", "ol") and \
@@ -348,11 +361,14 @@ def _broken_inside(boxes: list[_Box], keep: tuple[str, ...]) -> list[Defect]:
             blocks.setdefault(id(item.chain[-1]), []).append(item)
     patterns = UNBREAKABLE + [re.compile(r"\s+".join(map(re.escape, phrase.split())))
                               for phrase in keep if len(phrase.split()) > 1]
+    wordy = [pattern for pattern in patterns if pattern not in WITH_DIGITS]
     defects = []
     for lines in blocks.values():
+        if len(lines) < 2:
+            continue   # one line: nothing in it is broken across lines
         texts = [_line_text(line.box) for line in lines]
         joined = "\n".join(texts)
-        for pattern in patterns:
+        for pattern in patterns if _DIGIT.search(joined) else wordy:
             for match in pattern.finditer(joined):
                 if "\n" in match.group(0):
                     row = joined.count("\n", 0, match.start())
