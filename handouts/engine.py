@@ -14,8 +14,9 @@ Once imported, what WeasyPrint 70 lacks is added: each span's own /Lang in the t
 tree (below), balanced columns in fewer layout passes (columns.py), line breaks and
 drawn lines' Pango layouts remembered across layouts (linebreaks.py), used values
 remembered per style (usedvalues.py), computed values the short way where no rule sets
-them (computedvalues.py), float collisions the short way where there is no float
-(collisions.py), layouts that stop once they are certain to run past a page limit and
+them and `var()` values validated once (computedvalues.py), float collisions the short
+way where there is no float (collisions.py), plain SVG pictures replayed (svgreplay.py),
+layouts that stop once they are certain to run past a page limit and
 pages laid out once where a running element first appears (pagelimit.py), streams
 compressed at zlib's default level, and each object serialised once per PDF written.
 """
@@ -66,6 +67,7 @@ def import_weasyprint():
         computedvalues,
         linebreaks,
         pagelimit,
+        svgreplay,
         usedvalues,
     )
 
@@ -74,6 +76,7 @@ def import_weasyprint():
     computedvalues.install()
     linebreaks.install()
     pagelimit.install()
+    svgreplay.install()
     usedvalues.install(columns)
     global _frozen
     if _frozen:
