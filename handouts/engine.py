@@ -18,7 +18,8 @@ them and `var()` values validated once (computedvalues.py), float collisions the
 way where there is no float (collisions.py), plain SVG pictures replayed (svgreplay.py),
 layouts that stop once they are certain to run past a page limit and
 pages laid out once where a running element first appears (pagelimit.py), streams
-compressed at zlib's default level, and each object serialised once per PDF written.
+compressed at zlib's default level, each object serialised once per PDF written, and
+the list of page references kept while the pages are the same.
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def import_weasyprint():
     tag_span_languages()
     compress_at_zlib_default()
     serialise_once()
+    keep_page_references()
     remember_parser_patterns()
     from . import (  # noqa: PLC0415 - need WeasyPrint
         collisions,
@@ -187,6 +189,43 @@ def serialise_once() -> bool:
         kind.data = once(kind.data.fget)
     writing.handouts_once, writing.handouts_stock = True, write
     pydyf.PDF.write = writing
+    return True
+
+
+# SHA-256 of the source of pydyf 0.13's PDF.page_references.
+PAGE_REFERENCES = "060bf90aad55931bc24c3575a52af9478a89916aa307e5323142663841cb7798"
+
+
+def keep_page_references() -> bool:
+    """pydyf's `PDF.page_references` builds the tuple of every page's reference each
+    time it is read, and WeasyPrint reads it for each structure element it tags: 1.6%
+    of making a four-page leaflet, more the more pages. The tuple is kept while the
+    document has the same pages. Only over the pydyf code this was written against
+    (`PAGE_REFERENCES`); tests/test_render.py says if that changes."""
+    import hashlib  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+
+    import pydyf  # noqa: PLC0415
+
+    original = pydyf.PDF.page_references.fget
+    if getattr(original, "handouts_kept", False):
+        return True
+    try:
+        source = inspect.getsource(original)
+    except OSError:   # no source installed: assume it changed
+        return False
+    if hashlib.sha256(source.encode()).hexdigest() != PAGE_REFERENCES:
+        return False
+
+    def page_references(self):
+        kids = self.pages["Kids"]   # three items a page: number, 0, R
+        kept = self.__dict__.get("_handouts_page_references")
+        if kept is None or kept[0] != len(kids):
+            kept = self._handouts_page_references = (len(kids), original(self))
+        return kept[1]
+
+    page_references.handouts_kept = True
+    pydyf.PDF.page_references = property(page_references)
     return True
 
 

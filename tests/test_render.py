@@ -210,6 +210,27 @@ def test_each_object_is_serialised_once_per_pdf_written(monkeypatch):
     assert compressed[0] == 4   # the two pages' contents, the object and xref streams
 
 
+def test_page_references_are_kept_while_the_pages_are_the_same():
+    """engine.keep_page_references: over the pydyf code it was written against, the
+    same references as pydyf's own, made again when a page is added."""
+    import pydyf
+
+    from handouts.engine import import_weasyprint
+
+    import_weasyprint()
+    kept = pydyf.PDF.page_references.fget
+    assert getattr(kept, "handouts_kept", False), (
+        "pydyf's PDF.page_references has changed: update engine.PAGE_REFERENCES, or "
+        "remove engine.keep_page_references")
+    pdf = pydyf.PDF()
+    for pages in (1, 2, 3):
+        pdf.add_page(pydyf.Dictionary({"Type": "/Page", "Parent": pdf.pages.reference}))
+        assert pdf.page_references == tuple(
+            f"{number} 0 R".encode() for number in pdf.pages["Kids"][::3])
+        assert len(pdf.page_references) == pages
+        assert pdf.page_references is pdf.page_references
+
+
 def test_streams_are_compressed_at_zlib_default_level():
     """engine.compress_at_zlib_default: over the pydyf code it was copied from, and the
     same stream as pydyf's own but for the level."""
