@@ -23,7 +23,7 @@ from handouts.load import load_clinic
 from handouts.messages import css_content, css_string, format_date, read_catalogue
 from handouts.pipeline import Job, produce
 from handouts.readability import reading_level, spanish_syllables
-from tests.conftest import ROOT, pdffonts, run, topic_text
+from tests.conftest import ROOT, count_calls, pdffonts, run, topic_text
 
 TODAY = dt.date(2027, 1, 1)
 # Problems a translated leaflet may print with: the drafts are unreviewed.
@@ -146,6 +146,31 @@ def test_a_character_no_font_has_is_an_error_naming_it(make_library, renderer):
     assert "U+13000 EGYPTIAN HIEROGLYPH A001" in problem.message
     assert problem.code == "missing-glyph"
     assert Path(problem.file).name == "glyphs.md" and problem.line == 21
+
+
+def test_the_glyph_check_answers_from_the_markup_only_when_that_is_certain(monkeypatch,
+                                                                        tmp_path):
+    """glyphs.check: a document whose every character (markup and references included)
+    a packaged font has is passed without parsing out its printed text; a hieroglyph
+    in text, in a character reference, or in an attribute sends it the precise way,
+    which reports the one in the text and passes the one in the attribute."""
+    from handouts import glyphs
+
+    parsed = count_calls(monkeypatch, glyphs, "printed_text")
+    page = '<html><head><style>p {{ color: #333 }}</style></head><body>{}</body></html>'
+    assert glyphs.check(page.format("<p>Café &amp; crème, 38 °C</p>"), [], []) == []
+    assert parsed[0] == 0
+    assert glyphs.check(page.format('<p title="\U00013000">Plain</p>'), [], []) == []
+    assert parsed[0] == 1
+    for text in ("<p>A \U00013000</p>", "<p>A &#x13000;</p>"):
+        with pytest.raises(HandoutsError) as caught:
+            glyphs.check(page.format(text), [], [])
+        assert "U+13000" in caught.value.problems[0].message
+    assert parsed[0] == 3
+    picture = tmp_path / "label.svg"   # a picture's words print too
+    picture.write_text('<svg xmlns="http://www.w3.org/2000/svg"><text>\U00013000</text></svg>')
+    with pytest.raises(HandoutsError):
+        glyphs.check(page.format(f'<img src="{picture.as_uri()}" alt="A label">'), [], [])
 
 
 def test_a_clinic_rewords_messages_and_its_labels_checked(make_library, tmp_path):
