@@ -178,6 +178,7 @@ class _State:
         self.problems: list[Problem] = []
         self.refused: list[Problem] = []
         self.internal_links: list[str] = []
+        self.looked_up = 0   # images looked up in the library
 
     def refuse(self, target: str, kind: str, hint: str) -> None:
         self.refused.append(Problem(f"{kind} to {target!r} refused", file=self.topic.path,
@@ -186,6 +187,7 @@ class _State:
     def image_url(self, src: str) -> str | None:
         """The file URI of a library image, or None (and a refusal) for anything else."""
         hint = "images must be files in the library's content/images folder"
+        self.looked_up += 1
         if re.match(r"^[a-z][a-z0-9+.-]*:", src, re.I) or src.startswith(("/", "\\")):
             self.refuse(src, "image", hint)
             return None
@@ -223,6 +225,45 @@ class _LeafletExtension(Extension):
         md.treeprocessors.register(_Leaflet(md, self.state), "leaflet", 5)
 
 
+# Bodies converted in this process: (body, prefix, folders, file) -> (HTML, problems,
+# internal links). A body is the same in every clinic's copy of a topic (its fields are
+# markers until after the conversion), so a batch converts each topic once.
+_CONVERTED: dict[tuple, tuple[str, list[Problem], list[str]]] = {}
+_CONVERTED_AT_MOST = 512
+
+
+def _converted(body: str, state: _State) -> str:
+    """The body as sanitised HTML (markdown, then nh3), noting in `state` what was
+    found on the way. A conversion that looked up no image and refused nothing is
+    kept and used again for the same body: the rest is the same text turned into the
+    same HTML. One with images is made again each time, as looking them up reads the
+    library's files (and records them as the document's inputs)."""
+    key = (body, state.prefix, tuple(map(str, state.content_dirs)), str(state.topic.path))
+    kept = _CONVERTED.get(key)
+    if kept is not None:
+        clean, problems, links = kept
+        state.problems += problems
+        state.internal_links += links
+        return clean
+    prefix = state.prefix
+    md = markdown.Markdown(
+        extensions=["tables", "admonition", "sane_lists", "toc", _LeafletExtension(state)],
+        extension_configs={"toc": {"slugify": lambda value, sep: prefix + _slug(value, sep),
+                                   "toc_depth": "2-3"}},
+        output_format="html",
+    )
+    raw = md.convert(body)
+    clean = nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
+                      allowed_classes=ALLOWED_CLASSES, attribute_filter=_attribute_filter,
+                      url_schemes={"http", "https", "mailto", "tel", "file"},
+                      link_rel=None, strip_comments=True)
+    if not state.looked_up and not state.refused:
+        if len(_CONVERTED) >= _CONVERTED_AT_MOST:
+            _CONVERTED.clear()
+        _CONVERTED[key] = (clean, list(state.problems), list(state.internal_links))
+    return clean
+
+
 def _attribute_filter(element: str, attribute: str, value: str) -> str | None:
     # Second line of defence after the treeprocessor: only library files as images,
     # only web, mail and phone links.
@@ -244,17 +285,7 @@ def render_body(topic: Topic, clinic: ClinicProfile | None, content_dirs: list[P
     state = _State(topic, content_dirs, prefix)
     body, fields_used, field_problems = _check_placeholders(topic, clinic)
     field_problems += _raw_html(topic)
-    md = markdown.Markdown(
-        extensions=["tables", "admonition", "sane_lists", "toc", _LeafletExtension(state)],
-        extension_configs={"toc": {"slugify": lambda value, sep: prefix + _slug(value, sep),
-                                   "toc_depth": "2-3"}},
-        output_format="html",
-    )
-    raw = md.convert(body)
-    clean = nh3.clean(raw, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
-                      allowed_classes=ALLOWED_CLASSES, attribute_filter=_attribute_filter,
-                      url_schemes={"http", "https", "mailto", "tel", "file"},
-                      link_rel=None, strip_comments=True)
+    clean = _converted(body, state)
     if state.refused:
         raise UnsafeResourceError(problems=state.refused)
     field_problems += [p for p in state.problems if p.code == "missing-image"]

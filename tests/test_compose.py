@@ -11,7 +11,7 @@ from handouts.editions import load_edition
 from handouts.errors import HandoutsError, UnsafeResourceError, ValidationError
 from handouts.load import load_clinic, load_topic
 from handouts.markup import render_body
-from tests.conftest import topic_text
+from tests.conftest import count_calls, topic_text
 
 
 def _body(make_library, body: str):
@@ -45,6 +45,34 @@ def test_checklists_fill_ins_callouts_tables_and_heading_ids(make_library):
     assert '<p class="fill-in"><span class="fill-label">Next injection date:</span>' in html
     assert 'class="admonition tip"' in html and "<table>" in html
     assert '<h2 id="what-should-i-do">' in html
+
+
+def test_a_body_is_converted_once_unless_it_looks_up_images(make_library, monkeypatch):
+    """markup._converted: the same body (each clinic's copy of a topic) is converted
+    once, with each clinic's fields filled in afterwards; a body with a picture is
+    converted each time, as looking the picture up reads the library."""
+    import markdown
+
+    from handouts import markup
+
+    library, topic, profile = _body(make_library, "## Calls\n\nCall {{ clinic.urgent_phone }}"
+                                                  " or see [the signs](#calls).")
+    other = load_clinic(library.clinic_folder("lakeside-spine"))
+    made = count_calls(monkeypatch, markdown, "Markdown")
+    first = render_body(topic, profile, library.dirs("content"))
+    second = render_body(topic, other, library.dirs("content"))
+    again = render_body(topic, profile, library.dirs("content"))
+    assert made[0] == 1
+    assert again == first and second.html != first.html
+    assert second.html == first.html.replace(profile.clinic.urgent_phone.replace(" ", "\u00a0"),
+                                             other.clinic.urgent_phone.replace(" ", "\u00a0"))
+    assert first.internal_links == second.internal_links == ["calls"]
+    pictured = topic.model_copy(update={"body": topic.body + "\n\n![The spine](images/"
+                                                             "vertebroplasty.svg)\n"})
+    for _ in range(2):
+        assert render_body(pictured, profile, library.dirs("content")).images
+    assert made[0] == 3
+    assert not any(key[0].endswith("vertebroplasty.svg)\n") for key in markup._CONVERTED)
 
 
 def test_clinic_fields_are_filled_and_escaped(make_library):
