@@ -92,6 +92,19 @@ def import_weasyprint():
     return weasyprint
 
 
+def _source_is(function, sha256: str) -> bool:
+    """Whether the source of `function` has the SHA-256 `sha256` (without its source
+    installed, it counts as changed)."""
+    import hashlib  # noqa: PLC0415
+    import inspect  # noqa: PLC0415
+
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):
+        return False
+    return hashlib.sha256(source.encode()).hexdigest() == sha256
+
+
 # SHA-256 of the source of pydyf 0.13's Stream.data, which compresses at level 9.
 STREAM_DATA = "bdc2bc513f286de7b7a7220a43e6085daa6ed0056d9c04e3c9b5abe40f3ecf81"
 
@@ -104,8 +117,6 @@ def compress_at_zlib_default() -> bool:
     561,386 bytes). The same property at the default level replaces it, only over the
     pydyf code it was copied from (`STREAM_DATA`); tests/test_render.py says if that
     changes."""
-    import hashlib  # noqa: PLC0415
-    import inspect  # noqa: PLC0415
     import zlib  # noqa: PLC0415
 
     import pydyf  # noqa: PLC0415
@@ -113,11 +124,7 @@ def compress_at_zlib_default() -> bool:
     original = pydyf.Stream.data
     if getattr(original.fget, "handouts_default_level", False):
         return True
-    try:
-        source = inspect.getsource(original.fget)
-    except OSError:   # no source installed: assume it changed
-        return False
-    if hashlib.sha256(source.encode()).hexdigest() != STREAM_DATA:
+    if not _source_is(original.fget, STREAM_DATA):
         return False
 
     def data(self):   # pydyf 0.13's Stream.data, with zlib's default level
@@ -151,19 +158,13 @@ def serialise_once() -> bool:
     asked for. Only over the pydyf code this was written against (`PDF_WRITE`);
     tests/test_render.py says if that changes."""
     import functools  # noqa: PLC0415
-    import hashlib  # noqa: PLC0415
-    import inspect  # noqa: PLC0415
 
     import pydyf  # noqa: PLC0415
 
     write = pydyf.PDF.write
     if getattr(write, "handouts_once", False):
         return True
-    try:
-        source = inspect.getsource(write)
-    except OSError:   # no source installed: assume it changed
-        return False
-    if hashlib.sha256(source.encode()).hexdigest() != PDF_WRITE:
+    if not _source_is(write, PDF_WRITE):
         return False
 
     def once(data):
@@ -202,19 +203,12 @@ def keep_page_references() -> bool:
     of making a four-page leaflet, more the more pages. The tuple is kept while the
     document has the same pages. Only over the pydyf code this was written against
     (`PAGE_REFERENCES`); tests/test_render.py says if that changes."""
-    import hashlib  # noqa: PLC0415
-    import inspect  # noqa: PLC0415
-
     import pydyf  # noqa: PLC0415
 
     original = pydyf.PDF.page_references.fget
     if getattr(original, "handouts_kept", False):
         return True
-    try:
-        source = inspect.getsource(original)
-    except OSError:   # no source installed: assume it changed
-        return False
-    if hashlib.sha256(source.encode()).hexdigest() != PAGE_REFERENCES:
+    if not _source_is(original, PAGE_REFERENCES):
         return False
 
     def page_references(self):
