@@ -16,6 +16,7 @@ drawn lines' Pango layouts remembered across layouts (linebreaks.py), used value
 remembered per style (usedvalues.py), computed values the short way where no rule sets
 them and `var()` values validated once (computedvalues.py), float collisions the short
 way where there is no float (collisions.py), plain SVG pictures replayed (svgreplay.py),
+list bullets sized once per style (markers.py),
 layouts that stop once they are certain to run past a page limit and
 pages laid out once where a running element first appears (pagelimit.py), streams
 compressed at zlib's default level, each object serialised once per PDF written, and
@@ -68,6 +69,7 @@ def import_weasyprint():
         columns,
         computedvalues,
         linebreaks,
+        markers,
         pagelimit,
         svgreplay,
         usedvalues,
@@ -77,6 +79,7 @@ def import_weasyprint():
     columns.install()
     computedvalues.install()
     linebreaks.install()
+    markers.install()
     pagelimit.install()
     svgreplay.install()
     usedvalues.install(columns)

@@ -157,6 +157,17 @@ def _style(style) -> tuple[_Memory, int]:
     return memory, number
 
 
+def style_key(style) -> tuple | None:
+    """A key for the style's PROPERTIES (what line breaking reads) in its font
+    configuration's memory, good while that memory is not forgotten; None if they
+    cannot be a key."""
+    try:
+        memory, number = _style(style)
+    except TypeError:
+        return None
+    return (memory, memory.generation, number)
+
+
 def strut(style):
     """WeasyPrint's `strut` (a line's height and baseline for the style's font), noted on
     the style object like `_style`. WeasyPrint keeps each answer for the font

@@ -1,10 +1,10 @@
 """Whether upstream code is the very code a patch of ours was written against.
 
-`collisions`, `columns`, `computedvalues`, `linebreaks`, `pagelimit`, `svgreplay` and
-`usedvalues` replace or wrap WeasyPrint functions whose behaviour they rely on in detail;
-each is installed only while the source files it was written against are unchanged,
-compared by SHA-256. A release that changes them keeps WeasyPrint's own code, and each
-patch's guard test says so.
+`collisions`, `columns`, `computedvalues`, `linebreaks`, `markers`, `pagelimit`,
+`svgreplay` and `usedvalues` replace or wrap WeasyPrint functions whose behaviour they
+rely on in detail; each is installed only while the source files it was written
+against are unchanged, compared by SHA-256. A release that changes them keeps
+WeasyPrint's own code, and each patch's guard test says so.
 """
 
 from __future__ import annotations

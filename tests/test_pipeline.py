@@ -21,7 +21,7 @@ PACKAGE = ROOT / "handouts"
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
     "errors", "models", "placeholders", "upstream", "collisions", "computedvalues", "usedvalues",
-    "columns", "linebreaks", "svgreplay", "stack",
+    "columns", "linebreaks", "markers", "svgreplay", "stack",
     "pagelimit", "engine", "fonts",
     "readability", "record", "finish", "tagging", "files", "cache", "glyphs", "library",
     "svg", "load", "editions", "messages", "markup", "qr", "compose", "render", "preflight",
