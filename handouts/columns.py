@@ -70,7 +70,6 @@ NEGLIGENCE OR OTHERWISE) ARISING IN ANY WAY OUT OF THE USE OF THIS SOFTWARE, EVE
 ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 """
 
-from contextlib import contextmanager
 from math import ceil, floor, inf
 
 from weasyprint.formatting_structure.boxes import Box, LineBox, ParentBox
@@ -80,7 +79,7 @@ from weasyprint.layout.absolute import absolute_layout
 from weasyprint.layout.column import _create_column_box, _report_footnotes
 from weasyprint.layout.percent import percentage, resolve_percentages
 
-from .upstream import unchanged
+from .upstream import swapped, unchanged
 
 # WeasyPrint 70.0's weasyprint/layout/column.py
 DERIVED_FROM = "83ae1a3e83596293e5ae66b81759f2ad6eff8e2e43058a1a980f7662b6c51d93"
@@ -102,15 +101,9 @@ def install() -> bool:
     return True
 
 
-@contextmanager
 def stock():
     """WeasyPrint's own column layout, for the tests that compare the two."""
-    ours = block.columns_layout
-    block.columns_layout = upstream.columns_layout
-    try:
-        yield
-    finally:
-        block.columns_layout = ours
+    return swapped((block, "columns_layout", upstream.columns_layout))
 
 
 class _HeightSearch:

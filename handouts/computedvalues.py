@@ -34,8 +34,6 @@ compares every property of every element of a leaflet with WeasyPrint's own answ
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 import tinycss2
 from weasyprint.css import ComputedStyle
 from weasyprint.css.computed_values import COMPUTER_FUNCTIONS, PHYSICAL_FUNCTIONS
@@ -43,7 +41,7 @@ from weasyprint.css.functions import check_math
 from weasyprint.css.properties import INHERITED, INITIAL_NOT_COMPUTED, INITIAL_VALUES
 from weasyprint.css.tokens import Pending
 
-from .upstream import unchanged
+from .upstream import swapped, unchanged
 
 # SHA-256 of WeasyPrint 70.0's css/__init__.py.
 WRITTEN_FOR = "77ad7287f90d7cfaf85eb00ebe7af47d2bedfb856d7dc68717152f2d8a7605fd"
@@ -123,12 +121,6 @@ def install() -> bool:
     return True
 
 
-@contextmanager
 def stock():
     """WeasyPrint's own computed values, for the tests that compare the two."""
-    ours, our_solve = ComputedStyle.__missing__, Pending.solve
-    ComputedStyle.__missing__, Pending.solve = _stock, _stock_solve
-    try:
-        yield
-    finally:
-        ComputedStyle.__missing__, Pending.solve = ours, our_solve
+    return swapped((ComputedStyle, "__missing__", _stock), (Pending, "solve", _stock_solve))

@@ -23,14 +23,12 @@ tests/test_markers.py compares every marker's box with WeasyPrint's own.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
-
 from weasyprint.css.functions import check_math
 from weasyprint.formatting_structure.boxes import LineBox, TextBox
 from weasyprint.layout import absolute, preferred
 
 from . import linebreaks
-from .upstream import unchanged
+from .upstream import swapped, unchanged
 
 # SHA-256 of WeasyPrint 70.0's layout/absolute.py, layout/preferred.py and
 # formatting_structure/build.py, in that order.
@@ -95,12 +93,6 @@ def install() -> bool:
     return True
 
 
-@contextmanager
 def stock():
     """WeasyPrint's own marker sizing, for the tests that compare the two."""
-    ours = absolute.shrink_to_fit
-    absolute.shrink_to_fit = _stock
-    try:
-        yield
-    finally:
-        absolute.shrink_to_fit = ours
+    return swapped((absolute, "shrink_to_fit", _stock))

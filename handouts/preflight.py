@@ -32,6 +32,8 @@ PX_PER_MM = 96 / 25.4
 PT_PER_PX = 0.75
 MONTHS = ("January|February|March|April|May|June|July|August|September|October|"
           "November|December")
+# A drug name of two words, the one unbreakable run below without a digit in it.
+ZOLEDRONIC_ACID = re.compile(r"\bzoledronic\s+acid\b", re.I)
 # Runs of words that must stay on one line (whitespace inside may not be a line break).
 UNBREAKABLE = [
     re.compile(rf"\b\d{{1,2}}\s+(?:{MONTHS})\s+\d{{4}}\b"),            # 1 November 2029
@@ -40,13 +42,13 @@ UNBREAKABLE = [
     re.compile(r"\b\d+(?:[.,]\d+)?\s+°[CF]"),                          # 38 °C
     re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s+\d[A-Z]{2}\b"),              # SE1 9ZZ
     re.compile(r"\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"),                    # WI 53703
-    re.compile(r"\bzoledronic\s+acid\b", re.I),
+    ZOLEDRONIC_ACID,
     re.compile(r"\(\d{3}\)\s+\d{3}-\d{4}"),                            # (555) 010-2400
     re.compile(r"(?<![\d ])0\d{2,4}\s+\d{3,4}(?:\s+\d{3,4})?\b"),     # 020 7946 0321
 ]
 # The patterns above that match only text with a digit in it: a block without one
 # need not be searched for them.
-WITH_DIGITS = {pattern for pattern in UNBREAKABLE if "zoledronic" not in pattern.pattern}
+WITH_DIGITS = {pattern for pattern in UNBREAKABLE if pattern is not ZOLEDRONIC_ACID}
 _DIGIT = re.compile(r"\d")
 ROLES = [  # (CSS class or tag, role), the first that matches names the element
     ("urgent", "urgent box"), ("running-footer", "footer"), ("masthead", "masthead"),

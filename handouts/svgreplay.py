@@ -24,12 +24,11 @@ PDFs with WeasyPrint's own drawing.
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from xml.etree import ElementTree
 
 from weasyprint.images import SVGImage
 
-from .upstream import unchanged
+from .upstream import swapped, unchanged
 
 # SHA-256 of WeasyPrint 70.0's images.py, svg/__init__.py and pdf/stream.py, in order.
 WRITTEN_FOR = "dcf4b52204a84414dec5f50a4955c55dbcb2dc1636a77cac094eb4ac54d9ca74"
@@ -185,12 +184,6 @@ def install() -> bool:
     return True
 
 
-@contextmanager
 def stock():
     """WeasyPrint's own SVG drawing, for the tests that compare the two."""
-    ours = SVGImage.draw
-    SVGImage.draw = _stock_draw
-    try:
-        yield
-    finally:
-        SVGImage.draw = ours
+    return swapped((SVGImage, "draw", _stock_draw))

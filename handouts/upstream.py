@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+from contextlib import contextmanager
 from pathlib import Path
 
 # The WeasyPrint release whose layout code was read for where it changes a style's
@@ -37,3 +38,18 @@ def unchanged(modules: tuple[str, ...], sha256: str) -> bool:
     except (ImportError, OSError, TypeError):   # TypeError: no __file__
         return False
     return digest.hexdigest() == sha256
+
+
+@contextmanager
+def swapped(*changes):
+    """Within this block each `(owner, name, value)` is set, and the values they had
+    are put back after: how a patch module's `stock()` brings back WeasyPrint's own
+    code for the tests that compare the two."""
+    before = [(owner, name, getattr(owner, name)) for owner, name, _ in changes]
+    for owner, name, value in changes:
+        setattr(owner, name, value)
+    try:
+        yield
+    finally:
+        for owner, name, value in before:
+            setattr(owner, name, value)

@@ -69,6 +69,16 @@ def renderer(library):
     return Renderer(library.asset_roots())
 
 
+def leaflet_html(library, renderer, paper: str) -> str:
+    """A two-column leaflet's composed HTML, as one standalone document: what the
+    tests that compare a patch with WeasyPrint's own code render both ways."""
+    from handouts.compose import standalone_html
+    from handouts.pipeline import Job, produce
+
+    job = Job("leaflet", "riverside-oncology", ("bone-protecting-injections",), paper)
+    return standalone_html(produce(job, library, renderer, reuse=False).composed)
+
+
 def count_calls(monkeypatch, owner, name: str) -> list[int]:
     """Replace `owner.name` (for the test) with a wrapper counting its calls; the count
     is the returned list's one item, which a test may reset."""

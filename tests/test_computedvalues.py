@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 
 from handouts import computedvalues
-from handouts.compose import standalone_html
 from handouts.engine import import_weasyprint
-from handouts.pipeline import Job, produce
-from tests.conftest import count_calls
+from tests.conftest import count_calls, leaflet_html
 
 # Inherited and not, set and not, on the root and below; logical properties, custom
 # properties and var(), calc() with a percentage (kept unresolved), text decorations
@@ -71,8 +69,7 @@ def _every_value(document) -> list[dict]:
 def test_every_value_is_the_one_weasyprint_computes(html, library, renderer):
     weasyprint = import_weasyprint()
     if html == "leaflet":
-        job = Job("leaflet", "riverside-oncology", ("bone-protecting-injections",), "a5")
-        html = standalone_html(produce(job, library, renderer, reuse=False).composed)
+        html = leaflet_html(library, renderer, "a5")
     with computedvalues.stock():
         theirs = weasyprint.HTML(string=html, base_url=".").render()
         their_values, their_pdf = _every_value(theirs), theirs.write_pdf()

@@ -6,10 +6,8 @@ from __future__ import annotations
 import pytest
 
 from handouts import markers
-from handouts.compose import standalone_html
 from handouts.engine import import_weasyprint
-from handouts.pipeline import Job, produce
-from tests.conftest import count_calls
+from tests.conftest import count_calls, leaflet_html
 
 SQUARE = ("data:image/svg+xml,<svg xmlns='http://www.w3.org/2000/svg' width='6' height='6'>"
           "<rect width='6' height='6'/></svg>")
@@ -48,8 +46,7 @@ def _markers(document) -> list[tuple]:
 def test_every_marker_is_the_box_weasyprint_makes(html, library, renderer):
     weasyprint = import_weasyprint()
     if html == "leaflet":
-        job = Job("leaflet", "riverside-oncology", ("bone-protecting-injections",), "a4")
-        html = standalone_html(produce(job, library, renderer, reuse=False).composed)
+        html = leaflet_html(library, renderer, "a4")
     with markers.stock():
         theirs = weasyprint.HTML(string=html, base_url=".").render()
         their_boxes, their_pdf = _markers(theirs), theirs.write_pdf()
