@@ -169,37 +169,49 @@ def memory_benchmark(renders: int) -> dict:
             "growth": round(growth, 3)}
 
 
-def chromium_benchmark(files: list[Path], runs: int) -> float | None:
-    """Median seconds for a warm headless Chromium to print every file via DevTools."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not chromium:
-        return None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        return None
-    out = files[0].parent / "chromium"
-    out.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
+class Chromium:
+    """A warm headless Chromium printing files through DevTools (Playwright), kept open
+    across the rounds of section 2 so that each round times it beside the batches.
+    `print_all(files)` returns the seconds one pass took; None when Chromium or
+    Playwright is not installed."""
+
+    def __init__(self, files: list[Path]):
+        self.files, self._playwright, self._browser, self.page = files, None, None, None
+
+    def __enter__(self):
+        chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            return self
+        if not chromium:
+            return self
+        self._playwright = sync_playwright().start()
+        self._browser = self._playwright.chromium.launch(
             executable_path=chromium, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync", "--no-first-run",
                   "--allow-file-access-from-files"])
-        page = browser.new_page()
-        page.goto(files[0].as_uri())  # warm up
-        page.pdf(path=str(out / "warm.pdf"), prefer_css_page_size=True)
+        self.page = self._browser.new_page()
+        self.out = self.files[0].parent / "chromium"
+        self.out.mkdir(exist_ok=True)
+        self.page.goto(self.files[0].as_uri())  # warm up
+        self.page.pdf(path=str(self.out / "warm.pdf"), prefer_css_page_size=True)
+        return self
 
-        def run():
-            started = time.perf_counter()
-            for file in files:
-                page.goto(file.as_uri())
-                page.pdf(path=str(out / f"{file.stem}.pdf"), prefer_css_page_size=True)
-            return time.perf_counter() - started
+    def print_all(self) -> float | None:
+        if self.page is None:
+            return None
+        started = time.perf_counter()
+        for file in self.files:
+            self.page.goto(file.as_uri())
+            self.page.pdf(path=str(self.out / f"{file.stem}.pdf"), prefer_css_page_size=True)
+        return time.perf_counter() - started
 
-        median, _ = median_of(runs, run)
-        browser.close()
-    return median
+    def __exit__(self, *exc):
+        if self._browser is not None:
+            self._browser.close()
+            self._playwright.stop()
 
 
 def impose_benchmark(runs: int) -> dict:
@@ -293,11 +305,6 @@ def main(argv=None) -> int:
             shutil.rmtree(output, ignore_errors=True)
             forget()
 
-        batch2 = median_of(heavy, lambda: timed(HANDOUTS + ["--library", str(lib), "-q", "batch",
-                                                           "--jobs", "2"]), before=clear)
-        batch1 = median_of(heavy, lambda: timed(HANDOUTS + ["--library", str(lib), "-q", "batch",
-                                                           "--jobs", "1"]), before=clear)
-        noop = median_of(runs, lambda: timed(HANDOUTS + ["--library", str(lib), "-q", "batch"]))
         cli_out = work / "cli"
         cli_out.mkdir(exist_ok=True)
 
@@ -310,8 +317,28 @@ def main(argv=None) -> int:
                                     str(cli_out / f"{file.stem}.pdf")])
             return (time.perf_counter() - started) * len(files) / len(sample)
 
-        separate_s = median_of(heavy, separate)
-        chromium_s = chromium_benchmark(files, heavy)
+        def batch(jobs: int) -> float:
+            clear()
+            return timed(HANDOUTS + ["--library", str(lib), "-q", "batch", "--jobs", str(jobs)])
+
+        # Side by side: each round times the four ways one after another, so that a
+        # ratio compares figures taken within a minute or two of each other (this VM's
+        # speed drifts by tens of percent over minutes; rounds apart, it is the drift
+        # the ratios would measure).
+        rounds: dict[str, list] = {"batch2": [], "batch1": [], "chromium": [], "separate": []}
+        with Chromium(files) as chromium:
+            for _ in range(heavy):
+                rounds["batch2"].append(batch(2))
+                rounds["chromium"].append(chromium.print_all())
+                rounds["batch1"].append(batch(1))
+                rounds["separate"].append(separate())
+        # The last batch of the last round built everything: nothing to do now.
+        noop = median_of(runs, lambda: timed(HANDOUTS + ["--library", str(lib), "-q", "batch"]))
+        batch2 = statistics.median(rounds["batch2"]), rounds["batch2"]
+        batch1 = statistics.median(rounds["batch1"]), rounds["batch1"]
+        separate_s = statistics.median(rounds["separate"]), rounds["separate"]
+        chromium_s = (statistics.median(rounds["chromium"])
+                      if None not in rounds["chromium"] else None)
         results["batch"] = {
             "documents": len(files), "separate_sampled": len(sample),
             "batch_jobs2_s": batch2[0], "batch_jobs1_s": batch1[0],
@@ -319,6 +346,7 @@ def main(argv=None) -> int:
             "speedup_vs_separate": separate_s[0] / batch2[0],
             "jobs2_vs_jobs1": batch1[0] / batch2[0],
             "vs_chromium": (chromium_s / batch2[0]) if chromium_s else None,
+            "rounds": rounds,
             "noop_rebuild_s": noop[0]}
         print(f"{len(files)} leaflets: batch -j2 {batch2[0]:.1f}s, -j1 {batch1[0]:.1f}s, "
               f"separate weasyprint {separate_s[0]:.1f}s, chromium {chromium_s}, "
@@ -346,8 +374,14 @@ def main(argv=None) -> int:
         # and after `make demo`-like builds of the same documents (warm).
         check_cache = work / "check-cache"
 
+        reference: list[float] = []
+
         def check_cold():
             shutil.rmtree(check_cache, ignore_errors=True)
+            # The target is in seconds, not a ratio: beside each cold check, the one-topic
+            # `weasyprint` call of section 1 again shows how fast the machine is just then.
+            reference.append(timed(WEASYPRINT + ["--pdf-variant", "pdf/ua-1", str(html),
+                                                 str(out / "wp.pdf")]))
 
         def check_run():
             return timed(HANDOUTS + ["--library", str(ROOT), "-q", "check"],
@@ -355,7 +389,10 @@ def main(argv=None) -> int:
 
         cold = median_of(heavy, check_run, before=check_cold)
         warm = median_of(runs, check_run)
-        results["check"] = {"cold_s": cold[0], "warm_s": warm[0], "cpus": os.cpu_count()}
+        results["check"] = {"cold_s": cold[0], "warm_s": warm[0], "cpus": os.cpu_count(),
+                            "cold_runs": cold[1],
+                            "reference_weasyprint_s": statistics.median(reference),
+                            "reference_in_section_1_s": tagged[0]}
         print(f"check: cold {cold[0]:.1f}s, warm {warm[0]:.2f}s", flush=True)
         mark("7 check")
 
@@ -413,7 +450,9 @@ def table(r: dict) -> str:
         c = r["check"]
         rows.append(("7. `handouts check` of the shipped library (every topic x clinic x paper "
                      "x variant, booklets, preflight), whole process: cold / warm",
-                     f"**{c['cold_s']:.1f} s** / {c['warm_s']:.2f} s", "<= 15 s cold"))
+                     f"**{c['cold_s']:.1f} s** / {c['warm_s']:.2f} s (the `weasyprint` call of "
+                     f"row 1, timed beside: {c['reference_weasyprint_s']:.2f} s, "
+                     f"{c['reference_in_section_1_s']:.2f} s in row 1)", "<= 15 s cold"))
     if "impose" in r:
         i = r["impose"]
         rows.append((f"8. imposing the {i['pages']}-page A5 booklet, beyond its render; "
