@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from handouts.batch import load_manifest, plan, run_batch, shard
+from handouts.batch import _update_state, load_manifest, plan, run_batch, shard
 from handouts.errors import ValidationError
 from handouts.library import Library
 from tests.conftest import ROOT, handouts, killed_at_write, qpdf_check, topic_text
@@ -312,6 +312,26 @@ def test_killed_batch_leaves_no_partial_pdf_and_resumes(lib, tmp_path):
     assert _built(summary) == EXPECTED - set(recorded)
     assert not list(out.rglob("*.part"))
     assert len(list(out.rglob("*.pdf"))) == len(EXPECTED) + 1
+
+
+def test_state_updates_write_what_json_dumps_writes_and_keep_other_shards(tmp_path):
+    # Each update writes the whole file (a killed batch resumes where it stopped),
+    # from what this process wrote last unless another shard has written since.
+    state = tmp_path / "build-manifest.json"
+    entry = {"inputs": {"content/a.md": "ab" * 32}, "outputs": [
+        {"file": "x/a-a4.pdf", "pages": 2, "sha256": "cd" * 32}]}
+    _update_state(state, "x/a-a4", entry)
+    _update_state(state, "x/b-a4", {**entry, "note": ["é", None, {}]})
+    written = json.loads(state.read_text())
+    assert state.read_text() == json.dumps(written, indent=1, sort_keys=True)
+    # another shard: its own entry, its own write (a new file renamed into place)
+    other = {**written, "jobs": {**written["jobs"], "y/c-letter": entry}}
+    state.with_name("other").write_text(json.dumps(other, indent=1, sort_keys=True))
+    os.replace(state.with_name("other"), state)
+    _update_state(state, "x/a-a4", None)
+    final = json.loads(state.read_text())
+    assert set(final["jobs"]) == {"x/b-a4", "y/c-letter"}
+    assert state.read_text() == json.dumps(final, indent=1, sort_keys=True)
 
 
 def test_dry_run_builds_nothing(lib):
