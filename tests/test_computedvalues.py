@@ -17,7 +17,8 @@ HTML = """<style>@page { size: A5; margin: 10mm } @page wide { size: A4 landscap
 .cols { column-count: 2; margin-inline-start: 4mm; padding-inline-end: 2% }
 h2 { color: var(--brand); text-decoration: underline; break-after: avoid }
 .indent { text-indent: calc(5% + 2mm) } .wide { page: wide }
-.float { float: right; width: 30% } .inline { display: inline-block; border: 1pt solid }
+.float { float: right; width: 30%; background: rgb(0 80 0 / 20%) }
+.inline { display: inline-block; border: 1pt solid }
 .rule { border-top: 1pt solid var(--brand) } .bad { border-bottom: 2pt solid var(--bad) }
 li::marker { color: var(--brand) } em { letter-spacing: 0.02em; text-transform: uppercase }
 </style><div class="cols">""" + "".join(
@@ -37,6 +38,10 @@ def test_weasyprint_computes_values_with_the_code_computedvalues_py_was_written_
         "WeasyPrint's css/__init__.py has changed: check ComputedStyle.__missing__ "
         "against computedvalues.missing (and update WRITTEN_FOR), or remove the module")
     assert ComputedStyle.__missing__ is computedvalues.missing
+    from weasyprint.css.computed_values import COMPUTER_FUNCTIONS
+
+    assert COMPUTER_FUNCTIONS["color"] is COMPUTER_FUNCTIONS["border_top_color"] \
+        is computedvalues.color
 
 
 def _plain(value):
@@ -115,3 +120,16 @@ def test_a_value_with_var_is_validated_once(monkeypatch):
     assert styles["bad"]["border_bottom_style"] == "none"   # refused: the initial value
     assert validated and set(validated) <= {"border-bottom-width", "border-bottom-style",
                                             "border-bottom-color"}, validated
+
+
+def test_a_colour_is_parsed_once(monkeypatch):
+    """The second document parses none of its colours again (each is remembered by its
+    text and the colour scheme), and gets the same ones."""
+    weasyprint = import_weasyprint()
+    first = _every_value(weasyprint.HTML(string=HTML).render())
+    parsed = count_calls(monkeypatch, computedvalues, "_stock_color")
+    second = _every_value(weasyprint.HTML(string=HTML).render())
+    assert parsed[0] == 0
+    assert second == first
+    colours = {str(style["background_color"]) for style in second}
+    assert any("0.2" in colour for colour in colours), colours   # rgb(... / 20%)
