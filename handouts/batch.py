@@ -403,14 +403,15 @@ def _update_state(path: Path, job_id: str, entry: dict | None) -> None:
     stopped. Parsing it again and serialising every entry each time made a batch's
     bookkeeping grow with the square of its jobs (25 ms a job at 300 jobs, on the
     core the workers need): the state and each entry's text are kept from this
-    process's last write, and read again only when the file is not that write (another
-    shard wrote since). The bytes are json.dumps(state, indent=1, sort_keys=True)'s."""
+    process's last write, and parsed again only when the file no longer holds the
+    bytes of that write (another shard wrote since). The bytes are
+    json.dumps(state, indent=1, sort_keys=True)'s."""
     import fcntl  # noqa: PLC0415
 
     with open(path.with_name(f".{path.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        kept = _WRITTEN.get(path)
-        if kept is None or kept[0] != _stat_key(path):
+        kept = _WRITTEN.pop(path, None)
+        if kept is None or _bytes_of(path) != kept[0]:
             kept = (None, _read_state(path), {})
         _, state, texts = kept
         if entry is None:
@@ -420,27 +421,22 @@ def _update_state(path: Path, job_id: str, entry: dict | None) -> None:
             state["jobs"][job_id] = entry
             texts[job_id] = _nested(entry, 2)
         state["handouts"] = __version__
-        try:
-            write_atomic(path, _serialised(state, texts).encode())
-        except BaseException:
-            _WRITTEN.pop(path, None)
-            raise
-        _WRITTEN[path] = (_stat_key(path), state, texts)
+        data = _serialised(state, texts).encode()
+        write_atomic(path, data)
+        _WRITTEN[path] = (data, state, texts)
 
 
-# build-manifest.json as this process last wrote it: (its stat key, the state, each
-# job's entry serialised), by path.
+# build-manifest.json as this process last wrote it: (its bytes, the state, each job's
+# entry serialised), by path. Reading the file back to compare costs a fraction of
+# parsing it.
 _WRITTEN: dict[Path, tuple] = {}
 
 
-def _stat_key(path: Path) -> tuple | None:
-    """What tells one write of the file from another (each write is a new file, renamed
-    into place: a new inode)."""
+def _bytes_of(path: Path) -> bytes | None:
     try:
-        found = path.stat()
+        return path.read_bytes()
     except OSError:
         return None
-    return found.st_ino, found.st_size, found.st_mtime_ns
 
 
 def _nested(value, depth: int) -> str:
