@@ -17,13 +17,22 @@ operator, the only resources it names are the alpha states WeasyPrint makes on d
 the drawing's state (the transformation stack) as it found it. Anything else is drawn
 the ordinary way every time.
 
+The pictures drawn the ordinary way (a logo with its name, the procedure diagrams with
+their labels) have their attribute values parsed once (`remembered`): WeasyPrint
+parses every length (`size`), colour (`color`) and number list (`normalize`) of every
+node each time it draws it, through regular expressions and, for a colour, tinycss2;
+in the vertebroplasty leaflet that was a quarter of drawing its diagrams. Each is a
+function of its arguments alone (strings and numbers), and a parsed colour is never
+changed, so the same arguments get the same answer.
+
 Installed only over the WeasyPrint files it was written against (`WRITTEN_FOR`: its
-images.py, svg/__init__.py and pdf/stream.py); tests/test_svgreplay.py compares the
-PDFs with WeasyPrint's own drawing.
+images.py, svg/__init__.py and pdf/stream.py; `VALUES_WRITTEN_FOR`: svg/utils.py);
+tests/test_svgreplay.py compares the PDFs with WeasyPrint's own drawing.
 """
 
 from __future__ import annotations
 
+from importlib import import_module
 from xml.etree import ElementTree
 
 from weasyprint.images import SVGImage
@@ -32,6 +41,8 @@ from .upstream import swapped, unchanged
 
 # SHA-256 of WeasyPrint 70.0's images.py, svg/__init__.py and pdf/stream.py, in order.
 WRITTEN_FOR = "dcf4b52204a84414dec5f50a4955c55dbcb2dc1636a77cac094eb4ac54d9ca74"
+# SHA-256 of WeasyPrint 70.0's svg/utils.py.
+VALUES_WRITTEN_FOR = "6e1d2c4c959b495339b9adecd767d2bd0b77e30d01171eb026b28ea427ae90cb"
 
 SVG = "{http://www.w3.org/2000/svg}"
 _SHAPES = {f"{SVG}{tag}" for tag in ("svg", "g", "path", "rect", "circle", "ellipse",
@@ -47,6 +58,16 @@ _OPERATORS = {b"m", b"l", b"c", b"v", b"y", b"h", b"re", b"f", b"f*", b"F", b"S"
 _KEPT_AT_MOST = 256
 
 _stock_draw = SVGImage.draw
+# The parsers of attribute values, and the modules that call them by these names.
+_PARSERS = ("normalize", "size", "color")
+# (By module name: the package `weasyprint.svg` binds the names `path` and `text` to
+# functions of those modules.)
+_CALLERS = tuple(import_module(f"weasyprint.svg{name}") for name in (
+    ".utils", "", ".bounding_box", ".defs", ".path", ".shapes", ".text"))
+utils = _CALLERS[0]
+_stock_parsers = {name: getattr(utils, name) for name in _PARSERS}
+_VALUES: dict = {}   # (parser, arguments) -> value
+_VALUES_AT_MOST = 16384
 _drawings: dict = {}   # (picture, size, base URL, state) -> (operators, alpha states, state)
 
 
@@ -173,17 +194,50 @@ def _failed(image, exception: BaseException) -> None:
     LOGGER.debug("Error while rendering SVG image:", exc_info=exception)
 
 
+def _remembering(name: str):
+    """WeasyPrint's parser `name`, answering arguments it has had before from memory."""
+    def remembered(*args):
+        key = (name, *args)
+        try:
+            return _VALUES[key]
+        except KeyError:
+            pass
+        except TypeError:   # an argument that cannot be a key
+            return _stock_parsers[name](*args)
+        value = _stock_parsers[name](*args)   # its errors, as ever
+        if len(_VALUES) >= _VALUES_AT_MOST:
+            _VALUES.clear()
+        _VALUES[key] = value
+        return value
+
+    remembered.__name__ = remembered.__qualname__ = name
+    remembered.__doc__ = _stock_parsers[name].__doc__
+    return remembered
+
+
+remembered = {name: _remembering(name) for name in _PARSERS}
+
+
+def values_written_for_this_weasyprint() -> bool:
+    """Whether WeasyPrint's svg/utils.py is the code the parsers were read in."""
+    return unchanged(("weasyprint.svg.utils",), VALUES_WRITTEN_FOR)
+
+
 def install() -> bool:
-    """Replay plain SVG pictures, if WeasyPrint's own drawing is the code this was
-    written against."""
-    if SVGImage.draw is draw:
-        return True
-    if SVGImage.draw is not _stock_draw or not written_for_this_weasyprint():
-        return False
-    SVGImage.draw = draw
-    return True
+    """Replay plain SVG pictures, and parse attribute values once, where WeasyPrint's
+    own code is the code each was written against; True when both are installed."""
+    if SVGImage.draw is _stock_draw and written_for_this_weasyprint():
+        SVGImage.draw = draw
+    if values_written_for_this_weasyprint():
+        for module in _CALLERS:
+            for name in _PARSERS:
+                if getattr(module, name, None) is _stock_parsers[name]:
+                    setattr(module, name, remembered[name])
+    return SVGImage.draw is draw and utils.size is remembered["size"]
 
 
 def stock():
     """WeasyPrint's own SVG drawing, for the tests that compare the two."""
-    return swapped((SVGImage, "draw", _stock_draw))
+    return swapped((SVGImage, "draw", _stock_draw), *(
+        (module, name, _stock_parsers[name]) for module in _CALLERS for name in _PARSERS
+        if hasattr(module, name)))

@@ -35,6 +35,17 @@ def test_weasyprint_draws_svg_with_the_code_svgreplay_py_was_written_for():
         "svgreplay.draw against SVGImage.draw and SVG.draw (and update WRITTEN_FOR), "
         "or remove the module")
     assert SVGImage.draw is svgreplay.draw
+    from importlib import import_module
+
+    svg, defs, text, utils, path = (import_module(f"weasyprint.svg{name}") for name in (
+        "", ".defs", ".text", ".utils", ".path"))
+    assert svgreplay.values_written_for_this_weasyprint(), (
+        "WeasyPrint's svg/utils.py has changed: check its normalize, size and color "
+        "are still functions of their arguments alone (and update VALUES_WRITTEN_FOR)")
+    assert utils.size is svg.size is text.size is defs.size is svgreplay.remembered["size"]
+    assert svg.color is defs.color is svgreplay.remembered["color"]
+    assert utils.normalize is path.normalize is text.normalize is \
+        svgreplay.remembered["normalize"]
 
 
 @pytest.mark.parametrize("pictures", [(PLAIN,), (PLAIN, WORDED, FADED)])
@@ -67,3 +78,20 @@ def test_a_leaflets_qr_code_and_warning_sign_are_replayed(library, renderer, mon
     drawn = count_calls(monkeypatch, SVG, "draw")
     assert produce(job, library, renderer, reuse=False).pdf == first
     assert drawn[0] == 1   # the clinic's logo, which has text in it
+
+
+def test_a_worded_pictures_values_are_parsed_once(monkeypatch):
+    """A picture drawn the ordinary way (words in it) has its lengths, colours and
+    number lists parsed the first time only, and the same PDF as WeasyPrint's."""
+    weasyprint = import_weasyprint()
+    html = _html(WORDED)
+    with svgreplay.stock():
+        theirs = weasyprint.HTML(string=html).write_pdf()
+    assert weasyprint.HTML(string=html).write_pdf() == theirs
+    assert {key[0] for key in svgreplay._VALUES} == {"normalize", "size", "color"}
+    parsed = []
+    for name, parse in list(svgreplay._stock_parsers.items()):
+        monkeypatch.setitem(svgreplay._stock_parsers, name,
+                            lambda *args, _parse=parse: parsed.append(args) or _parse(*args))
+    assert weasyprint.HTML(string=html).write_pdf() == theirs
+    assert not parsed
