@@ -22,8 +22,8 @@ their labels) have their attribute values parsed once (`remembered`): WeasyPrint
 parses every length (`size`), colour (`color`) and number list (`normalize`) of every
 node each time it draws it, through regular expressions and, for a colour, tinycss2;
 in the vertebroplasty leaflet that was a quarter of drawing its diagrams. Each is a
-function of its arguments alone (strings and numbers), and a parsed colour is never
-changed, so the same arguments get the same answer.
+function of its arguments alone (strings and numbers), so the same arguments get the
+same answer; a colour as a copy, since WeasyPrint scales it by an opacity in place.
 
 Installed only over the WeasyPrint files it was written against (`WRITTEN_FOR`: its
 images.py, svg/__init__.py and pdf/stream.py; `VALUES_WRITTEN_FOR`: svg/utils.py);
@@ -32,6 +32,7 @@ tests/test_svgreplay.py compares the PDFs with WeasyPrint's own drawing.
 
 from __future__ import annotations
 
+from copy import copy
 from importlib import import_module
 from xml.etree import ElementTree
 
@@ -195,11 +196,17 @@ def _failed(image, exception: BaseException) -> None:
 
 
 def _remembering(name: str):
-    """WeasyPrint's parser `name`, answering arguments it has had before from memory."""
+    """WeasyPrint's parser `name`, answering arguments it has had before from memory.
+
+    A colour is handed out as a copy: WeasyPrint scales the one it gets by the node's
+    `fill-opacity` or `stroke-opacity` in place (`alpha *= opacity`). Lengths and
+    number lists are numbers and strings."""
+    fresh = copy if name == "color" else _same
+
     def remembered(*args):
         key = (name, *args)
         try:
-            return _VALUES[key]
+            return fresh(_VALUES[key])
         except KeyError:
             pass
         except TypeError:   # an argument that cannot be a key
@@ -208,11 +215,15 @@ def _remembering(name: str):
         if len(_VALUES) >= _VALUES_AT_MOST:
             _VALUES.clear()
         _VALUES[key] = value
-        return value
+        return fresh(value)
 
     remembered.__name__ = remembered.__qualname__ = name
     remembered.__doc__ = _stock_parsers[name].__doc__
     return remembered
+
+
+def _same(value):
+    return value
 
 
 remembered = {name: _remembering(name) for name in _PARSERS}

@@ -16,6 +16,9 @@ PLAIN = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 24 24" width="24"
          '<circle cx="12" cy="18.3" r="1.4" fill="#fff" stroke="#000"/></svg>')
 WORDED = PLAIN.replace("</svg>", '<text x="2" y="20" font-size="6">Call</text></svg>')
 FADED = PLAIN.replace('fill="#b3261e"', 'fill="#b3261e" opacity="0.5"')
+# Drawn the ordinary way (words), with a colour WeasyPrint scales by an opacity in place.
+TINTED = WORDED.replace('fill="#fff" stroke="#000"',
+                        'fill="#fff" stroke="#000" fill-opacity="0.5" stroke-opacity="0.5"')
 
 
 def _html(*pictures: str) -> str:
@@ -48,7 +51,7 @@ def test_weasyprint_draws_svg_with_the_code_svgreplay_py_was_written_for():
         svgreplay.remembered["normalize"]
 
 
-@pytest.mark.parametrize("pictures", [(PLAIN,), (PLAIN, WORDED, FADED)])
+@pytest.mark.parametrize("pictures", [(PLAIN,), (PLAIN, WORDED, FADED), (PLAIN, TINTED)])
 def test_the_same_pdf_as_weasyprints_own_drawing(pictures):
     weasyprint = import_weasyprint()
     html = _html(*pictures)
