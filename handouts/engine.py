@@ -14,8 +14,9 @@ Once imported, what WeasyPrint 70 lacks is added: each span's own /Lang in the t
 tree (below), balanced columns in fewer layout passes (columns.py), line breaks and
 drawn lines' Pango layouts remembered across layouts (linebreaks.py), used values
 remembered per style (usedvalues.py), computed values the short way where no rule sets
-them and `var()` values validated once (computedvalues.py), float collisions the short
-way where there is no float (collisions.py), plain SVG pictures replayed (svgreplay.py),
+them, `var()` values validated once and colours parsed once (computedvalues.py), float
+collisions the short way where there is no float (collisions.py), plain SVG pictures
+replayed and the other pictures' attribute values parsed once (svgreplay.py),
 list bullets sized once per style (markers.py),
 layouts that stop once they are certain to run past a page limit and
 pages laid out once where a running element first appears (pagelimit.py), streams
