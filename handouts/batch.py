@@ -354,9 +354,11 @@ def run_job(job: Job, root: str | None, out: str, reuse: bool = True) -> JobResu
 
 
 def make_in_workers(jobs: list[Job], library: Library, *, workers: int | None = None,
-                    today=None, on_done=None, time_limit: float | None | str = "default") -> None:
+                    today=None, on_done=None, time_limit: float | None | str = "default",
+                    write: bool = True) -> None:
     """Make `jobs` on worker processes into the output cache, for a caller (check) that
     then takes each Output from there (pipeline.cached) at the cost of hashes.
+    `write=False`: lay them out and inspect them only, into verdicts (produce's).
 
     A job that fails is left out of the cache: the caller meets its error itself.
     `on_done(job)` is called in this process as each job ends.
@@ -366,7 +368,7 @@ def make_in_workers(jobs: list[Job], library: Library, *, workers: int | None = 
     if workers == 1:
         worker_init(time_limit)
         for job in jobs:
-            _cache_job(job, root, today)
+            _cache_job(job, root, today, write)
             if on_done:
                 on_done(job)
         return
@@ -375,14 +377,14 @@ def make_in_workers(jobs: list[Job], library: Library, *, workers: int | None = 
         if on_done:
             on_done(job)
 
-    _run_pool(jobs, workers, time_limit, record, task=_cache_job, args=(root, today))
+    _run_pool(jobs, workers, time_limit, record, task=_cache_job, args=(root, today, write))
 
 
-def _cache_job(job: Job, root: str | None, today=None) -> None:
+def _cache_job(job: Job, root: str | None, today=None, write: bool = True) -> None:
     """Make one job into the output cache (a worker's half of make_in_workers)."""
     library, renderer = worker_tools(root)
     try:
-        produce(job, library, renderer, today=today)
+        produce(job, library, renderer, today=today, write=write)
     except Exception:   # the caller makes it again and reports the error
         pass
 

@@ -10,6 +10,8 @@ output. Tests point HANDOUTS_CACHE at a temporary folder.
     qr       QR-code SVGs, by a hash of the URL they encode
     pdf      documents made before, with every input they read: taken again only
              while all of those inputs are unchanged (pipeline.produce)
+    verdict  what `handouts check` found laying a document out, the same way but
+             without the PDF (check does not write one)
     fonts    the characters each font file has (its cmap, as ranges: glyphs.py)
     jinja    compiled templates (Jinja2's bytecode cache, keyed by a checksum of
              each template's source: compose.py)
@@ -25,7 +27,7 @@ from pathlib import Path
 
 from .finish import write_atomic
 
-KINDS = ("layout", "list", "qr", "pdf", "fonts", "jinja")
+KINDS = ("layout", "list", "qr", "pdf", "verdict", "fonts", "jinja")
 
 
 def root() -> Path:

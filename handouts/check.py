@@ -22,6 +22,7 @@ from .load import load_booklet, load_clinic
 from .markup import render_body
 from .models import PAPER_SIZES, PAPERS, ClinicProfile, Topic, contrast
 from .pipeline import (
+    VERDICTS,
     Job,
     cached,
     card_papers,
@@ -141,15 +142,16 @@ def reading_problems(topic: Topic, text: str, grade: float = DEFAULT_GRADE) -> l
 
 def _one(job, profile, library, renderer, today, report, annotate_to, scales=None,
          output=None) -> None:
-    """Make one document (or take `output`, or the output cache's) and report what it has."""
+    """Lay one document out and inspect it (or take `output`, or the output cache's made
+    document or verdict) and report what it has."""
     try:
-        output = output or produce(job, library, renderer, today=today)
+        output = output or produce(job, library, renderer, today=today, write=False)
         if scales is not None and output.job.kind == "leaflet":
             key = (job.clinic, output.job.paper, job.variant, output.layout, job.lang)
             scales.setdefault(key, []).append((job.topics[0], output.type_scale))
         found = _gate(output.problems)
         if annotate_to and any(p.code.startswith("preflight-") for p in found):
-            if output.document is None:   # from the cache: lay it out to draw on it
+            if output.document is None or not output.pdf:   # a verdict: make the pages
                 output = produce(job, library, renderer, today=today, reuse=False)
             annotate(output, profile, annotate_to)
     except HandoutsError as error:
@@ -168,9 +170,11 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
         _leaflet_jobs(topics, clinics, papers, variants) + \
         _translation_jobs(library, topics, clinics, papers, variants, languages)
     report.renders += len(planned)
-    # What the output cache lacks is made on worker processes first (one per core);
-    # each job below then costs only hashes. One process when there is little to make.
-    known = {job: cached(job, library, today) for job, _ in planned}
+    # What the output cache lacks is laid out on worker processes first (one per core),
+    # into verdicts: a check inspects the pages and does not write the PDFs, a quarter
+    # of the work. Each job below then costs only hashes. One process when there is
+    # little to lay out.
+    known = {job: cached(job, library, today, verdict=True) for job, _ in planned}
     missing = {job for job, output in known.items() if output is None}
     done = len(planned) - len(missing)
     if progress:
@@ -185,7 +189,7 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
                 progress(done, len(planned))
 
         make_in_workers([job for job, _ in planned if job in missing], library,
-                        workers=workers, today=today, on_done=made)
+                        workers=workers, today=today, on_done=made, write=False)
         missing = set()
     for job, profile in planned:
         _one(job, profile, library, renderer, today, report, annotate_to,
@@ -197,13 +201,17 @@ def _render_problems(library, topics, clinics, papers, variants, today, report,
 
 
 def _nothing_made_yet() -> bool:
-    """Whether the output cache holds no document at all (a first check, or a cleared
-    cache): then the check will make every document on worker processes."""
-    try:
-        with os.scandir(caches.folder("pdf")) as entries:
-            return next(entries, None) is None
-    except OSError:
-        return True
+    """Whether the output cache holds no document and no verdict at all (a first check,
+    or a cleared cache): then the check will lay out every document on worker
+    processes."""
+    for kind in ("pdf", VERDICTS):
+        try:
+            with os.scandir(caches.folder(kind)) as entries:
+                if next(entries, None) is not None:
+                    return False
+        except OSError:
+            pass
+    return True
 
 
 def _booklet_jobs(library, clinics, variants) -> list[tuple[Job, ClinicProfile]]:

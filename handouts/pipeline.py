@@ -57,6 +57,8 @@ log = logging.getLogger(__name__)
 # density-1 to density-3); every step keeps body text at its minimum size.
 DENSITY_STEPS = 4
 KINDS = ("leaflet", "booklet", "card")
+# The cache folder of check's verdicts: documents laid out and inspected, not written.
+VERDICTS = "verdict"
 
 
 @dataclass(frozen=True)
@@ -215,7 +217,7 @@ def lazy_renderer(library: Library):
 
 
 def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
-            today: dt.date | None = None, reuse: bool = True) -> Output:
+            today: dt.date | None = None, reuse: bool = True, write: bool = True) -> Output:
     """Make the document `job` describes; raises HandoutsError for bad input.
 
     `renderer` is a warm Renderer, None (one is made), or a function that returns one
@@ -225,30 +227,37 @@ def produce(job: Job, library: Library, renderer=None, *, strict: bool = False,
     same job and library is taken from the output cache while every input it read
     is unchanged (pipeline.unchanged): the bytes are the same, nothing is laid out,
     and WeasyPrint is not even imported. Such an Output has no `document`.
+
+    `write=False` (check) lays the document out and inspects it, but does not write
+    the PDF: a quarter of the work. The Output's `pdf` and `sheets` are empty, and
+    with `reuse` it is kept as a verdict (what the document's pages are and what is
+    wrong with them), which a later check takes as it would a made document.
     """
     check_choice(job.kind, KINDS, "kind")
     check_choice(job.variant, VARIANTS, "variant")
     today = today or dt.date.today()
     key = _output_key(job, library)
-    output = _remembered(key, job, today) if reuse else None
+    output = _remembered(key, job, today, verdict=not write) if reuse else None
     if output is None:
-        output = roomy(_make, job, library, renderer, today)
+        output = roomy(_make, job, library, renderer, today, write)
         if reuse:
-            _remember(key, output)
+            _remember(key, output, "pdf" if write else VERDICTS)
     if strict and output.problems:
         raise HandoutsError(problems=[p.as_error() for p in output.problems])
     return output
 
 
-def cached(job: Job, library: Library, today: dt.date | None = None) -> Output | None:
+def cached(job: Job, library: Library, today: dt.date | None = None, *,
+           verdict: bool = False) -> Output | None:
     """The Output `produce` would take from the output cache for `job`, or None when it
     would have to make the document: no WeasyPrint, only hashes of the inputs (the
-    print desk answers cached requests this way without waiting for a worker)."""
+    print desk answers cached requests this way without waiting for a worker).
+    `verdict`: what `produce(write=False)` would take, a verdict if there is no PDF."""
     check_choice(job.kind, KINDS, "kind")
-    return _remembered(_output_key(job, library), job, today or dt.date.today())
+    return _remembered(_output_key(job, library), job, today or dt.date.today(), verdict)
 
 
-def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
+def _make(job: Job, library: Library, renderer, today: dt.date, write: bool = True) -> Output:
     from .render import Renderer, time_limit  # noqa: PLC0415 - WeasyPrint is heavy
 
     if renderer is None:
@@ -263,9 +272,9 @@ def _make(job: Job, library: Library, renderer, today: dt.date) -> Output:
                                               "paper size"))
         large_print_paper(job.paper, job.variant)
         if job.kind == "booklet":
-            output = _booklet(job, library, profile, renderer, today)
+            output = _booklet(job, library, profile, renderer, today, write)
         else:   # a leaflet, or a card (the topic's layout decides)
-            output = _leaflet(job, library, profile, renderer, today)
+            output = _leaflet(job, library, profile, renderer, today, write)
         for path in renderer.font_files():
             record.read(path)
     output.inputs = reads.fingerprint(record.memo_sha256) | fixed_inputs(requested)
@@ -280,8 +289,9 @@ def _output_key(job: Job, library: Library) -> str:
     return hashlib.sha256(f"{job!r}\n{where}".encode()).hexdigest()[:40]
 
 
-def _remember(key: str, output: Output) -> None:
-    """Store an Output's bytes and what it read: a JSON head, then the PDF (and sheets)."""
+def _remember(key: str, output: Output, kind: str = "pdf") -> None:
+    """Store an Output's bytes and what it read: a JSON head, then the PDF (and sheets);
+    a verdict (kind VERDICTS) is the head alone."""
     head = json.dumps({
         "job": repr(output.job), "resolved": _job_fields(output.job), "pages": output.pages,
         "sheet_sides": output.sheet_sides, "step": output.step, "inputs": output.inputs,
@@ -289,13 +299,21 @@ def _remember(key: str, output: Output) -> None:
         "review_by": output.review_by.isoformat() if output.review_by else None,
         "problems": [p.as_dict() for p in output.problems],
         "sizes": [len(output.pdf), len(output.sheets or b"")]}).encode()
-    caches.write("pdf", key, len(head).to_bytes(8, "big") + head + output.pdf +
+    caches.write(kind, key, len(head).to_bytes(8, "big") + head + output.pdf +
                  (output.sheets or b""))
 
 
-def _remembered(key: str, job: Job, today: dt.date) -> Output | None:
-    """The cached Output of `job`, if there is one and its inputs are unchanged."""
-    data = caches.read("pdf", key, 64 << 20)
+def _remembered(key: str, job: Job, today: dt.date, verdict: bool = False) -> Output | None:
+    """The cached Output of `job`, if there is one and its inputs are unchanged; with
+    `verdict`, a made document's or else a verdict (PDF and sheets empty)."""
+    output = _remembered_in("pdf", key, job, today)
+    if output is None and verdict:
+        output = _remembered_in(VERDICTS, key, job, today)
+    return output
+
+
+def _remembered_in(kind: str, key: str, job: Job, today: dt.date) -> Output | None:
+    data = caches.read(kind, key, 64 << 20)
     try:
         size = int.from_bytes(data[:8], "big")
         head = json.loads(data[8:8 + size])
@@ -330,7 +348,7 @@ def _problem(data: dict) -> Problem:
 
 
 def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
-             today: dt.date) -> Output:
+             today: dt.date, write: bool = True) -> Output:
     if len(job.topics) != 1:
         raise UsageError("a leaflet has exactly one topic")
     topic, edition = load_edition(library, job.topics[0], _language(job, profile),
@@ -339,9 +357,10 @@ def _leaflet(job: Job, library: Library, profile: ClinicProfile, renderer,
     problems = governance(topic, profile, today) + edition_problems([edition], profile)
     if topic.meta.layout == "card":
         return _card(replace(job, kind="card"), library, topic, profile, renderer, today,
-                     problems)
+                     problems, write)
     composed, document, step = _fit(job, library, topic, profile, renderer, today)
-    output = _finish(job, composed, document, renderer, problems, step, topic.path, profile)
+    output = _finish(job, composed, document, renderer, problems, step, topic.path, profile,
+                     write)
     output.review_by, output.layout = topic.meta.next_review, topic.meta.layout
     return output
 
@@ -429,7 +448,7 @@ def card_papers(papers) -> list[str]:
 
 
 def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, renderer,
-          today: dt.date, problems: list[Problem]) -> Output:
+          today: dt.date, problems: list[Problem], write: bool = True) -> Output:
     """A wallet card: two 85 x 55 mm pages, and sheets of cards with crop marks."""
     language = _language(job, profile)
     if job.variant == "large":
@@ -446,17 +465,19 @@ def _card(job: Job, library: Library, topic: Topic, profile: ClinicProfile, rend
                           f"{job.describe()}; it has a front and a back", file=topic.path,
                           field="pages", code="page-budget",
                           hint="shorten the text under `## Front` or `## Back`")
-    output = _finish(job, composed, document, renderer, problems, 0, topic.path, profile)
-    from .finish import card_sheets  # noqa: PLC0415 - pikepdf, only for cards
+    output = _finish(job, composed, document, renderer, problems, 0, topic.path, profile,
+                     write)
+    if write:
+        from .finish import card_sheets  # noqa: PLC0415 - pikepdf, only for cards
 
-    output.sheets = card_sheets(output.pdf, card_paper(job.paper))
+        output.sheets = card_sheets(output.pdf, card_paper(job.paper))
     output.sheet_sides = 2
     output.review_by = topic.meta.next_review
     return output
 
 
 def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
-             today: dt.date) -> Output:
+             today: dt.date, write: bool = True) -> Output:
     if job.impose and job.paper not in IMPOSE_SHEETS:
         raise UsageError(f"--impose booklet needs A5 or half-letter pages, not {job.paper!r}",
                          hint="add --paper a5 (on A4 sheets) or --paper half-letter "
@@ -492,23 +513,26 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
             hint="shorten the clinic's address, labels or e-mail address, or use a larger "
                  "paper size")
     source = library.booklet_path(job.booklet) if job.booklet else None
-    output = _finish(job, composed, document, renderer, problems, 0, source, profile)
+    output = _finish(job, composed, document, renderer, problems, 0, source, profile, write)
     output.review_by = min(topic.meta.next_review for topic in topics)
     if job.impose:
         from .finish import impose, saddle_stitch_order  # noqa: PLC0415
 
-        output.sheets = impose(output.pdf, IMPOSE_SHEETS[job.paper],
-                               rtl=direction(_language(job, profile)) == "rtl")
+        if write:
+            output.sheets = impose(output.pdf, IMPOSE_SHEETS[job.paper],
+                                   rtl=direction(_language(job, profile)) == "rtl")
         output.sheet_sides = len(saddle_stitch_order(output.pages)[1])
     return output
 
 
 def _finish(job, composed, document, renderer, problems, step, source=None,
-            profile: ClinicProfile | None = None) -> Output:
+            profile: ClinicProfile | None = None, write: bool = True) -> Output:
+    """Write the PDF (unless not `write`: a check's verdict) and inspect its pages."""
     pdf = renderer.write(document, identifier=_identifier(composed),
                          pdf_variant=job.options.pdf_variant,
-                         finisher=tagging.Repair(notes=_notes_pages(document)))
-    if job.options.marks and job.kind != "card":
+                         finisher=tagging.Repair(notes=_notes_pages(document))) \
+        if write else b""
+    if job.options.marks and job.kind != "card" and write:
         from .finish import crop_marks  # noqa: PLC0415 - pypdf, only for print shops
 
         pdf = crop_marks(pdf, job.options.bleed_mm or 0.0)

@@ -280,16 +280,44 @@ def test_documents_not_made_before_are_made_on_workers_with_progress(make_librar
     assert report.renders == 4 and not report.errors()
     assert calls[0] == (0, 4) and calls[-1] == (4, 4)
     assert [done for done, _ in calls] == sorted(done for done, _ in calls)
-    # made by the workers into the output cache: the next check only hashes
+    # laid out by the workers into verdicts, without writing a PDF (a build would make
+    # these documents itself): the next check only hashes
     for slug in ("one", "two"):
         for paper in ("a4", "letter"):
             job = Job("leaflet", "riverside-oncology", (slug,), paper, "standard")
-            assert cached(job, lib) is not None
+            verdict = cached(job, lib, verdict=True)
+            assert verdict is not None and verdict.pages == 1 and verdict.pdf == b""
+            assert cached(job, lib) is None
     calls.clear()
     again = check_library(lib, ["one", "two"], ["riverside-oncology"], papers=("a4", "letter"),
                           variants=("standard",), progress=lambda d, t: calls.append((d, t)))
     assert calls == [(4, 4)]
     assert [p.as_dict() for p in again.problems] == [p.as_dict() for p in report.problems]
+
+
+def test_a_check_takes_what_a_build_made_and_reports_the_same(make_library, fresh_cache):
+    """A document a build made is not laid out again by a check; one the check laid
+    out itself (in this process: `workers=1`) gives the same verdict as the build's."""
+    from handouts.check import check_library
+    from handouts.pipeline import Job, cached, produce
+
+    fresh_cache()
+    long = "\n".join(f"- A short point, number {n}." for n in range(17))
+    lib = make_library({"long": topic_text(f"## What is it?\n\n{long}\n", pages=1)})
+    job = Job("leaflet", "riverside-oncology", ("long",), "a4", "standard")
+    built = produce(job, lib)
+    assert built.pdf.startswith(b"%PDF") and built.step > 0   # fitted by tighter spacing
+    mine = check_library(lib, ["long"], ["riverside-oncology"], papers=("a4",),
+                         variants=("standard",), workers=1)
+    assert cached(job, lib, verdict=True).pdf == built.pdf   # the build's, taken
+    fresh_cache()
+    again = check_library(lib, ["long"], ["riverside-oncology"], papers=("a4",),
+                          variants=("standard",), workers=1)
+    verdict = cached(job, lib, verdict=True)
+    assert verdict.pdf == b"" and cached(job, lib) is None
+    assert (verdict.pages, verdict.step, verdict.type_scale) == (
+        built.pages, built.step, built.type_scale)
+    assert [p.as_dict() for p in again.problems] == [p.as_dict() for p in mine.problems]
 
 
 def test_lang_lays_out_the_translations_and_reports_one_that_overflows(make_library):

@@ -144,6 +144,9 @@ def test_cache_info_lists_every_cache_and_clear_empties_the_root(tmp_path, monke
     over = runner.invoke(cli, ["--library", str(lib.root), "build", "long", "-c",   # layout
                                "riverside-oncology", "--out", str(tmp_path / "out")])
     assert over.exit_code != 0   # over its budget: the memo says so for next time
+    checked = run("check", "injection-care-checklist", "-c", "riverside-oncology",  # verdict
+                  "--paper", "letter", "--jobs", "1")
+    assert checked.exit_code in (0, 1), checked.output
     info = run("cache", "info")
     assert info.exit_code == 0 and str(cache.root()) in info.output
     for kind in cache.KINDS:
