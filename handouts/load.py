@@ -54,6 +54,7 @@ from .models import (
     contrast,
     hex_colour,
 )
+from .raster import check_raster
 from .svg import check_svg
 
 MAX_TOPIC_BYTES = 512 * 1024       # a leaflet is a few KB; 50 MB is an accident or an attack
@@ -419,6 +420,8 @@ def _check_logo(folder: Path, name: str, profile: Path) -> Path:
     elif not data.startswith(signatures[suffix]):
         raise ValidationError(f"logo is not a {suffix[1:].upper()} image", file=logo,
                               field="logo", hint="re-export it from an image editor")
+    else:
+        check_raster(data, logo, "logo")   # whole, and not a huge picture
     return logo
 
 

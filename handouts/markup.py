@@ -26,6 +26,7 @@ from . import record
 from .errors import Problem, UnsafeResourceError, ValidationError
 from .messages import TICK_BOX_WORDS, direction
 from .models import ClinicProfile, Topic
+from .raster import check_raster_file
 from .svg import check_svg_file
 
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
@@ -204,6 +205,8 @@ class _State:
                 record.read(candidate)
                 if candidate.lower().endswith(".svg"):
                     check_svg_file(Path(candidate))
+                else:   # whole, and not a huge picture
+                    check_raster_file(Path(candidate))
                 return Path(candidate).as_uri()
             record.missed(candidate)
         self.problems.append(Problem(f"image {src!r} not found", file=self.topic.path,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
@@ -334,6 +335,90 @@ def test_a_topic_image_is_checked_by_the_same_svg_parser(make_library):
         (HOSTILE / "namespaced-use.svg").read_bytes())
     with pytest.raises(HandoutsError, match="<use>"):
         render_body(load_topic(library.topic_path("t")), None, library.dirs("content"))
+
+
+# --- PNG and JPEG -------------------------------------------------------------------------
+
+def _picture(fmt: str) -> bytes:
+    """A small photo-like picture (noise does not compress: cutting it loses pixels)."""
+    import random
+    from io import BytesIO
+
+    from PIL import Image
+
+    image = Image.frombytes("RGB", (160, 90), random.Random(1).randbytes(160 * 90 * 3))
+    out = BytesIO()
+    image.save(out, format=fmt)
+    return out.getvalue()
+
+
+def _declared(width: int, height: int) -> bytes:
+    """The header of a PNG that says it is `width` x `height` (a decompression bomb's
+    first bytes: its pixels are never decoded)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(
+            ">I", zlib.crc32(kind + data))
+
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height,
+                                                                8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(b"\0" * 1000)) + chunk(b"IEND", b""))
+
+
+DAMAGED = [   # (file name, bytes, what the message says)
+    ("logo.png", _picture("PNG")[:-900], "damaged or cut short"),
+    ("logo.jpg", _picture("JPEG")[:-300], "damaged or cut short"),
+    ("logo.png", _declared(20_000, 20_000), "more than 40 million pixels"),
+    ("logo.png", _declared(8_000, 6_000), "8000 x 6000 pixels, more than 40 million"),
+]
+
+
+@pytest.mark.parametrize("name, data, expected", DAMAGED,
+                         ids=["cut-png", "cut-jpeg", "bomb", "huge"])
+def test_a_damaged_or_huge_raster_logo_is_refused_with_its_fix(make_library, name, data,
+                                                              expected):
+    """WeasyPrint would print half of a cut PNG, without a word, and unpack a bomb
+    (imported here: it tells Pillow to pad cut images for the whole process)."""
+    import weasyprint.images  # noqa: F401
+    folder = _clinic(make_library, lambda t: t.replace('logo = "logo.svg"', f'logo = "{name}"'))
+    (folder / name).write_bytes(data)
+    with pytest.raises(ValidationError) as info:
+        load_clinic(folder)
+    [problem] = info.value.problems
+    assert problem.file == folder / name and problem.field == "logo"
+    assert expected in problem.message and problem.hint
+
+
+def test_a_whole_raster_logo_loads(make_library):
+    for name, fmt in (("logo.png", "PNG"), ("logo.jpeg", "JPEG")):
+        folder = _clinic(make_library, lambda t, n=name: re.sub(
+            r'logo = "[^"]*"', f'logo = "{n}"', t))
+        (folder / name).write_bytes(_picture(fmt))
+        assert load_clinic(folder).logo_path == folder / name
+
+
+@pytest.mark.parametrize("data, expected", [
+    (_picture("PNG")[:-900], "PNG image is damaged or cut short"),
+    (_picture("JPEG"), "file is not a PNG image"),   # a JPEG renamed .png
+    (b"<html>404 Not Found</html>", "file is not a PNG image"),
+    (_declared(9000, 9000), "more than 40 million"),
+], ids=["cut", "renamed-jpeg", "error-page", "bomb"])
+def test_a_topic_picture_that_is_not_a_whole_png_is_an_error_naming_it(make_library, data,
+                                                                      expected):
+    import weasyprint.images  # noqa: F401 - pads cut images from here on
+
+    library = make_library({"t": topic_text("![A picture](images/x.png)\n")})
+    picture = library.root / "content" / "images" / "x.png"
+    picture.write_bytes(data)
+    with pytest.raises(HandoutsError) as info:
+        render_body(load_topic(library.topic_path("t")), None, library.dirs("content"))
+    [problem] = info.value.problems
+    assert problem.file == picture and expected in problem.message
+    picture.write_bytes(_picture("PNG"))
+    body = render_body(load_topic(library.topic_path("t")), None, library.dirs("content"))
+    assert picture.as_uri() in body.html
 
 
 # --- clinic stylesheets ---------------------------------------------------------------------

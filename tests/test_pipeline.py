@@ -24,9 +24,9 @@ LAYERS = [
     "columns", "linebreaks", "markers", "svgreplay", "stack",
     "pagelimit", "engine", "fonts",
     "readability", "record", "finish", "tagging", "files", "cache", "glyphs", "library",
-    "svg", "load", "editions", "messages", "markup", "qr", "compose", "render", "preflight",
-    "images", "pipeline", "build", "batch", "check", "inventory", "scaffold", "serve", "web",
-    "cli", "__main__",
+    "svg", "raster", "load", "editions", "messages", "markup", "qr", "compose", "render",
+    "preflight", "images", "pipeline", "build", "batch", "check", "inventory", "scaffold",
+    "serve", "web", "cli", "__main__",
 ]
 
 
