@@ -1,4 +1,4 @@
-"""Every document `handouts check --lang all` makes, written to a folder and compared.
+"""Every document `handouts check --lang all` lays out, written to a folder and compared.
 
     python benchmarks/documents.py OUT                 # write them (about 216 PDFs)
     python benchmarks/documents.py OUT --compare OLD   # ... and list those that differ
@@ -7,7 +7,8 @@ A speed change to layout or drawing should change no byte of any document: write
 documents before the change, again after it, and compare. (Every PDF is deterministic:
 two builds of the same inputs are byte-identical, which tests/test_pipeline.py checks.)
 The documents are each shipped topic for each demo clinic on every paper and variant,
-in every edition, and both booklets, as the check makes them. Made in one process, as a
+in every edition, and both booklets, as the check lays them out (the check itself
+writes no PDF; these are written as a build would). Made in one process, as a
 batch worker would, with its own empty cache (the layout memos too), so every spacing
 step a document needs is laid out. Exits 1 when `--compare` finds a difference.
 """
