@@ -56,10 +56,11 @@ def editions(library: Library, slug: str) -> dict[str, Path]:
     """The derived editions of a topic (`<slug>.<language>.md`), by language."""
     found: dict[str, Path] = {}
     for folder in library.dirs("content"):
-        for path in sorted(folder.glob(f"{slug}.*.md")):
-            language = path.name[len(slug) + 1:-3]
-            if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", language):
-                found.setdefault(language, path)
+        for name in library.names(folder):
+            if name.startswith(f"{slug}.") and name.endswith(".md"):
+                language = name[len(slug) + 1:-3]
+                if re.fullmatch(r"[a-z]{2,3}(-[A-Za-z]{2,4})?", language):
+                    found.setdefault(language, folder / name)
     return found
 
 

@@ -289,10 +289,14 @@ class Desk:
     def offers(self, query: dict, today: dt.date | None = None) -> dict:
         """Everything the desk page shows for its choices: clinics, paper, languages,
         the fit leaflets and booklets, and the problems of files that do not load."""
+        library = self.library()
+        with library.listed_once():   # every topic's editions are looked up
+            return self._offers(library, query, today)
+
+    def _offers(self, library: Library, query: dict, today: dt.date | None) -> dict:
         from .editions import load_terms  # noqa: PLC0415
         from .load import load_clinic  # noqa: PLC0415
 
-        library = self.library()
         clinics, problems = _clinic_names(library)
         asked = query.get("clinic")
         clinic = asked if asked in clinics else (
