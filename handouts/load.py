@@ -29,6 +29,7 @@ Brand colours belong in clinic.toml's [colours], where `handouts check` measures
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import re
 import tomllib
@@ -262,8 +263,27 @@ def split_front_matter(text: str, path: Path) -> tuple[str, str, int]:
 
 
 def load_topic(path: Path, roots: Iterable[Path] | None = None) -> Topic:
-    """Read and validate one topic file (inside `roots`, default: its own folder)."""
+    """Read and validate one topic file (inside `roots`, default: its own folder).
+
+    The file is read every time; a text parsed before in this process (same path,
+    same contents) gives the Topic made then (frozen, so it can be shared): a print
+    desk page, a batch and a check each load the same few files hundreds of times,
+    and YAML and the schema were most of a desk page's time."""
     text = read_text(path, MAX_TOPIC_BYTES, roots)
+    key = (path, hashlib.blake2b(text.encode(), digest_size=16).digest())
+    topic = _PARSED.get(key)
+    if topic is None:
+        topic = _parse_topic(path, text)
+        if len(_PARSED) >= 4096:
+            _PARSED.clear()
+        _PARSED[key] = topic
+    return topic
+
+
+_PARSED: dict[tuple[Path, bytes], Topic] = {}   # (path, digest of the text) -> Topic
+
+
+def _parse_topic(path: Path, text: str) -> Topic:
     front, body, body_line = split_front_matter(text, path)
     data = _parse_front_matter(front, path)
     if not isinstance(data, dict):

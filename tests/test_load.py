@@ -84,6 +84,27 @@ def test_huge_topic_is_refused_without_reading_it(tmp_path):
     assert "limit" in str(_error(path))
 
 
+def test_a_topic_is_read_each_time_and_parsed_again_only_when_it_changed(tmp_path):
+    """A desk page, a batch and a check load the same files hundreds of times: the
+    same text gives the Topic parsed before; an edit, even of one character at the
+    same size and within the same clock tick, gives the new one; a file that became
+    unreadable or broken is an error again, not the old Topic."""
+    path = tmp_path / "t.md"
+    path.write_text(topic_text("First words.", title="Title A"))
+    first = load_topic(path)
+    assert load_topic(path) is first
+    path.write_text(topic_text("First words.", title="Title B"))   # the same size
+    assert load_topic(path).meta.title == "Title B"
+    path.write_text(topic_text("First words.", title="Title A"))
+    assert load_topic(path) is first
+    path.write_text("no front matter")
+    assert "no front matter" in str(_error(path))
+    path.unlink()
+    path.symlink_to(ROOT / "README.md")
+    with pytest.raises(HandoutsError, match="outside the library"):
+        load_topic(path)
+
+
 def test_review_window_at_most_three_years(tmp_path):
     path = tmp_path / "t.md"
     path.write_text(topic_text("Hi").replace("next_review: 2029-11-01", "next_review: 2030-01-01"))
