@@ -366,6 +366,20 @@ def check_library(library: Library, topics: list[str] | None = None,
     edition) for every clinic, paper and variant; by default each clinic's own.
     `workers`: processes for the documents not in the output cache (default: one per
     core). `progress(done, total)` is called as documents are checked."""
+    # The library is listed once for the whole check (each topic's editions are looked
+    # up many times); a file added meanwhile is the next check's.
+    with library.listed_once():
+        return _check_library(library, topics, clinics, strict=strict, grade=grade,
+                              render=render, papers=papers, variants=variants, today=today,
+                              annotate_to=annotate_to, workers=workers, progress=progress,
+                              languages=languages)
+
+
+def _check_library(library: Library, topics: list[str] | None, clinics: list[str] | None,
+                   *, strict: bool, grade: float, render: bool, papers: tuple[str, ...],
+                   variants: tuple[str, ...], today: dt.date | None,
+                   annotate_to: Path | None, workers: int | None, progress,
+                   languages: tuple[str, ...]) -> CheckReport:
     today = today or dt.date.today()
     report = CheckReport()
     if render and workers != 1 and _nothing_made_yet():

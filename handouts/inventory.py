@@ -123,7 +123,11 @@ def _checks(problems: list[dict]) -> str:
 def topic_rows(library: Library, today: dt.date | None = None
                ) -> tuple[list[dict], list[Problem]]:
     """One row per topic, and the problems of topics that do not load."""
-    today = today or dt.date.today()
+    with library.listed_once():   # each row looks up its topic's editions
+        return _topic_rows(library, today or dt.date.today())
+
+
+def _topic_rows(library: Library, today: dt.date) -> tuple[list[dict], list[Problem]]:
     clinics = library.clinics()
     fingerprint = _library_fingerprint(library, clinics)
     rows, problems = [], []
