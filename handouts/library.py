@@ -53,8 +53,8 @@ class Library:
 
     root: Path | None
     bundled: Path = field(default_factory=bundled_root)
-    # While `listed_once` holds: each folder's file names, and what `remembered` made
-    # (None: list and make afresh every time).
+    # While `listed_once` holds: each folder's file names and the topics found in them
+    # (None: list afresh every time).
     _once: dict | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self):
@@ -63,7 +63,7 @@ class Library:
 
     @contextmanager
     def listed_once(self):
-        """Within this block each folder is listed once (`remembered`). A print-desk
+        """Within this block each folder is listed once. A print-desk
         page looks up every topic's editions, and each lookup listed the content
         folders again: a page of 105 topics listed them 631 times (half of its 2.5 s).
         Outside the block every lookup lists afresh (files come and go between
@@ -76,9 +76,9 @@ class Library:
 
     def names(self, folder: Path) -> list[str]:
         """The names in `folder`, sorted (none if it is not a readable folder)."""
-        return self.remembered(("names", folder), lambda: _listing(folder))
+        return self._remembered(("names", folder), lambda: _listing(folder))
 
-    def remembered(self, key: tuple, make):
+    def _remembered(self, key: tuple, make):
         """`make()`, made once for `key` while `listed_once` holds, else every time. What
         it raises is not remembered."""
         if self._once is None:
@@ -193,7 +193,7 @@ class Library:
 
     def topics(self) -> dict[str, Path]:
         """Every topic slug with the file that wins."""
-        return dict(self.remembered(("topics",), self._topics))
+        return dict(self._remembered(("topics",), self._topics))
 
     def _topics(self) -> dict[str, Path]:
         found: dict[str, Path] = {}
