@@ -16,6 +16,8 @@ top left, and how to fix it. What it sees:
   under 9 pt (16 pt in large print), a title, heading or sub-heading not larger
   than what it stands over;
 - page fill: a page (not the last) less than half full, a blank page;
+- resolution: a PNG or JPEG (a logo, a photo) printed with fewer than 150 pixels an
+  inch, which paper shows blurred or jagged;
 - words that fit the format: "this leaflet" in a booklet, an offer of large print
   on the large-print version.
 
@@ -30,6 +32,10 @@ from dataclasses import dataclass
 
 PX_PER_MM = 96 / 25.4
 PT_PER_PX = 0.75
+# Pixels an inch a raster picture needs on paper: under 150 a logo's edges are jagged
+# and a photo soft; 300 is what printers ask for.
+MIN_PPI = 150
+GOOD_PPI = 300
 MONTHS = ("January|February|March|April|May|June|July|August|September|October|"
           "November|December")
 # A drug name of two words, the one unbreakable run below without a digit in it.
@@ -51,7 +57,8 @@ UNBREAKABLE = [
 WITH_DIGITS = {pattern for pattern in UNBREAKABLE if pattern is not ZOLEDRONIC_ACID}
 _DIGIT = re.compile(r"\d")
 ROLES = [  # (CSS class or tag, role), the first that matches names the element
-    ("urgent", "urgent box"), ("running-footer", "footer"), ("masthead", "masthead"),
+    ("urgent", "urgent box"), ("running-footer", "footer"), ("logo", "logo"),
+    ("cover-logo", "logo"), ("back-logo", "logo"), ("masthead", "masthead"),
     ("sources", "sources"), ("disclaimer", "disclaimer"), ("qr", "QR code"),
     ("fill-in", "fill-in line"), ("main-message", "main message"), ("cover", "cover"),
     ("contact", "contact line"), ("org", "masthead"),
@@ -119,6 +126,7 @@ def examine(document, *, kind: str = "leaflet", variant: str = "standard",
     defects += _type(boxes, kind, variant, scale)
     defects += _fill(pages, boxes, kind)
     defects += _words(boxes, kind, variant)
+    defects += _resolution(boxes)
     return defects, scale
 
 
@@ -225,6 +233,31 @@ def _safe_area(page, number: int, boxes: list[_Box], safe_mm: float) -> list[Def
                 f"{max(gap, 0) / PX_PER_MM:.1f} mm from the trim edge; keep "
                 f"{safe_mm:g} mm clear", "give it room inside the page margins (a shorter "
                 "footer, smaller margins elsewhere), or move it inwards"))
+    return defects
+
+
+def _resolution(boxes: list[_Box]) -> list[Defect]:
+    """A raster picture printed with fewer than MIN_PPI pixels an inch (an SVG has no
+    pixels: it is sharp at any size)."""
+    defects = []
+    for item in boxes:
+        image = getattr(item.box, "replacement", None)
+        if type(image).__name__ != "RasterImage":
+            continue
+        x, y, w, h = _rect(item.box)
+        width, height = item.box.width, item.box.height   # the picture itself, in px
+        if width <= 0 or height <= 0:
+            continue
+        ppi = min(image.width / (width / 96), image.height / (height / 96))
+        if ppi < MIN_PPI:
+            needed = round(width / 96 * GOOD_PPI)
+            defects.append(Defect(
+                "image-resolution", item.page, item.role, _mm((x, y, w, h)),
+                f"a picture of {image.width} x {image.height} pixels printed "
+                f"{width / PX_PER_MM:.0f} mm wide has {ppi:.0f} pixels an inch; under "
+                f"{MIN_PPI} it prints blurred or jagged",
+                f"use one at least {needed} pixels wide ({GOOD_PPI} pixels an inch at this "
+                "size), or an SVG"))
     return defects
 
 

@@ -140,3 +140,49 @@ def test_a_single_line_left_alone(renderer):
             f'<p style="orphans: 1; widows: 1; margin: 0">{text}</p>')
     defect = _one(_defects(renderer, body), "split")
     assert "single line" in defect.message and defect.page == 1
+
+
+def _png(path, width: int, height: int) -> str:
+    from PIL import Image
+
+    Image.new("RGB", (width, height), (30, 90, 160)).save(path)
+    return path.as_uri()
+
+
+def test_a_raster_picture_with_too_few_pixels_for_its_size(renderer, tmp_path):
+    """150 pixels printed 50 mm wide is 76 pixels an inch: blurred on paper. The same
+    picture at 20 mm wide (190 a inch), or one of 600 pixels at 50 mm, passes."""
+    small, large = _png(tmp_path / "small.png", 150, 50), _png(tmp_path / "large.png", 600, 200)
+
+    def found(src: str, width_mm: int) -> list:
+        html = (f'<html lang="en"><head><title>t</title><style>{PAGE}</style></head><body>'
+                f'<figure><img src="{src}" alt="a" style="width: {width_mm}mm"></figure>'
+                "</body></html>")
+        document, _, _ = renderer.render(Composed(html=html, stylesheets=[], title="t",
+                                                  kind="leaflet", roots=[tmp_path]))
+        return [d for d in inspect(document) if d.kind == "image-resolution"]
+
+    [blurred] = found(small, 50)
+    assert blurred.page == 1 and blurred.role == "figure"
+    assert "150 x 50 pixels printed 50 mm wide has 76 pixels an inch" in blurred.message
+    assert "at least 591 pixels wide" in blurred.hint
+    assert not found(small, 20) and not found(large, 50)
+
+
+def test_a_clinic_logo_too_small_to_print_sharp_is_a_warning_then_a_check_error(
+        make_library, renderer):
+    from handouts.check import check_library
+    from tests.conftest import topic_text
+
+    library = make_library({"plain": topic_text("## Why?\n\nShort text.")})
+    folder = library.root / "clinics" / "riverside-oncology"
+    profile = folder / "clinic.toml"
+    profile.write_text(profile.read_text().replace('logo = "logo.svg"', 'logo = "logo.png"'))
+    _png(folder / "logo.png", 120, 40)
+    output = produce(Job("leaflet", "riverside-oncology", ("plain",), "a4"), library, renderer)
+    [logo] = [p for p in output.problems if p.code == "preflight-image-resolution"]
+    assert logo.severity == "warning" and "page 1, logo at" in logo.message
+    assert "120 x 40 pixels" in logo.message
+    report = check_library(library, ["plain"], ["riverside-oncology"], papers=("a4",),
+                           variants=("standard",), workers=1)
+    assert any(p.code == "preflight-image-resolution" for p in report.errors())
