@@ -369,77 +369,66 @@ def check_library(library: Library, topics: list[str] | None = None,
     # The library is listed once for the whole check (each topic's editions are looked
     # up many times); a file added meanwhile is the next check's.
     with library.listed_once():
-        return _check_library(library, topics, clinics, strict=strict, grade=grade,
-                              render=render, papers=papers, variants=variants, today=today,
-                              annotate_to=annotate_to, workers=workers, progress=progress,
-                              languages=languages)
+        today = today or dt.date.today()
+        report = CheckReport()
+        if render and workers != 1 and _nothing_made_yet():
+            from .batch import start_workers_early  # noqa: PLC0415 - worker processes, when needed
 
+            start_workers_early()   # every document will be made: workers, sooner
+        loaded_clinics: list[ClinicProfile] = []
+        for slug in clinics or list(library.clinics()):
+            try:
+                loaded_clinics.append(load_clinic(library.clinic_folder(slug), library))
+            except HandoutsError as error:
+                report.problems.extend(error.problems)
+        loaded_topics: list[Topic] = []
+        for slug in topics or list(library.topics()):
+            try:
+                loaded_topics += _editions(library, slug, loaded_clinics, report)
+            except HandoutsError as error:
+                report.problems.extend(error.problems)
+        for path in library.booklets().values():
+            try:
+                spec = load_booklet(path)
+                for slug in spec.topics:
+                    if slug not in library.topics():
+                        report.problems.append(Problem(f"booklet lists unknown topic {slug!r}",
+                                                       file=path, field="topics", code="unknown"))
+            except HandoutsError as error:
+                report.problems.extend(error.problems)
+        manifest = library.manifest_path()
+        if manifest:
+            from .batch import load_manifest, plan  # noqa: PLC0415
 
-def _check_library(library: Library, topics: list[str] | None, clinics: list[str] | None,
-                   *, strict: bool, grade: float, render: bool, papers: tuple[str, ...],
-                   variants: tuple[str, ...], today: dt.date | None,
-                   annotate_to: Path | None, workers: int | None, progress,
-                   languages: tuple[str, ...]) -> CheckReport:
-    today = today or dt.date.today()
-    report = CheckReport()
-    if render and workers != 1 and _nothing_made_yet():
-        from .batch import start_workers_early  # noqa: PLC0415 - worker processes, when needed
-
-        start_workers_early()   # every document will be made: workers, sooner
-    loaded_clinics: list[ClinicProfile] = []
-    for slug in clinics or list(library.clinics()):
-        try:
-            loaded_clinics.append(load_clinic(library.clinic_folder(slug), library))
-        except HandoutsError as error:
-            report.problems.extend(error.problems)
-    loaded_topics: list[Topic] = []
-    for slug in topics or list(library.topics()):
-        try:
-            loaded_topics += _editions(library, slug, loaded_clinics, report)
-        except HandoutsError as error:
-            report.problems.extend(error.problems)
-    for path in library.booklets().values():
-        try:
-            spec = load_booklet(path)
-            for slug in spec.topics:
-                if slug not in library.topics():
-                    report.problems.append(Problem(f"booklet lists unknown topic {slug!r}",
-                                                   file=path, field="topics", code="unknown"))
-        except HandoutsError as error:
-            report.problems.extend(error.problems)
-    manifest = library.manifest_path()
-    if manifest:
-        from .batch import load_manifest, plan  # noqa: PLC0415
-
-        try:
-            plan(library, load_manifest(manifest), manifest)
-        except HandoutsError as error:
-            report.problems.extend(error.problems)
-    report.topics = len({t.slug for t in loaded_topics})
-    report.clinics = len(loaded_clinics)
-    for profile in loaded_clinics:
-        report.problems.extend(_contrast_problems(profile))
-        report.problems.extend(clinic_placeholder_problems(profile))
-    for topic in loaded_topics:
-        readers = [c for c in loaded_clinics if c.clinic.language == topic.meta.language]
-        report.problems.extend(placeholder_problems(topic))
-        try:
-            with time_limit(default_time_limit()):   # markdown on untrusted text
-                report.problems.extend(topic_problems(library, topic, readers, grade, today))
-        except HandoutsError as error:
-            report.problems.extend(error.problems)
-    if render and loaded_topics and loaded_clinics:
-        # Page budgets need real layout: one warm renderer for every combination.
-        clean = [t for t in loaded_topics
-                 if not any(p.file == t.path and p.severity == "error" and p.code in (
-                     "raw-html", "template", "unsafe-resource", "missing-image")
-                     for p in report.problems)]
-        # Named topics: just those; the whole library: its booklets too.
-        _render_problems(library, clean, loaded_clinics, papers, variants, today, report,
-                         booklets=not topics, annotate_to=annotate_to, workers=workers,
-                         progress=progress, languages=languages)
-    report.problems = _dedupe([p.as_error() if strict else p for p in report.problems])
-    return report
+            try:
+                plan(library, load_manifest(manifest), manifest)
+            except HandoutsError as error:
+                report.problems.extend(error.problems)
+        report.topics = len({t.slug for t in loaded_topics})
+        report.clinics = len(loaded_clinics)
+        for profile in loaded_clinics:
+            report.problems.extend(_contrast_problems(profile))
+            report.problems.extend(clinic_placeholder_problems(profile))
+        for topic in loaded_topics:
+            readers = [c for c in loaded_clinics if c.clinic.language == topic.meta.language]
+            report.problems.extend(placeholder_problems(topic))
+            try:
+                with time_limit(default_time_limit()):   # markdown on untrusted text
+                    report.problems.extend(topic_problems(library, topic, readers, grade, today))
+            except HandoutsError as error:
+                report.problems.extend(error.problems)
+        if render and loaded_topics and loaded_clinics:
+            # Page budgets need real layout: one warm renderer for every combination.
+            clean = [t for t in loaded_topics
+                     if not any(p.file == t.path and p.severity == "error" and p.code in (
+                         "raw-html", "template", "unsafe-resource", "missing-image")
+                         for p in report.problems)]
+            # Named topics: just those; the whole library: its booklets too.
+            _render_problems(library, clean, loaded_clinics, papers, variants, today, report,
+                             booklets=not topics, annotate_to=annotate_to, workers=workers,
+                             progress=progress, languages=languages)
+        report.problems = _dedupe([p.as_error() if strict else p for p in report.problems])
+        return report
 
 
 def _editions(library: Library, slug: str, clinics: list[ClinicProfile],

@@ -303,15 +303,16 @@ def batch(state, manifest, jobs, shard, force, dry_run, out, as_json, lang):
 @click.option("--strict", is_flag=True, help="Warnings (an overdue review) fail the check.")
 @click.option("--grade", type=click.FloatRange(1, 20), default=8.0, show_default=True,
               help="Highest acceptable Flesch-Kincaid reading grade.")
-@click.option("--no-render", is_flag=True, help="Skip the checks that render PDFs (page "
-              "budgets, text size): much faster.")
+@click.option("--no-render", is_flag=True, help="Skip the checks that lay documents out "
+              "(page budgets, text size, preflight): much faster.")
 @click.option("--paper", "-p", "papers", multiple=True, type=PAPER_CHOICE,
               help="Paper sizes for the page-budget check (default: all of them).")
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
 @click.option("--annotate", type=click.Path(file_okay=False, path_type=Path), metavar="DIR",
               help="Write page images with each layout defect outlined and labelled.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=None,
-              help="Worker processes for documents not made before (default: one per core).")
+              help="Worker processes for documents not laid out before (default: one per "
+                   "core).")
 @click.pass_obj
 @click.option("--lang", "languages", multiple=True, metavar="LANG",
               help="Also lay out the topics' editions in this language (repeatable; "
@@ -321,8 +322,9 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
     """Check the library is fit to print; report every problem with file, line and fix.
 
     Checks front matter and clinic profiles, reading level, review dates, alt text,
-    colour contrast, text size, page budgets for every topic x clinic x paper (this
-    renders, on worker processes: --jobs), clinic fields and internal links.
+    colour contrast, damaged pictures, page budgets and preflight for every topic x
+    clinic x paper (this lays documents out on worker processes, --jobs, and writes no
+    PDF), clinic fields and internal links.
     Exit codes: 0 clean, 1 problems found, 2 usage error.
     """
     from .check import check_library, relative  # noqa: PLC0415

@@ -15,6 +15,10 @@ from pathlib import Path
 from . import record
 from .errors import UnsafeResourceError, ValidationError
 
+# The largest file a document may use (a picture, a font, a stylesheet): the renderer's
+# fetcher serves no more, and the checks of pictures read no more.
+MAX_ASSET_BYTES = 8 * 1024 * 1024
+
 
 def _within(real: str, folder: Path) -> bool:
     root = os.path.realpath(folder)

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from . import cache as caches
 from .errors import HandoutsError, Problem
+from .files import MAX_ASSET_BYTES
 from .fonts import CJK, CJK_INSTALL, cjk_files, faces, font_files
 
 # Characters that take no glyph: controls, format characters (bidi isolates, soft
@@ -30,7 +31,7 @@ from .fonts import CJK, CJK_INSTALL, cjk_files, faces, font_files
 _NO_GLYPH = {"Cc", "Cf", "Zl", "Zp"}
 # The words of an SVG picture: what its <text> and <tspan> elements hold.
 _SVG_TEXT = re.compile(r"<(?:text|tspan)\b[^>]*>([^<]*)")
-MAX_SVG_BYTES = 8 * 1024 * 1024   # render.MAX_ASSET_BYTES: no larger picture is drawn
+MAX_SVG_BYTES = MAX_ASSET_BYTES   # no larger picture is drawn
 
 
 def _ranges(points: set[int]) -> str:

@@ -528,14 +528,15 @@ def _booklet(job: Job, library: Library, profile: ClinicProfile, renderer,
 def _finish(job, composed, document, renderer, problems, step, source=None,
             profile: ClinicProfile | None = None, write: bool = True) -> Output:
     """Write the PDF (unless not `write`: a check's verdict) and inspect its pages."""
-    pdf = renderer.write(document, identifier=_identifier(composed),
-                         pdf_variant=job.options.pdf_variant,
-                         finisher=tagging.Repair(notes=_notes_pages(document))) \
-        if write else b""
-    if job.options.marks and job.kind != "card" and write:
-        from .finish import crop_marks  # noqa: PLC0415 - pypdf, only for print shops
+    pdf = b""
+    if write:
+        pdf = renderer.write(document, identifier=_identifier(composed),
+                             pdf_variant=job.options.pdf_variant,
+                             finisher=tagging.Repair(notes=_notes_pages(document)))
+        if job.options.marks and job.kind != "card":
+            from .finish import crop_marks  # noqa: PLC0415 - pikepdf, only for print shops
 
-        pdf = crop_marks(pdf, job.options.bleed_mm or 0.0)
+            pdf = crop_marks(pdf, job.options.bleed_mm or 0.0)
     defects, scale = _preflight(document, job, profile)
     found = [Problem(f"{defect} ({job.describe()})", file=source,
                      code=f"preflight-{defect.kind}", hint=defect.hint) for defect in defects]

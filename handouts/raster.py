@@ -24,10 +24,10 @@ from io import BytesIO
 from pathlib import Path
 
 from .errors import ValidationError
+from .files import MAX_ASSET_BYTES, read_file
 
 # 40 million pixels: a full-page photo at 300 dpi on A4 is under 9 million.
 MAX_PIXELS = 40_000_000
-MAX_BYTES = 8 * 1024 * 1024   # render.MAX_ASSET_BYTES: the fetcher serves no more
 FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 _HINT = "open it in an image editor and export it again as {format}"
 _SMALLER = "scale it down: 300 pixels an inch at its printed size is enough"
@@ -85,7 +85,5 @@ def check_raster(data: bytes, path: Path, field: str | None = None) -> None:
 
 def check_raster_file(path: Path, field: str | None = None) -> None:
     """Read a PNG or JPEG of the library (files.read_file: bounded, no FIFO, no link
-    out) and check it; a file over MAX_BYTES is refused as the renderer would."""
-    from .files import read_file  # noqa: PLC0415
-
-    check_raster(read_file(path, MAX_BYTES, field=field), path, field)
+    out) and check it; a file over MAX_ASSET_BYTES is refused as the renderer would."""
+    check_raster(read_file(path, MAX_ASSET_BYTES, field=field), path, field)

@@ -22,6 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 from . import record
 from .errors import RenderError
+from .files import MAX_ASSET_BYTES
 from .fonts import font_dirs, font_face_css, font_files
 from .models import Composed
 from .pagelimit import Overfull, limit_pages
@@ -33,7 +34,6 @@ ASSET_TYPES = {
     ".jpeg": "image/jpeg", ".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf",
     ".woff": "font/woff", ".woff2": "font/woff2",
 }
-MAX_ASSET_BYTES = 8 * 1024 * 1024
 DEFAULT_TIME_LIMIT = 60  # seconds per document; HANDOUTS_TIME_LIMIT or --time-limit
 
 
