@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 from .finish import write_atomic
+from .timelimit import uninterrupted
 
 KINDS = ("layout", "list", "qr", "pdf", "verdict", "fonts", "jinja")
 
@@ -46,7 +47,7 @@ def folder(kind: str) -> Path:
 def read(kind: str, key: str, limit: int = 1 << 20) -> bytes | None:
     """The bytes stored under `key`, or None if absent, unreadable or too large."""
     try:
-        with open(folder(kind) / key, "rb") as handle:
+        with uninterrupted(), open(folder(kind) / key, "rb") as handle:
             data = handle.read(limit + 1)
     except OSError:
         return None

@@ -32,7 +32,7 @@ from .pipeline import (
     produce,
 )
 from .readability import FLESCH_KINCAID, INFLESZ, INFLESZ_TARGET, reading_level
-from .render import default_time_limit, time_limit
+from .timelimit import default_time_limit, time_limit, uninterrupted
 
 DEFAULT_GRADE = 8.0
 
@@ -256,7 +256,8 @@ def _translation_jobs(library, topics, clinics, papers, variants,
 def placeholder_problems(topic: Topic) -> list[Problem]:
     """A problem for each sentence of `handouts new`'s scaffold still in a topic."""
     try:
-        text = topic.path.read_text("utf-8", errors="replace")
+        with uninterrupted():
+            text = topic.path.read_text("utf-8", errors="replace")
     except OSError:
         return []
     return [Problem(f"still holds the scaffold's text {words!r}", file=topic.path, line=line,
@@ -275,7 +276,8 @@ def clinic_placeholder_problems(profile: ClinicProfile) -> list[Problem]:
                         code="placeholder", hint=f"put the clinic's own {name} in clinic.toml")
                 for name, value in values.items() if placeholders.CLINIC.get(name) == value]
     try:
-        logo = profile.logo_path.read_bytes()[:4096]
+        with uninterrupted():
+            logo = profile.logo_path.read_bytes()[:4096]
     except OSError:
         logo = b""
     if placeholders.LOGO_MARK in logo:

@@ -28,6 +28,7 @@ from .errors import Problem, UsageError, ValidationError
 from .library import Library
 from .load import MAX_TOPIC_BYTES, TERMS_FILE, load_terms, load_topic, read_text
 from .models import Topic
+from .timelimit import uninterrupted
 
 DEFAULT_LANGUAGE = "en-GB"
 _TERM = re.compile(r"\{\{\s*(?P<case>[Tt])erm\.(?P<key>[A-Za-z0-9_]*)\s*\}\}")
@@ -184,7 +185,8 @@ def _fill_strings(value, fill, field: str = ""):
 
 def _line_in_file(topic: Topic, snippet: str) -> int | None:
     try:
-        text = topic.path.read_text("utf-8", errors="replace")
+        with uninterrupted():
+            text = topic.path.read_text("utf-8", errors="replace")
     except OSError:
         return None
     index = text.find(snippet)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import record
 from .errors import UnsafeResourceError, ValidationError
+from .timelimit import uninterrupted
 
 # The largest file a document may use (a picture, a font, a stylesheet): the renderer's
 # fetcher serves no more, and the checks of pictures read no more.
@@ -40,26 +41,27 @@ def read_file(path: Path, limit: int, roots: Iterable[Path] | None = None,
         raise UnsafeResourceError("file is outside the library (a link to somewhere else?)",
                                   file=path, field=field, code="unsafe-resource",
                                   hint="copy the file into the library instead of linking it")
-    try:
-        # O_NOFOLLOW: if the checked path became a link since, refuse it.
-        handle = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY
-                         | os.O_CLOEXEC)
-    except OSError as error:
-        raise ValidationError(f"cannot read file: {error.strerror}", file=path,
-                              field=field) from None
-    try:
-        info = os.fstat(handle)
-        if not stat.S_ISREG(info.st_mode):
-            raise ValidationError("not a regular file (a folder, pipe or device)", file=path,
-                                  field=field, hint="use a plain file")
-        if info.st_size > limit:
-            raise _too_big(path, info.st_size, limit, field)
-        data = _read_at_most(handle, limit + 1)
-    except OSError as error:
-        raise ValidationError(f"cannot read file: {error.strerror}", file=path,
-                              field=field) from None
-    finally:
-        os.close(handle)
+    with uninterrupted():   # an alarm between os.open and its `finally` leaks the handle
+        try:
+            # O_NOFOLLOW: if the checked path became a link since, refuse it.
+            handle = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_NOCTTY
+                             | os.O_CLOEXEC)
+        except OSError as error:
+            raise ValidationError(f"cannot read file: {error.strerror}", file=path,
+                                  field=field) from None
+        try:
+            info = os.fstat(handle)
+            if not stat.S_ISREG(info.st_mode):
+                raise ValidationError("not a regular file (a folder, pipe or device)", file=path,
+                                      field=field, hint="use a plain file")
+            if info.st_size > limit:
+                raise _too_big(path, info.st_size, limit, field)
+            data = _read_at_most(handle, limit + 1)
+        except OSError as error:
+            raise ValidationError(f"cannot read file: {error.strerror}", file=path,
+                                  field=field) from None
+        finally:
+            os.close(handle)
     if len(data) > limit:   # it grew after fstat
         raise _too_big(path, len(data), limit, field)
     return data

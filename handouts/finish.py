@@ -8,6 +8,8 @@ import secrets
 from io import BytesIO
 from pathlib import Path
 
+from .timelimit import uninterrupted
+
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Write `data` to `path` so readers see the old file or the whole new one, never part.
@@ -21,27 +23,30 @@ def write_atomic(path: Path, data: bytes) -> None:
     # group or web folder would be unreadable. Created 0666, the kernel applies the
     # umask (and any default ACL) itself: no reading of the process-wide umask,
     # which a threaded server cannot do safely.
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-    for _attempt in range(100):   # 32 random bits each: a clash is rare, a hundred a bug
-        temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+    # Uninterrupted: a time limit landing between os.open and the `try` would leak
+    # the handle and leave the temporary file (a write of bytes in memory is short).
+    with uninterrupted():
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        for _attempt in range(100):   # 32 random bits each: a clash is rare, a hundred a bug
+            temp = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.part"
+            try:
+                handle = os.open(temp, flags, 0o666)
+                break
+            except FileExistsError:
+                continue
+        else:
+            raise FileExistsError(f"no free temporary file name beside {path}")
         try:
-            handle = os.open(temp, flags, 0o666)
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise FileExistsError(f"no free temporary file name beside {path}")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        _hold_for_tests(path)
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+                stream.flush()
+                os.fsync(stream.fileno())
+            _hold_for_tests(path)
+            os.replace(temp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
 
 
 _PDF_WRITES = [0]

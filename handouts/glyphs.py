@@ -25,6 +25,7 @@ from . import cache as caches
 from .errors import HandoutsError, Problem
 from .files import MAX_ASSET_BYTES
 from .fonts import CJK, CJK_INSTALL, cjk_files, faces, font_files
+from .timelimit import uninterrupted
 
 # Characters that take no glyph: controls, format characters (bidi isolates, soft
 # hyphen, zero-width joiners) and line and paragraph separators.
@@ -159,7 +160,7 @@ def _surely_packaged(html: str, extra: list[str]) -> bool:
 def _svg_words(path: Path) -> list[str]:
     """The words an SVG file prints (its <text> and <tspan> elements' text)."""
     try:   # checked already (svg.py): a regular file inside the library
-        with open(path, "rb") as handle:
+        with uninterrupted(), open(path, "rb") as handle:
             svg = handle.read(MAX_SVG_BYTES).decode("utf-8", errors="replace")
     except OSError:
         return []
@@ -194,7 +195,8 @@ def describe(char: str) -> str:
 def _where(char: str, sources: list[Path]) -> tuple[Path | None, int | None]:
     for path in sources:
         try:
-            lines = Path(path).read_text("utf-8", errors="replace").split("\n")
+            with uninterrupted():
+                lines = Path(path).read_text("utf-8", errors="replace").split("\n")
         except OSError:
             continue
         for number, line in enumerate(lines, 1):

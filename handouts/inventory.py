@@ -61,7 +61,7 @@ def _measure(library: Library, path: Path, clinics: dict[str, Path]) -> dict:
     """A topic's row, computed (loads, measures and checks it); raises HandoutsError."""
     from .check import topic_problems  # noqa: PLC0415
     from .load import load_clinic  # noqa: PLC0415
-    from .render import default_time_limit, time_limit  # noqa: PLC0415
+    from .timelimit import default_time_limit, time_limit  # noqa: PLC0415
 
     with time_limit(default_time_limit()):   # markdown on untrusted text: one budget
         topic, states, stale, levels = _editions(library, path.stem)

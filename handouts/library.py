@@ -16,6 +16,7 @@ from pathlib import Path
 
 from . import record
 from .errors import UsageError, ValidationError
+from .timelimit import uninterrupted
 
 KINDS = ("content", "clinics", "templates", "styles", "booklets")
 MANIFEST_NAME = "handouts.toml"
@@ -116,9 +117,10 @@ class Library:
         try:
             # Non-blocking and bounded: every command reads this file, so a FIFO or a
             # huge file here must not hang them all.
-            handle = os.open(manifest, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-            with os.fdopen(handle, "rb") as stream:
-                raw = stream.read(1_000_001)
+            with uninterrupted():
+                handle = os.open(manifest, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                with os.fdopen(handle, "rb") as stream:
+                    raw = stream.read(1_000_001)
             if len(raw) > 1_000_000:
                 return KINDS
             text = raw.decode("utf-8")

@@ -28,6 +28,7 @@ from .messages import TICK_BOX_WORDS, direction
 from .models import ClinicProfile, Topic
 from .raster import check_raster_file
 from .svg import check_svg_file
+from .timelimit import uninterrupted
 
 IMAGE_TYPES = {".svg", ".png", ".jpg", ".jpeg"}
 _FILL_IN = re.compile(r"^(?P<label>[^\n:_]{1,60}):[ \t]*_{3,}[ \t]*$")
@@ -342,7 +343,7 @@ def _wide(url: str) -> bool:
     if not url.lower().endswith(".svg"):
         return False
     try:
-        with open(unquote(url.removeprefix("file://")), "rb") as handle:
+        with uninterrupted(), open(unquote(url.removeprefix("file://")), "rb") as handle:
             head = handle.read(2048).decode("utf-8", "replace")
     except OSError:
         return False

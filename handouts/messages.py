@@ -25,12 +25,14 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from io import BytesIO
 from pathlib import Path
 
 from . import record
 from .errors import Problem, ValidationError
 from .library import Library
 from .models import ClinicProfile
+from .timelimit import uninterrupted
 
 DOMAIN = "handouts"
 LOCALE_DIR = "locale"
@@ -96,8 +98,9 @@ def _read(path: str, size: int, mtime_ns: int) -> dict[str, str]:
     from babel.messages.pofile import PoFileError, read_po  # noqa: PLC0415 - compose only
 
     try:
-        with open(path, "rb") as handle:
-            catalog = read_po(handle, abort_invalid=True)
+        with uninterrupted(), open(path, "rb") as handle:
+            data = handle.read()
+        catalog = read_po(BytesIO(data), abort_invalid=True)
     except (PoFileError, ValueError, OSError) as error:
         raise ValidationError(f"not a valid message catalogue: {error}", file=path,
                               hint="fix the .po file, or run `make messages`") from None
@@ -124,8 +127,9 @@ def read_catalogue(path: Path) -> dict[str, str]:
 def _template_ids(path: str, size: int, mtime_ns: int) -> frozenset[str]:
     from babel.messages.pofile import read_po  # noqa: PLC0415
 
-    with open(path, "rb") as handle:
-        return frozenset(m.id for m in read_po(handle) if isinstance(m.id, str) and m.id)
+    with uninterrupted(), open(path, "rb") as handle:
+        data = handle.read()
+    return frozenset(m.id for m in read_po(BytesIO(data)) if isinstance(m.id, str) and m.id)
 
 
 def message_ids(root: Path) -> frozenset[str]:

@@ -50,6 +50,7 @@ from .models import (
 from .pagelimit import Overfull
 from .preflight import Defect, examine
 from .stack import roomy
+from .timelimit import time_limit, uninterrupted
 
 log = logging.getLogger(__name__)
 
@@ -258,7 +259,7 @@ def cached(job: Job, library: Library, today: dt.date | None = None, *,
 
 
 def _make(job: Job, library: Library, renderer, today: dt.date, write: bool = True) -> Output:
-    from .render import Renderer, time_limit  # noqa: PLC0415 - WeasyPrint is heavy
+    from .render import Renderer  # noqa: PLC0415 - WeasyPrint is heavy
 
     if renderer is None:
         renderer = Renderer(library.asset_roots())
@@ -654,7 +655,8 @@ def _layout_key(composed: Composed, engine: str) -> str:
     # the HTML (a topic given a page more must be laid out again from step 0).
     digest = hashlib.sha256(f"{engine}\n{composed.budget}\n{composed.html}".encode())
     for sheet in composed.stylesheets:
-        digest.update(sheet.read_bytes())
+        with uninterrupted():
+            digest.update(sheet.read_bytes())
     return digest.hexdigest()[:40]
 
 

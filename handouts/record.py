@@ -18,6 +18,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .timelimit import uninterrupted
+
 MISSING = "missing"
 
 
@@ -75,7 +77,7 @@ def file_sha256(path: str) -> str:
     try:
         if not stat.S_ISREG(os.stat(path).st_mode):
             return MISSING   # never open a FIFO or a device: it may block
-        with open(path, "rb", buffering=0) as handle:
+        with uninterrupted(), open(path, "rb", buffering=0) as handle:
             for block in iter(lambda: handle.read(1 << 16), b""):
                 digest.update(block)
     except OSError:

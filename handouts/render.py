@@ -13,10 +13,6 @@ from __future__ import annotations
 import gc
 import logging
 import os
-import signal
-import sys
-import threading
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -26,6 +22,7 @@ from .files import MAX_ASSET_BYTES
 from .fonts import font_dirs, font_face_css, font_files
 from .models import Composed
 from .pagelimit import Overfull, limit_pages
+from .timelimit import default_time_limit, time_limit, uninterrupted
 
 log = logging.getLogger(__name__)
 
@@ -34,18 +31,6 @@ ASSET_TYPES = {
     ".jpeg": "image/jpeg", ".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf",
     ".woff": "font/woff", ".woff2": "font/woff2",
 }
-DEFAULT_TIME_LIMIT = 60  # seconds per document; HANDOUTS_TIME_LIMIT or --time-limit
-
-
-def default_time_limit() -> float:
-    """Seconds a render may take: HANDOUTS_TIME_LIMIT (the CLI's --time-limit), else 60."""
-    try:
-        value = float(os.environ.get("HANDOUTS_TIME_LIMIT") or DEFAULT_TIME_LIMIT)
-    except ValueError:
-        return DEFAULT_TIME_LIMIT
-    return value if value > 0 else DEFAULT_TIME_LIMIT
-
-
 def _make_fetcher_class():
     from .engine import import_weasyprint  # noqa: PLC0415
 
@@ -68,7 +53,7 @@ def _make_fetcher_class():
                             "may be used", url[:200])
                 raise ValueError(f"refused: {url[:200]}")
             record.read(path)
-            with open(path, "rb") as handle:
+            with uninterrupted(), open(path, "rb") as handle:
                 data = handle.read(MAX_ASSET_BYTES + 1)
             if len(data) > MAX_ASSET_BYTES:
                 self.refused.append(url)
@@ -91,77 +76,6 @@ def _make_fetcher_class():
             return None
 
     return LibraryFetcher
-
-
-def _expired(seconds: float) -> RenderError:
-    return RenderError(f"rendering took longer than {seconds:g} s and was stopped",
-                       hint="simplify the document, or allow more time: `handouts "
-                            "--time-limit SECONDS` or HANDOUTS_TIME_LIMIT")
-
-
-class _Timeout(BaseException):
-    """Raised in a render that ran out of time; a BaseException, so that no
-    `except Exception` inside WeasyPrint can swallow it."""
-
-
-_ACTIVE = threading.local()
-
-
-@contextmanager
-def time_limit(seconds: float | None):
-    """Stop the enclosed work after `seconds` with a RenderError.
-
-    The pipeline puts one limit around everything that makes a document (loading,
-    markdown, layout, every spacing step, writing); a limit inside another adds
-    nothing, so the outer one holds. SIGALRM reaches only the main thread, so
-    work elsewhere runs unlimited: build, batch workers and check make documents
-    on their main thread, and `serve` hands its renders to its main thread.
-    """
-    if not seconds or threading.current_thread() is not threading.main_thread() \
-            or not hasattr(signal, "setitimer") or getattr(_ACTIVE, "on", False):
-        yield
-        return
-    _ACTIVE.on = True
-    try:
-        with _alarm(seconds):
-            yield
-    finally:
-        _ACTIVE.on = False
-
-
-@contextmanager
-def _alarm(seconds: float):
-
-    fired = False
-
-    def expire(signum, frame):
-        nonlocal fired
-        fired = True
-        raise _Timeout
-
-    # The alarm repeats: an exception raised while Python runs a gc callback,
-    # a __del__ or a weakref callback is printed and dropped ("Exception
-    # ignored in ..."), so one alarm alone can be lost. The next tick stops it.
-    outer_hook = sys.unraisablehook
-
-    def quiet_hook(unraisable):   # a dropped tick is expected, not worth a message
-        if not isinstance(unraisable.exc_value, _Timeout):
-            outer_hook(unraisable)
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    sys.unraisablehook = quiet_hook
-    signal.setitimer(signal.ITIMER_REAL, seconds, min(seconds, 0.1))
-    try:
-        try:
-            yield
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
-            sys.unraisablehook = outer_hook
-    except _Timeout:
-        raise _expired(seconds) from None
-    if fired:   # every tick was swallowed, but the render still ran too long
-        raise _expired(seconds)
 
 
 class _Capture(logging.Handler):

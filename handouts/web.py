@@ -381,7 +381,7 @@ def run(library_path: Path | None, host: str = "127.0.0.1", port: int = 8000, *,
     """Serve the desk until interrupted; `ready(url, desk)` is called once it listens."""
     import uvicorn  # noqa: PLC0415
 
-    from .render import default_time_limit  # noqa: PLC0415 - no WeasyPrint: a number
+    from .timelimit import default_time_limit  # noqa: PLC0415
 
     library = Library.open(library_path)   # a bad --library fails before the server starts
     if clinic:

@@ -29,8 +29,9 @@ from handouts.errors import HandoutsError, RenderError, UnsafeResourceError, Val
 from handouts.finish import write_atomic
 from handouts.load import load_clinic, load_topic, read_file
 from handouts.markup import render_body
-from handouts.render import Renderer, _Timeout, time_limit
+from handouts.render import Renderer
 from handouts.svg import MAX_SVG_BYTES
+from handouts.timelimit import _Timeout, time_limit, uninterrupted
 from tests.conftest import ROOT, killed_at_write, topic_text
 
 SETTINGS = settings(max_examples=60, deadline=None, derandomize=True,
@@ -180,6 +181,39 @@ def test_rendering_has_atime_limit(library):
     profile = load_clinic(library.clinic_folder("riverside-oncology"))
     with pytest.raises(RenderError, match="longer than 0.05 s"):
         slow.render(compose_leaflet(library, topic, profile, "a4"))
+
+
+def test_an_alarm_inside_an_uninterrupted_stretch_waits_for_its_end():
+    reached = []
+    with pytest.raises(RenderError, match="longer than 5 s"), time_limit(5):
+        with uninterrupted():
+            signal.raise_signal(signal.SIGALRM)   # as if the limit ran out just here
+            reached.append("end of the stretch")
+        reached.append("after it")   # the next tick is 5 s away; the limit's end stops it
+    assert reached == ["end of the stretch", "after it"]
+
+
+def test_an_alarm_just_after_the_fetcher_opens_a_file_leaves_no_file_open(
+        library, monkeypatch):
+    """CI once failed on a ResourceWarning: a render's time limit landed between the
+    fetcher's open() and its `with`, so nothing closed the file."""
+    from handouts import render
+
+    opened = []
+
+    def open_then_alarm(*args, **kwargs):
+        handle = open(*args, **kwargs)   # noqa: SIM115 - the fetcher closes it
+        opened.append(handle)
+        signal.raise_signal(signal.SIGALRM)   # Python runs the handler on return
+        return handle
+
+    fetcher = Renderer(library.asset_roots())._fetcher_class(library.asset_roots())
+    monkeypatch.setattr(render, "open", open_then_alarm, raising=False)
+    logo = library.clinic_folder("riverside-oncology") / "logo.svg"
+    with pytest.raises(RenderError, match="longer than 5 s"), time_limit(5):
+        response = fetcher.fetch(logo.resolve().as_uri())
+    assert response is not None
+    assert opened and all(handle.closed for handle in opened)
 
 
 def test_a_time_limit_still_holds_when_python_drops_the_first_alarm():

@@ -20,8 +20,8 @@ PACKAGE = ROOT / "handouts"
 # The package's modules from the bottom layer up: a module may import only modules
 # listed before it. The stages read in order: load -> compose -> render -> finish.
 LAYERS = [
-    "errors", "models", "placeholders", "upstream", "collisions", "computedvalues", "usedvalues",
-    "columns", "linebreaks", "markers", "svgreplay", "stack",
+    "errors", "timelimit", "models", "placeholders", "upstream", "collisions", "computedvalues",
+    "usedvalues", "columns", "linebreaks", "markers", "svgreplay", "stack",
     "pagelimit", "engine", "fonts",
     "readability", "record", "finish", "tagging", "files", "cache", "glyphs", "library",
     "svg", "raster", "load", "editions", "messages", "markup", "qr", "compose", "render",
