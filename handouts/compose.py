@@ -39,6 +39,7 @@ from .messages import (
 )
 from .models import PAPER_SIZES, ClinicProfile, Composed, PrintOptions, Topic
 from .qr import qr_svg, topic_url
+from .timelimit import uninterrupted
 
 
 def standalone_html(composed: Composed) -> str:
@@ -103,12 +104,25 @@ class _BytecodeCache(FileSystemBytecodeCache):
         self.directory = str(caches.folder("jinja"))
         return super()._get_cache_filename(bucket)
 
+    def load_bytecode(self, bucket) -> None:
+        with uninterrupted():   # Jinja2 opens the file a line before its `with`
+            super().load_bytecode(bucket)
+
     def dump_bytecode(self, bucket) -> None:
         try:
             caches.folder("jinja").mkdir(parents=True, exist_ok=True)
-            super().dump_bytecode(bucket)
+            with uninterrupted():
+                super().dump_bytecode(bucket)
         except OSError:
             pass
+
+
+class _Loader(FileSystemLoader):
+    """Jinja2's loader, its read of a template kept whole under a time limit."""
+
+    def get_source(self, environment, template):   # Jinja2's signature
+        with uninterrupted():
+            return super().get_source(environment, template)
 
 
 @lru_cache(maxsize=8)
@@ -118,8 +132,8 @@ def _environment(layers: tuple[Path, ...], bundled: Path) -> Environment:
     loader = ChoiceLoader([
         # `{% extends "!bundled/leaflet.html.j2" %}` reaches the template an
         # override replaces.
-        PrefixLoader({"!bundled": FileSystemLoader(str(bundled / "templates"))}, delimiter="/"),
-        FileSystemLoader(folders),
+        PrefixLoader({"!bundled": _Loader(str(bundled / "templates"))}, delimiter="/"),
+        _Loader(folders),
     ])
     env = _RecordingEnvironment(loader=loader, autoescape=select_autoescape(default=True),
                                 undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,

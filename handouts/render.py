@@ -136,7 +136,9 @@ class Renderer:
         key = (str(path), stat.st_mtime_ns, stat.st_size)
         cached = self._css.get(key)
         if cached is None:
-            with record.recording() as reads:   # the sheet and anything it imports
+            # Uninterrupted: WeasyPrint opens the file a line before its `with` (a
+            # sheet is parsed once per renderer, and the library's are small).
+            with record.recording() as reads, uninterrupted():
                 record.read(path)
                 sheet = self._weasyprint.CSS(filename=str(path), font_config=self.font_config,
                                              url_fetcher=fetcher)
