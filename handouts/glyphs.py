@@ -79,14 +79,18 @@ def _read_cmap(path: Path, face: str | None, key: str) -> frozenset[int]:
         return _points(stored.decode("ascii", "replace"))
     from fontTools.ttLib import TTCollection, TTFont  # noqa: PLC0415 - only on a miss
 
-    if path.suffix.lower() in (".ttc", ".otc"):
-        with TTCollection(str(path), lazy=True) as collection:
-            fonts = collection.fonts
-            chosen = next((f for f in fonts if f["name"].getDebugName(1) == face), fonts[0])
-            points = set(chosen.getBestCmap())
-    else:
-        with TTFont(str(path), lazy=True) as font:
-            points = set(font.getBestCmap())
+    # Uninterrupted: fontTools opens the file in a constructor, before any `with`
+    # (read once per font and cache; a cmap is a small table even in a CJK font).
+    with uninterrupted():
+        if path.suffix.lower() in (".ttc", ".otc"):
+            with TTCollection(str(path), lazy=True) as collection:
+                fonts = collection.fonts
+                chosen = next((f for f in fonts if f["name"].getDebugName(1) == face),
+                              fonts[0])
+                points = set(chosen.getBestCmap())
+        else:
+            with TTFont(str(path), lazy=True) as font:
+                points = set(font.getBestCmap())
     caches.write("fonts", key, _ranges(points).encode())
     return frozenset(points)
 
