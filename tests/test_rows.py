@@ -70,8 +70,9 @@ def test_one_column_fill_in_lines_end_together_at_the_text_measure(make_library)
     assert len(lines) == 2
     assert all(right - left >= 45 * PX_PER_MM for left, right in lines), "long enough"
     page = standard.document.pages[0]._page_box
-    for _, right in lines:   # together, at the 150 mm measure, short of the margin
-        assert abs(right - (page.content_box_x() + 150 * PX_PER_MM)) < 0.5
+    measure = 31 * 16   # px: 31 rem at 12 pt, the one-column measure (leaflet.css)
+    for _, right in lines:   # together, at the paragraphs' measure, short of the margin
+        assert abs(right - (page.content_box_x() + measure)) < 0.5
 
     large = produce(Job("leaflet", "riverside-oncology", ("lines",), "a4", "large"),
                     library, renderer, reuse=False)
