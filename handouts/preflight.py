@@ -18,6 +18,10 @@ top left, and how to fix it. What it sees:
 - page fill: a page (not the last) less than half full, a blank page;
 - resolution: a PNG or JPEG (a logo, a photo) printed with fewer than 150 pixels an
   inch, which paper shows blurred or jagged;
+- line length: body lines that run, typically, to more than 75 characters (60 to 70
+  read best: the eye loses its way back from the end of a long line);
+- emphasis: a paragraph of two lines or more set wholly in capitals or italics, which
+  are slower to read than the same words in plain type;
 - words that fit the format: "this leaflet" in a booklet, an offer of large print
   on the large-print version.
 
@@ -28,6 +32,7 @@ topic, clinic, paper and variant, and `--annotate DIR` draws what it found.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 PX_PER_MM = 96 / 25.4
@@ -36,6 +41,9 @@ PT_PER_PX = 0.75
 # and a photo soft; 300 is what printers ask for.
 MIN_PPI = 150
 GOOD_PPI = 300
+# Characters in a full line of body text (DESIGN.md: 60-70). Over 75 for most lines, a
+# designer sends the page back; a character of Chinese or Japanese counts as two.
+MAX_LINE_CHARS = 75
 MONTHS = ("January|February|March|April|May|June|July|August|September|October|"
           "November|December")
 # A drug name of two words, the one unbreakable run below without a digit in it.
@@ -127,6 +135,8 @@ def examine(document, *, kind: str = "leaflet", variant: str = "standard",
     defects += _fill(pages, boxes, kind)
     defects += _words(boxes, kind, variant)
     defects += _resolution(boxes)
+    defects += _measure(boxes)
+    defects += _emphasis(boxes)
     return defects, scale
 
 
@@ -493,4 +503,82 @@ def _words(boxes: list[_Box], kind: str, variant: str) -> list[Defect]:
             defects.append(Defect("words", item.page, item.role, _mm(_rect(item.box)),
                                   "offers large print on the large-print version",
                                   "leave the offer out of large print"))
+    return defects
+
+
+# --- reading comfort ------------------------------------------------------------------
+
+BODY_ROLES = ("body", "list item")
+_BLOCK_TAGS = ("p", "li")
+
+
+def _width(text: str) -> int:
+    """Characters in a line, a wide (CJK) one counted as two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text.strip())
+
+
+def _body_lines(boxes: list[_Box]) -> dict[int, list[_Box]]:
+    """The line boxes of each body paragraph and list item, in order."""
+    blocks: dict[int, list[_Box]] = {}
+    for item in boxes:
+        if type(item.box).__name__ == "LineBox" and item.role in BODY_ROLES and \
+                item.chain and getattr(item.chain[-1], "tag", "") in _BLOCK_TAGS:
+            blocks.setdefault(id(item.chain[-1]), []).append(item)
+    return blocks
+
+
+def _measure(boxes: list[_Box]) -> list[Defect]:
+    """Body lines too long to read comfortably, judged on the document's typical full
+    line (a paragraph's last line is as short as its words make it)."""
+    full = [(_width(_line_text(line.box)), line)
+            for lines in _body_lines(boxes).values() for line in lines[:-1]]
+    if len(full) < 5:   # a card or a page of headings: too few lines to judge
+        return []
+    lengths = sorted(width for width, _ in full)
+    typical = lengths[len(lengths) // 2]
+    if typical <= MAX_LINE_CHARS:
+        return []
+    first = next(line for width, line in full if width > MAX_LINE_CHARS)
+    return [Defect(
+        "line-length", first.page, first.role, _mm(_rect(first.box)),
+        f"body lines run to about {typical} characters; 60 to 70 read best, and past "
+        f"{MAX_LINE_CHARS} the eye loses its way back to the start of the next line",
+        "narrow the text (a max-width in rem on paragraphs and lists) or set two columns")]
+
+
+def _emphasis(boxes: list[_Box]) -> list[Defect]:
+    """Paragraphs of two lines or more set wholly in capitals or in italics: one defect
+    of each sort per document, at the first, with how many there are."""
+    lines = _body_lines(boxes)
+    counts: dict[int, list[int]] = {}   # paragraph -> [letters, capitals, italic chars]
+    for item in boxes:
+        if type(item.box).__name__ != "TextBox" or item.role not in BODY_ROLES:
+            continue
+        block = next((e for e in reversed(item.chain)
+                      if getattr(e, "tag", "") in _BLOCK_TAGS), None)
+        if block is None or len(lines.get(id(block), ())) < 2:
+            continue
+        text = item.box.text
+        tally = counts.setdefault(id(block), [0, 0, 0])
+        cased = [c for c in text if c.isupper() or c.islower()]
+        tally[0] += len(cased)
+        tally[1] += sum(c.isupper() for c in cased)
+        if item.box.style["font_style"] in ("italic", "oblique"):
+            tally[2] += len(text.strip())
+    found: dict[str, list[int]] = {"capitals": [], "italics": []}
+    for block, (letters, capitals, italic) in counts.items():
+        written = sum(_width(_line_text(line.box)) for line in lines[block])
+        if letters >= 20 and capitals >= 0.9 * letters:
+            found["capitals"].append(block)
+        if written and italic >= 0.9 * written:
+            found["italics"].append(block)
+    defects = []
+    for sort, blocks in found.items():
+        if blocks:
+            first = lines[blocks[0]][0]
+            many = f"{len(blocks)} paragraphs are" if len(blocks) > 1 else "a paragraph is"
+            defects.append(Defect(
+                "emphasis", first.page, first.role, _mm(_rect(first.box)),
+                f"{many} set wholly in {sort}, which is slower to read than plain type",
+                "keep capitals and italics for a word or two; use bold or a box to stand out"))
     return defects

@@ -186,3 +186,64 @@ def test_a_clinic_logo_too_small_to_print_sharp_is_a_warning_then_a_check_error(
     report = check_library(library, ["plain"], ["riverside-oncology"], papers=("a4",),
                            variants=("standard",), workers=1)
     assert any(p.code == "preflight-image-resolution" for p in report.errors())
+
+
+PROSE = " ".join(["Most people feel a little sore for a day or two, and this soon passes."] * 14)
+
+
+def test_body_lines_too_long_to_read_comfortably(renderer):
+    """12 pt across 190 mm of A4 runs to about 90 characters a line; held to 31 rem
+    (the leaflet's one-column measure) the same text runs to about 65."""
+    wide = _defects(renderer, f"<p>{PROSE}</p><ul><li>{PROSE}</li></ul>",
+                    css="@page { margin: 10mm; }")
+    defect = _one(wide, "line-length")
+    assert defect.page == 1 and defect.role == "body"
+    typical = int(defect.message.split("about ")[1].split()[0])
+    assert 80 <= typical <= 100, defect.message
+    narrow = _defects(renderer, f"<p>{PROSE}</p><ul><li>{PROSE}</li></ul>",
+                      css="@page { margin: 10mm; } p, ul { max-width: 31rem; }")
+    assert not [d for d in narrow if d.kind == "line-length"]
+
+
+def test_a_short_text_is_not_judged_on_its_line_length(renderer):
+    """Two wide lines (a card, a note) are too few to call the measure wrong."""
+    assert not [d for d in _defects(renderer, f"<p>{PROSE[:200]}</p>")
+                if d.kind == "line-length"]
+
+
+def test_paragraphs_set_in_capitals_or_italics(renderer):
+    body = (f'<p style="text-transform: uppercase; width: 120mm">{PROSE}</p>'
+            f'<p style="width: 120mm"><em>{PROSE}</em></p>'
+            f'<p style="width: 120mm"><em>{PROSE}</em></p>')
+    found = {d.message.split("set wholly in ")[1].split(",")[0]: d
+             for d in _defects(renderer, body) if d.kind == "emphasis"}
+    assert set(found) == {"capitals", "italics"}
+    assert found["capitals"].message.startswith("a paragraph is")
+    assert found["italics"].message.startswith("2 paragraphs are")
+    assert found["capitals"].role == "body" and found["capitals"].page == 1
+
+
+def test_a_word_or_a_line_of_emphasis_is_fine(renderer):
+    body = (f'<p style="width: 120mm">Call us <em>straight away</em>. {PROSE}</p>'
+            '<p>CALL 999 IF YOU CANNOT BREATHE</p><p><em>A short italic note.</em></p>'
+            f'<p style="width: 120mm">{PROSE.upper()[:60]} {PROSE}</p>')
+    assert not [str(d) for d in _defects(renderer, body) if d.kind == "emphasis"]
+
+
+def test_a_clinic_stylesheet_in_capitals_fails_the_check(make_library):
+    """Clinic stylesheets may set text-transform: on headings it is the clinic's look;
+    on paragraphs it is a block of capitals, which check refuses."""
+    from handouts.check import check_library
+    from tests.conftest import topic_text
+
+    library = make_library({"plain": topic_text(f"## Why?\n\n{PROSE}\n\n{PROSE}")})
+    style = library.root / "clinics" / "riverside-oncology" / "style.css"
+    style.write_text("h2 { text-transform: uppercase; }\n")
+    report = check_library(library, ["plain"], papers=("a4",), variants=("standard",),
+                           workers=1)
+    assert not [p for p in report.problems if p.code == "preflight-emphasis"]
+    style.write_text("p { text-transform: uppercase; }\n")
+    report = check_library(library, ["plain"], papers=("a4",), variants=("standard",),
+                           workers=1)
+    [capitals] = [p for p in report.problems if p.code == "preflight-emphasis"]
+    assert capitals.severity == "error" and "capitals" in capitals.message
