@@ -14,7 +14,8 @@ top left, and how to fix it. What it sees:
   doses, temperatures and the medicines' names split across two lines;
 - type: body text under 12 pt (16 pt in large print), anything a reader needs
   under 9 pt (16 pt in large print), a title, heading or sub-heading not larger
-  than what it stands over;
+  than what it stands over; in large print, an urgent number that is not the
+  largest text on its page;
 - page fill: a page (not the last) less than half full, a blank page;
 - resolution: a PNG or JPEG (a logo, a photo) printed with fewer than 150 pixels an
   inch, which paper shows blurred or jagged;
@@ -132,6 +133,7 @@ def examine(document, *, kind: str = "leaflet", variant: str = "standard",
     defects += _splits(boxes, len(pages), names)
     defects += _broken_inside(boxes, keep)
     defects += _type(boxes, kind, variant, scale)
+    defects += _urgent_number(boxes, variant)
     defects += _fill(pages, boxes, kind)
     defects += _words(boxes, kind, variant)
     defects += _resolution(boxes)
@@ -463,6 +465,30 @@ def _type(boxes: list[_Box], kind: str, variant: str,
                 _mm(_rect(item.box)) if item else (0, 0, 0, 0),
                 f"the {upper} ({big:.1f} pt) is not larger than the {lower} ({small:.1f} pt)",
                 "keep title > section heading > sub-heading > body"))
+    return defects
+
+
+def _urgent_number(boxes: list[_Box], variant: str) -> list[Defect]:
+    """Large print (DESIGN.md, RNIB Clear Print): the urgent box's number is the largest
+    text on its page, so a reader in a hurry finds it first."""
+    if variant != "large":
+        return []
+    numbers: dict[int, _Box] = {}
+    for item in boxes:
+        if type(item.box).__name__ == "TextBox" and "urgent box" in item.roles and \
+                item.chain and "number" in (item.chain[-1].get("class") or "").split():
+            numbers.setdefault(item.page, item)
+    defects = []
+    for page, number in numbers.items():
+        biggest = max((b for b in boxes if b.page == page and
+                       type(b.box).__name__ == "TextBox"), key=_size)
+        if _size(biggest) > _size(number) + 0.05:
+            defects.append(Defect(
+                "type-size", page, "urgent box", _mm(_rect(number.box)),
+                f"the urgent number ({_size(number):.1f} pt) is smaller than the "
+                f"{biggest.role} ({_size(biggest):.1f} pt); in large print it is the "
+                "largest text on its page",
+                "set the urgent number larger, or the other text smaller, in the styles"))
     return defects
 
 

@@ -247,3 +247,17 @@ def test_a_clinic_stylesheet_in_capitals_fails_the_check(make_library):
                            workers=1)
     [capitals] = [p for p in report.problems if p.code == "preflight-emphasis"]
     assert capitals.severity == "error" and "capitals" in capitals.message
+
+
+def test_in_large_print_the_urgent_number_is_the_largest_text_on_its_page(renderer):
+    def found(number_pt: int) -> list:
+        body = ('<h1 style="font-size: 30pt">Title</h1><aside class="urgent"><p>Call '
+                f'<span class="number" style="font-size: {number_pt}pt">020 7946 0999'
+                "</span></p></aside>")
+        return [d for d in _defects(renderer, body, css="body { font-size: 16pt; }",
+                                    variant="large") if "urgent number" in d.message]
+
+    [small] = found(20)
+    assert small.page == 1 and small.role == "urgent box"
+    assert "(20.0 pt) is smaller than the title (30.0 pt)" in small.message
+    assert not found(32)
