@@ -261,3 +261,13 @@ def test_in_large_print_the_urgent_number_is_the_largest_text_on_its_page(render
     assert small.page == 1 and small.role == "urgent box"
     assert "(20.0 pt) is smaller than the title (30.0 pt)" in small.message
     assert not found(32)
+
+
+def test_body_text_set_too_tight_or_justified(renderer):
+    body = f'<p style="width: 120mm">{PROSE}</p><p style="width: 120mm">{PROSE}</p>'
+    defects = _defects(renderer, body, css="p { line-height: 1.05; text-align: justify; }")
+    tight = _one(defects, "leading")
+    assert "1.05 times" in tight.message and tight.role == "body" and tight.page == 1
+    assert "2 paragraphs are justified" in _one(defects, "justified").message
+    fine = _defects(renderer, body, css="p { line-height: 1.4; }")
+    assert not [str(d) for d in fine if d.kind in ("leading", "justified")]
