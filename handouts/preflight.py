@@ -25,6 +25,8 @@ top left, and how to fix it. What it sees:
   are slower to read than the same words in plain type;
 - setting: body lines set closer than 1.2 times their type size, and justified text
   (its uneven word gaps are hard for many readers);
+- fill-in lines shorter than 40 mm, too short to write a date or a name on by hand
+  (a long label, a translation's, leaves its line little room);
 - words that fit the format: "this leaflet" in a booklet, an offer of large print
   on the large-print version.
 
@@ -50,6 +52,8 @@ MAX_LINE_CHARS = 75
 # Line height over type size below which body lines crowd each other (DESIGN.md asks
 # for about 1.4; the page budget's tightest spacing step sets 1.25).
 MIN_LEADING = 1.2
+# A fill-in line a hand can write a date and time on ("14/03/2027 07:30").
+MIN_FILL_LINE_MM = 40
 MONTHS = ("January|February|March|April|May|June|July|August|September|October|"
           "November|December")
 # A drug name of two words, the one unbreakable run below without a digit in it.
@@ -145,6 +149,7 @@ def examine(document, *, kind: str = "leaflet", variant: str = "standard",
     defects += _measure(boxes)
     defects += _emphasis(boxes)
     defects += _setting(boxes)
+    defects += _fill_in_lines(boxes)
     return defects, scale
 
 
@@ -643,4 +648,23 @@ def _setting(boxes: list[_Box]) -> list[Defect]:
             "justified", first.page, first.role, _mm(_rect(first.box)),
             f"{many} justified: the uneven gaps between words are hard to read",
             "align body text to the start of the line (text-align: start), ragged at the end"))
+    return defects
+
+
+def _fill_in_lines(boxes: list[_Box]) -> list[Defect]:
+    """Each fill-in line too short to write on by hand."""
+    defects = []
+    for item in boxes:
+        name = type(item.box).__name__
+        if name in ("LineBox", "TextBox") or not item.chain or \
+                "fill-line" not in (item.chain[-1].get("class") or "").split() or \
+                getattr(item.box, "element", None) is not item.chain[-1]:
+            continue
+        length = item.box.border_width() / PX_PER_MM
+        if length < MIN_FILL_LINE_MM:
+            defects.append(Defect(
+                "fill-in", item.page, "fill-in line", _mm(_rect(item.box)),
+                f"the line is {length:.0f} mm long, too short to write on by hand "
+                f"({MIN_FILL_LINE_MM} mm or more)",
+                "shorten its label, or give the line a row of its own"))
     return defects

@@ -271,3 +271,18 @@ def test_body_text_set_too_tight_or_justified(renderer):
     assert "2 paragraphs are justified" in _one(defects, "justified").message
     fine = _defects(renderer, body, css="p { line-height: 1.4; }")
     assert not [str(d) for d in fine if d.kind in ("leading", "justified")]
+
+
+def test_a_fill_in_line_too_short_to_write_on(renderer):
+    def lines(width_mm: int) -> list:
+        body = (f'<p class="fill-in" style="display: table; width: {width_mm}mm">'
+                '<span class="fill-label" style="display: table-cell; width: 1%; '
+                'white-space: nowrap">Date and time of my next appointment:</span>'
+                '<span class="fill-line" style="display: table-cell; border-bottom: 1pt '
+                'solid black; height: 8mm"></span></p>')
+        return [d for d in _defects(renderer, body) if d.kind == "fill-in"]
+
+    [short] = lines(100)
+    assert short.role == "fill-in line" and short.page == 1
+    assert "too short to write on by hand" in short.message
+    assert not lines(170)
