@@ -551,7 +551,10 @@ _BLOCK_TAGS = ("p", "li")
 
 def _width(text: str) -> int:
     """Characters in a line, a wide (CJK) one counted as two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text.strip())
+    text = text.strip()
+    if text.isascii():
+        return len(text)
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
 
 def _body_lines(boxes: list[_Box]) -> dict[int, list[_Box]]:
@@ -587,7 +590,7 @@ def _emphasis(boxes: list[_Box]) -> list[Defect]:
     """Paragraphs of two lines or more set wholly in capitals or in italics: one defect
     of each sort per document, at the first, with how many there are."""
     lines = _body_lines(boxes)
-    counts: dict[int, list[int]] = {}   # paragraph -> [letters, capitals, italic chars]
+    counts: dict[int, list[int]] = {}   # paragraph -> [letters, capitals, italic, all chars]
     for item in boxes:
         if type(item.box).__name__ != "TextBox" or item.role not in BODY_ROLES:
             continue
@@ -596,15 +599,16 @@ def _emphasis(boxes: list[_Box]) -> list[Defect]:
         if block is None or len(lines.get(id(block), ())) < 2:
             continue
         text = item.box.text
-        tally = counts.setdefault(id(block), [0, 0, 0])
-        cased = [c for c in text if c.isupper() or c.islower()]
-        tally[0] += len(cased)
-        tally[1] += sum(c.isupper() for c in cased)
+        tally = counts.setdefault(id(block), [0, 0, 0, 0])
+        capitals = sum(map(str.isupper, text))
+        tally[0] += capitals + sum(map(str.islower, text))
+        tally[1] += capitals
+        written = len(text.strip())
+        tally[3] += written
         if item.box.style["font_style"] in ("italic", "oblique"):
-            tally[2] += len(text.strip())
+            tally[2] += written
     found: dict[str, list[int]] = {"capitals": [], "italics": []}
-    for block, (letters, capitals, italic) in counts.items():
-        written = sum(_width(_line_text(line.box)) for line in lines[block])
+    for block, (letters, capitals, italic, written) in counts.items():
         if letters >= 20 and capitals >= 0.9 * letters:
             found["capitals"].append(block)
         if written and italic >= 0.9 * written:
