@@ -32,6 +32,7 @@ from .pipeline import (
     produce,
 )
 from .readability import FLESCH_KINCAID, INFLESZ, INFLESZ_TARGET, reading_level
+from .risk import risk_problems
 from .timelimit import default_time_limit, time_limit, uninterrupted
 
 DEFAULT_GRADE = 8.0
@@ -106,6 +107,7 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
         return error.problems
     problems += result.problems  # missing alt text
     problems += reading_problems(topic, result.text, grade)
+    problems += _risk_problems(topic, result.text)
     if topic.overdue(today):
         problems.append(overdue_problem(topic))
     for link in result.internal_links:
@@ -121,6 +123,16 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
                 file=topic.path, code="missing-clinic-field",
                 hint=f"add {name} to {profile.folder / 'clinic.toml'}"))
     return problems
+
+
+def _risk_problems(topic: Topic, text: str) -> list[Problem]:
+    """Risk words their own numbers contradict ("rare: 1 in 100"), see risk.py."""
+    try:
+        with uninterrupted():
+            source = topic.path.read_text("utf-8", errors="replace")
+    except OSError:
+        source = None
+    return risk_problems(topic.path, text, topic.meta.language or DEFAULT_LANGUAGE, source)
 
 
 def reading_problems(topic: Topic, text: str, grade: float = DEFAULT_GRADE) -> list[Problem]:
@@ -456,6 +468,7 @@ def _editions(library: Library, slug: str, clinics: list[ClinicProfile],
         if language in derived:   # no clinic reads it: its state and reading level
             text = render_body(topic, None, library.dirs("content")).text
             report.problems.extend(reading_problems(topic, text))
+            report.problems.extend(_risk_problems(topic, text))
             continue
         found.append(topic.model_copy(update={"meta": topic.meta.model_copy(
             update={"language": edition.language})}))

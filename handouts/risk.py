@@ -1,0 +1,169 @@
+"""Risk words: "common", "rare" ... mean the same numbers everywhere (CONTENT.md).
+
+The scale is the one every European product information (SmPC) uses, which the
+shipped topics cite, so a leaflet's word and the medicine's own leaflet agree:
+
+    very common   1 in 10 or more
+    common        1 in 100 to 1 in 10
+    uncommon      1 in 1,000 to 1 in 100
+    rare          1 in 10,000 to 1 in 1,000
+    very rare     fewer than 1 in 10,000
+
+`risk_problems` finds each risk word that has a number beside it in the same
+sentence ("common: about 1 to 2 in 100 people", "rare (1 in 100)") and reports the
+pairs that disagree, in English and Spanish. A word with no number is not judged,
+and neither is a negated or comparative one ("not rare", "the most common sign").
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import Problem
+
+BANDS = {   # the scale's words in English, each as a share of people (both ends kept)
+    "very common": (0.1, 1.0), "common": (0.01, 0.1), "uncommon": (0.001, 0.01),
+    "rare": (0.0001, 0.001), "very rare": (0.0, 0.0001),
+}
+SCALE = ("very common: more than 1 in 10; common: up to 1 in 10; uncommon: up to 1 in "
+         "100; rare: up to 1 in 1,000; very rare: fewer than 1 in 10,000")
+_NUMBER = r"\d{1,3}(?:[,.]\d{3})+|\d+(?:[.,]\d+)?"
+
+
+@dataclass(frozen=True)
+class _Language:
+    words: dict[str, str]        # the language's word (lower case) -> the English band
+    word: re.Pattern             # a risk word, with what may negate or compare it
+    share: re.Pattern            # "up to 1 in 100", "about 2%" ...
+    below: tuple[str, ...]       # qualifiers meaning "at most"
+    above: tuple[str, ...]       # qualifiers meaning "more than"
+    thousands: str               # the thousands separator ("1,000" / "1.000")
+
+
+def _word_pattern(words: list[str], negations: str, comparatives: str) -> re.Pattern:
+    alternatives = "|".join(sorted((re.escape(w) for w in words), key=len, reverse=True))
+    return re.compile(rf"(?:\b(?P<not>{negations})\s+(?:\w+\s+)?)?(?:\b(?P<than>"
+                      rf"{comparatives})\s+)?\b(?P<word>{alternatives})\b", re.I)
+
+
+_ENGLISH = _Language(
+    words={w: w for w in BANDS},
+    word=_word_pattern(list(BANDS), "not|never|isn't|aren't",
+                       "most|more|less|least|fairly|quite"),
+    share=re.compile(
+        rf"(?:(?P<q>up to|fewer than|less than|under|more than|over|at least|about|"
+        rf"around|roughly|nearly|almost)\s+)?(?P<a>{_NUMBER})(?:\s*(?:to|or|-|–)\s*"
+        rf"(?P<b>{_NUMBER}))?\s*(?:(?:in|out of)\s+(?:every\s+)?(?P<m>{_NUMBER})\b|"
+        rf"(?P<pc>%|\s*per ?cent\b))", re.I),
+    below=("up to", "fewer than", "less than", "under"),
+    above=("more than", "over", "at least"),
+    thousands=",",
+)
+_SPANISH_WORDS = {
+    "muy frecuente": "very common", "muy frecuentes": "very common",
+    "frecuente": "common", "frecuentes": "common",
+    "poco frecuente": "uncommon", "poco frecuentes": "uncommon",
+    "raro": "rare", "rara": "rare", "raros": "rare", "raras": "rare",
+    "muy raro": "very rare", "muy rara": "very rare", "muy raros": "very rare",
+    "muy raras": "very rare",
+}
+_SPANISH = _Language(
+    words=_SPANISH_WORDS,
+    word=_word_pattern(list(_SPANISH_WORDS), "no|nunca", "más|menos|bastante"),
+    share=re.compile(
+        rf"(?:(?P<q>hasta(?:\s+a)?|menos\s+de|más\s+de|al\s+menos|cerca\s+de|unos?|"
+        rf"alrededor\s+de|aproximadamente)\s+)?(?:a\s+)?(?P<a>{_NUMBER})(?:\s*(?:a|o|-|–)"
+        rf"\s*(?P<b>{_NUMBER}))?\s*(?:de\s+cada\s+(?P<m>{_NUMBER})\b|(?P<pc>%|\s*por\s+"
+        rf"ciento\b))", re.I),
+    below=("hasta", "hasta a", "menos de"),
+    above=("más de", "al menos"),
+    thousands=".",
+)
+LANGUAGES = {"en": _ENGLISH, "es": _SPANISH}
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+(?=\S)|\n+")
+
+
+def _number(text: str, thousands: str) -> float:
+    if re.fullmatch(r"\d{1,3}(?:[,.]\d{3})+", text) and thousands in text:
+        return float(text.replace(thousands, ""))
+    return float(text.replace(",", "."))
+
+
+def _stated(match: re.Match, language: _Language) -> tuple[float, float] | None:
+    """The share of people a frequency states, as (lowest, highest) it allows."""
+    first = _number(match.group("a"), language.thousands)
+    second = _number(match.group("b"), language.thousands) if match.group("b") else first
+    out_of = 100.0 if match.group("pc") else _number(match.group("m"), language.thousands)
+    if not out_of or first > out_of:
+        return None
+    low, high = sorted((first / out_of, second / out_of))
+    qualifier = re.sub(r"\s+", " ", (match.group("q") or "").lower())
+    if qualifier in language.below:
+        return high, high     # "up to 1 in 100": judged by its ceiling
+    if qualifier in language.above:
+        return low, low       # "more than 1 in 10": judged by its floor
+    return low, high
+
+
+def _agrees(band: tuple[float, float], stated: tuple[float, float]) -> bool:
+    low, high = stated
+    return low <= band[1] * 1.0001 and high >= band[0] * 0.9999
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    word: str         # as written
+    band: str         # the English band it names
+    share: str        # the frequency as written
+    sentence: str
+
+
+def mismatches(text: str, language: str) -> list[Mismatch]:
+    """Each risk word whose number in the same sentence is outside its band."""
+    found = LANGUAGES.get((language or "en").split("-")[0].lower())
+    if found is None:
+        return []
+    result = []
+    for clause in _CLAUSE.split(text):
+        shares = [m for m in found.share.finditer(clause) if _stated(m, found)]
+        if not shares:
+            continue
+        for word in found.word.finditer(clause):
+            if word.group("not") or word.group("than"):
+                continue
+            after = [m for m in shares if m.start() >= word.end()]
+            before = [m for m in shares if m.end() <= word.start()]
+            share = after[0] if after else (before[-1] if before else None)
+            band = found.words[word.group("word").lower()]
+            if share and not _agrees(BANDS[band], _stated(share, found)):
+                result.append(Mismatch(word.group("word"), band, share.group(0).strip(),
+                                       clause.strip()))
+    return result
+
+
+def risk_problems(path, text: str, language: str, source: str | None = None
+                  ) -> list[Problem]:
+    """A problem for each risk word its own number contradicts. `source`, the topic's
+    file text, gives each its line."""
+    problems = []
+    for mismatch in mismatches(text, language):
+        line = None
+        if source and mismatch.share in source:
+            line = source[:source.index(mismatch.share)].count("\n") + 1
+        problems.append(Problem(
+            f"{mismatch.word!r} beside {mismatch.share!r} disagrees: {mismatch.band} means "
+            f"{_band_words(mismatch.band)} (in {mismatch.sentence[:90]!r})",
+            file=path, line=line, code="risk-word",
+            hint=f"use the word that matches the number (the product information's scale: "
+                 f"{SCALE}), or check the number"))
+    return problems
+
+
+def _band_words(band: str) -> str:
+    low, high = BANDS[band]
+    if not low:
+        return "fewer than 1 in 10,000"
+    if high == 1.0:
+        return "1 in 10 or more"
+    return f"between 1 in {round(1 / low):,} and 1 in {round(1 / high):,}"
