@@ -578,11 +578,35 @@ def start_workers_early() -> None:
     """Start the process workers are forked from now: it imports WeasyPrint on another
     core while this one still reads the library, and the first worker starts about
     0.4 s sooner. A caller that then makes nothing has cost another core that much."""
+    fork_server()
+
+
+def fork_server():
+    """The forkserver context, its server started (once a process) with Ctrl-C ignored.
+
+    Python leaves SIGINT ignored in a process that starts with it ignored, and the
+    server hands its children the handler it started with. So every worker ignores
+    Ctrl-C from its first instruction, not only once worker_init has run: a worker
+    still starting when Ctrl-C reaches the process group used to die of it, which
+    broke the pool and lost the results of jobs whose PDFs were already written.
+    A Ctrl-C in the few milliseconds the server takes to start is not seen.
+    """
     import multiprocessing  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
     from multiprocessing import forkserver  # noqa: PLC0415
 
-    multiprocessing.get_context("forkserver").set_forkserver_preload(PRELOAD)
-    forkserver.ensure_running()
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(PRELOAD)
+    if threading.current_thread() is not threading.main_thread():
+        return context   # signal.signal works on the main thread only
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.signal(signal.SIGINT, previous if previous is not None
+                      else signal.default_int_handler)
+    return context
 
 
 def _run_pool(pending, workers, time_limit, record, task=None, args=()) -> None:
@@ -591,32 +615,53 @@ def _run_pool(pending, workers, time_limit, record, task=None, args=()) -> None:
 
     Handing out jobs a few at a time means that Ctrl-C stops the batch quickly: no
     more jobs start, the ones running finish and are recorded, then the interrupt
-    goes on (the CLI exits 130).
+    goes on (the CLI exits 130). The first Ctrl-C only asks for that (on the main
+    thread): raised at once, it could land inside `pool.submit` and lose a job that
+    then ran and wrote its PDF unrecorded. A second Ctrl-C stops at once.
     """
-    import multiprocessing  # noqa: PLC0415
+    import signal  # noqa: PLC0415
+    import threading  # noqa: PLC0415
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # noqa: PLC0415
     from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 
     # forkserver: workers start clean (no parent state) and max_tasks_per_child works.
     # The server imports WeasyPrint once, so each (recycled) worker starts warm.
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
+    context = fork_server()
     task = task or run_job
     queue = list(reversed(pending))
     running: dict = {}
+    stop: list[int] = []
+    previous = None
+
+    def ask_to_stop(signum, frame):
+        stop.append(signum)
+        signal.signal(signal.SIGINT, previous)   # the next Ctrl-C raises at once
+
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.getsignal(signal.SIGINT)
+        if previous is None:   # set outside Python: keep Python's own on a second Ctrl-C
+            previous = signal.default_int_handler
+        signal.signal(signal.SIGINT, ask_to_stop)
     pool = ProcessPoolExecutor(workers, mp_context=context, initializer=worker_init,
                                initargs=(time_limit, os.getpid()),
                                max_tasks_per_child=RECYCLE_AFTER)
     try:
         while queue or running:
-            while queue and len(running) < 2 * workers:
+            while queue and not stop and len(running) < 2 * workers:
                 job = queue.pop()
                 running[pool.submit(task, job, *args)] = job
+            if stop:
+                for future in [f for f in running if f.cancel()]:
+                    del running[future]   # queued, not started: never runs
+                if not running:
+                    break
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for future in done:
                 job = running[future]
                 record(job, _result_of(future, job, BrokenProcessPool))
                 del running[future]   # only once recorded: Ctrl-C may land in record()
+        if stop:
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         for future in running:
             future.cancel()   # queued, not started: never runs
@@ -625,6 +670,8 @@ def _run_pool(pending, workers, time_limit, record, task=None, args=()) -> None:
                 record(job, _result_of(future, job, BrokenProcessPool))
         raise
     finally:
+        if previous is not None and signal.getsignal(signal.SIGINT) is ask_to_stop:
+            signal.signal(signal.SIGINT, previous)
         pool.shutdown(wait=True, cancel_futures=True)
 
 

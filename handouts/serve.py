@@ -24,7 +24,7 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from .batch import worker_init, worker_tools
+from .batch import fork_server, worker_init, worker_tools
 from .errors import HandoutsError, Problem, UsageError
 from .library import Library
 from .models import PAPERS, VARIANTS
@@ -97,14 +97,12 @@ class Workers:
     worker: waited-for work first, background work on at most all workers but one."""
 
     def __init__(self, count: int, time_limit: float | None):
-        import multiprocessing  # noqa: PLC0415
         from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
         # forkserver: workers start clean (not a copy of a threaded server) and
-        # max_tasks_per_child works; the fork server imports WeasyPrint once.
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["handouts.engine", "handouts.render",
-                                        "handouts.pipeline"])
+        # max_tasks_per_child works; the fork server imports WeasyPrint once, and its
+        # workers ignore Ctrl-C from the start (the desk decides).
+        context = fork_server()
         self.count = count
         self.new_pool = lambda: ProcessPoolExecutor(
             count, mp_context=context, initializer=worker_init, initargs=(time_limit, os.getpid()),

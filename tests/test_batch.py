@@ -384,3 +384,45 @@ def test_workers_end_when_the_batch_is_killed(lib):
         return False
 
     assert _until(group_gone, 20), "a worker, forkserver or tracker outlived the batch"
+
+
+def test_workers_ignore_ctrl_c_from_their_first_instruction():
+    """Before worker_init has run, too: the fork server starts with Ctrl-C ignored."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from handouts.batch import fork_server
+
+    with ProcessPoolExecutor(1, mp_context=fork_server()) as pool:
+        assert pool.submit(signal.getsignal, signal.SIGINT).result() == signal.SIG_IGN
+
+
+def _mark(job: str, folder: str) -> str:
+    time.sleep(0.05)
+    Path(folder, job).write_text("made")
+    return job
+
+
+def test_ctrl_c_in_the_batch_records_every_job_that_ran(tmp_path):
+    """The first Ctrl-C only asks the pool to stop: every job that ran (here, one that
+    wrote its mark) is recorded, none is lost inside a submit, then the interrupt goes
+    on. In process, the Ctrl-C sent from the first record()."""
+    import threading
+
+    from handouts.batch import _run_pool
+
+    if threading.current_thread() is not threading.main_thread():
+        pytest.skip("Ctrl-C is handled on the main thread only")
+    before = signal.getsignal(signal.SIGINT)
+    recorded = []
+
+    def record(job, result):
+        if not recorded:
+            os.kill(os.getpid(), signal.SIGINT)
+        recorded.append(result)
+
+    jobs = [f"job-{n:02d}" for n in range(40)]
+    with pytest.raises(KeyboardInterrupt):
+        _run_pool(jobs, 2, None, record, task=_mark, args=(str(tmp_path),))
+    assert sorted(recorded) == sorted(p.name for p in tmp_path.iterdir())
+    assert 0 < len(recorded) < len(jobs)
+    assert signal.getsignal(signal.SIGINT) is before   # the caller's handler is back
