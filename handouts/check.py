@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import cache as caches
 from . import placeholders
+from .claims import risk_problems, survival_problems
 from .compose import mix
 from .editions import DEFAULT_LANGUAGE, editions, load_edition, load_terms, override_gaps
 from .errors import HandoutsError, Problem
@@ -32,7 +33,6 @@ from .pipeline import (
     produce,
 )
 from .readability import FLESCH_KINCAID, INFLESZ, INFLESZ_TARGET, reading_level
-from .risk import risk_problems
 from .timelimit import default_time_limit, time_limit, uninterrupted
 
 DEFAULT_GRADE = 8.0
@@ -107,7 +107,7 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
         return error.problems
     problems += result.problems  # missing alt text
     problems += reading_problems(topic, result.text, grade)
-    problems += _risk_problems(topic, result.text)
+    problems += _claim_problems(topic, result.text)
     if topic.overdue(today):
         problems.append(overdue_problem(topic))
     for link in result.internal_links:
@@ -125,14 +125,17 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
     return problems
 
 
-def _risk_problems(topic: Topic, text: str) -> list[Problem]:
-    """Risk words their own numbers contradict ("rare: 1 in 100"), see risk.py."""
+def _claim_problems(topic: Topic, text: str) -> list[Problem]:
+    """Risk words their own numbers contradict ("rare: 1 in 100") and survival figures,
+    which CONTENT.md rules out (claims.py)."""
     try:
         with uninterrupted():
             source = topic.path.read_text("utf-8", errors="replace")
     except OSError:
         source = None
-    return risk_problems(topic.path, text, topic.meta.language or DEFAULT_LANGUAGE, source)
+    language = topic.meta.language or DEFAULT_LANGUAGE
+    return risk_problems(topic.path, text, language, source) + \
+        survival_problems(topic.path, text, language, source)
 
 
 def reading_problems(topic: Topic, text: str, grade: float = DEFAULT_GRADE) -> list[Problem]:
@@ -468,7 +471,7 @@ def _editions(library: Library, slug: str, clinics: list[ClinicProfile],
         if language in derived:   # no clinic reads it: its state and reading level
             text = render_body(topic, None, library.dirs("content")).text
             report.problems.extend(reading_problems(topic, text))
-            report.problems.extend(_risk_problems(topic, text))
+            report.problems.extend(_claim_problems(topic, text))
             continue
         found.append(topic.model_copy(update={"meta": topic.meta.model_copy(
             update={"language": edition.language})}))

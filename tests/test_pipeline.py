@@ -23,7 +23,7 @@ LAYERS = [
     "errors", "timelimit", "models", "placeholders", "upstream", "collisions", "computedvalues",
     "usedvalues", "columns", "linebreaks", "markers", "svgreplay", "stack",
     "pagelimit", "engine", "fonts",
-    "readability", "risk", "record", "finish", "tagging", "files", "cache", "glyphs", "library",
+    "readability", "claims", "record", "finish", "tagging", "files", "cache", "glyphs", "library",
     "svg", "raster", "load", "editions", "messages", "markup", "qr", "compose", "render",
     "preflight", "images", "pipeline", "build", "batch", "check", "inventory", "scaffold",
     "serve", "web", "cli", "__main__",

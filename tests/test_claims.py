@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from handouts.risk import mismatches
+from handouts.claims import mismatches, survival_figures
 from tests.conftest import topic_text
 
 AGREE = [
@@ -62,8 +62,52 @@ def test_check_names_the_file_line_and_the_scale(make_library):
     assert "uncommon: up to 1 in 100" in problem.hint
 
 
-def test_the_shipped_topics_use_risk_words_as_the_scale_defines_them(library):
+def test_the_shipped_topics_use_risk_words_as_defined_and_give_no_survival_figures(library):
     from handouts.check import check_library
 
     report = check_library(library, render=False, languages=("all",))
-    assert not [str(p) for p in report.problems if p.code == "risk-word"]
+    assert not [str(p) for p in report.problems if p.code in ("risk-word", "survival-figure")]
+
+
+SURVIVAL = [
+    ("en", "The median survival is about 2 years."),
+    ("en-US", "Half of people live for five years or more."),
+    ("en", "Life expectancy is 6 to 12 months once cancer reaches the bone."),
+    ("en", "About 20% of people survive 5 years."),
+    ("es", "La supervivencia media es de unos 2 años."),
+    ("es", "La mitad de las personas vive más de un año."),
+    ("zh-Hans", "骨转移后的中位生存期约为 2 年。"),
+    ("ar", "معدل البقاء على قيد الحياة لمدة 5 سنوات هو 20%."),
+]
+NO_FIGURE = [
+    ("en", "Your team can talk with you about what this means for your future."),
+    ("en", "Ask what is likely for someone like you, and what happens if you wait."),
+    ("en", "Most fractures slowly heal over 6 to 12 weeks."),   # a number, no survival
+    ("es", "Su equipo puede hablar con usted sobre lo que esto significa."),
+    ("zh-Hans", "您的医疗团队可以和您谈谈这对您意味着什么。"),
+    ("ar", "البقاء نشيطًا يفيد عضلاتك ومزاجك ونومك خلال 3 أشهر."),   # "staying active"
+]
+
+
+@pytest.mark.parametrize(("language", "text"), SURVIVAL)
+def test_a_survival_figure_is_found(language, text):
+    assert survival_figures(text, language) == [text]
+
+
+@pytest.mark.parametrize(("language", "text"), NO_FIGURE)
+def test_words_about_the_future_without_figures_pass(language, text):
+    assert survival_figures(text, language) == []
+
+
+def test_check_refuses_a_survival_figure_with_its_line(make_library):
+    from handouts.check import check_library
+
+    text = topic_text("## What does this mean for my future?\n\nThe median survival is "
+                      "about 2 years.\n")
+    library = make_library({"future": text})
+    report = check_library(library, ["future"], render=False)
+    [problem] = [p for p in report.problems if p.code == "survival-figure"]
+    assert problem.severity == "error" and problem.file.name == "future.md"
+    lines = (library.root / "content" / "future.md").read_text().splitlines()
+    assert "median survival" in lines[problem.line - 1]
+    assert "conversation with the care team" in problem.hint

@@ -1,7 +1,8 @@
-"""Risk words: "common", "rare" ... mean the same numbers everywhere (CONTENT.md).
+"""Claims: what the editorial standard (CONTENT.md) rules on in a topic's words.
 
-The scale is the one every European product information (SmPC) uses, which the
-shipped topics cite, so a leaflet's word and the medicine's own leaflet agree:
+Risk words: "common", "rare" ... mean the same numbers everywhere. The scale is the
+one every European product information (SmPC) uses, which the shipped topics cite,
+so a leaflet's word and the medicine's own leaflet agree:
 
     very common   1 in 10 or more
     common        1 in 100 to 1 in 10
@@ -13,6 +14,13 @@ shipped topics cite, so a leaflet's word and the medicine's own leaflet agree:
 sentence ("common: about 1 to 2 in 100 people", "rare (1 in 100)") and reports the
 pairs that disagree, in English and Spanish. A word with no number is not judged,
 and neither is a negated or comparative one ("not rare", "the most common sign").
+
+Survival figures: no prognosis figures or survival estimates ("the median survival
+is 2 years", "half of people live 5 years"); they belong in a conversation with the
+care team. `survival_problems` finds a sentence that speaks of survival, life
+expectancy or prognosis and has a number in it, in English, Spanish, Chinese and
+Arabic. Words of survival with no number ("ask your team what this means for you")
+are the kind way to say it, and pass.
 """
 
 from __future__ import annotations
@@ -167,3 +175,54 @@ def _band_words(band: str) -> str:
     if high == 1.0:
         return "1 in 10 or more"
     return f"between 1 in {round(1 / low):,} and 1 in {round(1 / high):,}"
+
+
+# --- survival figures ---------------------------------------------------------------------
+
+_SURVIVAL = {
+    "en": re.compile(r"\b(?:surviv\w*|life expectancy|prognosis|(?:years?|months?|weeks?) "
+                     r"(?:left )?to live|live (?:for|another|longer than|more than)|still "
+                     r"alive|be alive)\b", re.I),
+    "es": re.compile(r"\b(?:supervivencia|sobreviv\w*|esperanza de vida|pronóstico|"
+                     r"(?:años|meses|semanas) de vida|"
+                     r"viv(?:e|en|ir|irá|irán|ió|ieron) (?:más de|unos?|otros?)|"
+                     r"seguir(?:án)? con vida)\b", re.I),
+    "zh": re.compile(r"生存期|生存率|存活|预期寿命|预后|活过|还能活"),
+    "ar": re.compile(r"البقاء على قيد الحياة|معدل البقاء|العمر المتوقع|مدة البقاء|"
+                     r"سيعيش|يعيشون (?:لمدة|أكثر)"),
+}
+_FIGURE = {
+    "en": re.compile(r"\d|%|\b(?:half|one|two|three|four|five|six|seven|eight|nine|ten|"
+                     r"a (?:year|month|few (?:years|months)))\b", re.I),
+    "es": re.compile(r"\d|%|\b(?:mitad|un|una|uno|dos|tres|cuatro|cinco|seis|siete|ocho|"
+                     r"nueve|diez)\s+(?:años?|meses|mes|semanas?|de cada)\b|\bla mitad\b", re.I),
+    "zh": re.compile(r"\d|%|％|一半|[一二三四五六七八九十两]+(?:年|个月|周|成)"),
+    "ar": re.compile(r"\d|%|٪|نصف|(?:سنة|سنتين|سنوات|أشهر|شهر)"),
+}
+
+
+def survival_figures(text: str, language: str) -> list[str]:
+    """Each sentence that gives a survival figure or a prognosis in numbers."""
+    code = (language or "en").split("-")[0].lower()
+    words, figures = _SURVIVAL.get(code), _FIGURE.get(code)
+    if words is None:
+        return []
+    return [clause.strip() for clause in re.split(r"(?<=[.!?;。！？؛])\s*|\n+", text)
+            if words.search(clause) and figures.search(clause)]
+
+
+def survival_problems(path, text: str, language: str, source: str | None = None
+                      ) -> list[Problem]:
+    """A problem for each sentence with a survival figure or estimate."""
+    problems = []
+    for sentence in survival_figures(text, language):
+        line = None
+        if source and sentence[:40] in source:
+            line = source[:source.index(sentence[:40])].count("\n") + 1
+        problems.append(Problem(
+            f"gives a survival figure or estimate: {sentence[:120]!r}", file=path,
+            line=line, code="survival-figure",
+            hint="leave survival figures and life expectancy to a conversation with the "
+                 "care team: say so kindly (\"your team can talk with you about what "
+                 "this means for you\"), without numbers"))
+    return problems
