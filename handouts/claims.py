@@ -21,6 +21,13 @@ care team. `survival_problems` finds a sentence that speaks of survival, life
 expectancy or prognosis and has a number in it, in English, Spanish, Chinese and
 Arabic. Words of survival with no number ("ask your team what this means for you")
 are the kind way to say it, and pass.
+
+Urgent routes: anything that may be life-threatening (a seizure, chest pain, an
+uneven heartbeat, the signs of spinal cord compression, a fever during
+chemotherapy) goes with the emergency number or the 24-hour line, never the daytime
+number. `route_problems` finds such a sign in a sentence that gives
+`{{ clinic.phone }}`, or in the list under a heading that does ("Call us on
+{{ clinic.phone }} if"), in English and Spanish topic files.
 """
 
 from __future__ import annotations
@@ -226,3 +233,60 @@ def survival_problems(path, text: str, language: str, source: str | None = None
                  "care team: say so kindly (\"your team can talk with you about what "
                  "this means for you\"), without numbers"))
     return problems
+
+
+# --- urgent routes ------------------------------------------------------------------------
+
+_DAYTIME = re.compile(r"\{\{\s*clinic\.phone\s*\}\}")
+_RED_FLAGS = {
+    "en": re.compile(
+        r"\b(?:seizures?|fits?|chest pain|heart ?beat|palpitations?|short(?:ness)? of breath|"
+        r"breathless|can(?:not|'t) breathe|numb(?:ness)?|weak(?:ness)? in (?:your )?legs|"
+        r"bladder|bowels?|confused|confusion|drowsy|unconscious|faint(?:ed|ing)?|collapsed?|"
+        r"temperature|fever|shivers|shivering|term\.seizure|term\.fever_threshold)\b",
+        re.I),
+    "es": re.compile(
+        r"\b(?:convulsi(?:ón|ones)|ataques?|dolor (?:en el|de) pecho|latidos?|palpitaciones|"
+        r"falta de aire|ahogo|no puede respirar|entumecimiento|adormecimiento|debilidad en "
+        r"las piernas|vejiga|intestinos?|confusión|confundid[oa]|somnolencia|inconsciente|"
+        r"desmayos?|fiebre|temperatura|escalofríos|term\.seizure|term\.fever_threshold)\b",
+        re.I),
+}
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+
+
+def daytime_red_flags(source: str, language: str) -> list[tuple[int, str, str]]:
+    """(line, sign, text) for each life-threatening sign sent to the daytime number."""
+    flags = _RED_FLAGS.get((language or "en").split("-")[0].lower())
+    if flags is None:
+        return []
+    lines = source.split("\n")
+    body_from = 0
+    if lines and lines[0].strip() == "---":   # the front matter has no daytime number
+        body_from = next((n + 1 for n in range(1, len(lines)) if lines[n].strip() == "---"),
+                         len(lines))
+    found, daytime_list = [], False
+    for number, line in enumerate(lines[body_from:], body_from + 1):
+        if _HEADING.match(line):
+            daytime_list = bool(_DAYTIME.search(line))
+            continue
+        sentences = re.split(r"(?<=[.!?])\s+", line)
+        in_daytime_list = daytime_list and bool(_ITEM.match(line))
+        for sentence in sentences:
+            if in_daytime_list or _DAYTIME.search(sentence):
+                sign = flags.search(sentence)
+                if sign:
+                    found.append((number, sign.group(0), sentence.strip()))
+    return found
+
+
+def route_problems(path, source: str, language: str) -> list[Problem]:
+    """A problem for each life-threatening sign sent to the daytime number."""
+    return [Problem(
+        f"sends {sign!r} to the daytime number: {text[:100]!r}", file=path, line=line,
+        code="urgent-route",
+        hint="anything that may be life-threatening goes with the 24-hour line "
+             "({{ clinic.urgent_phone }}) or the emergency number "
+             "({{ clinic.emergency_number }}), or in the topic's urgent signs")
+        for line, sign, text in daytime_red_flags(source, language)]

@@ -66,7 +66,8 @@ def test_the_shipped_topics_use_risk_words_as_defined_and_give_no_survival_figur
     from handouts.check import check_library
 
     report = check_library(library, render=False, languages=("all",))
-    assert not [str(p) for p in report.problems if p.code in ("risk-word", "survival-figure")]
+    assert not [str(p) for p in report.problems
+                if p.code in ("risk-word", "survival-figure", "urgent-route")]
 
 
 SURVIVAL = [
@@ -111,3 +112,29 @@ def test_check_refuses_a_survival_figure_with_its_line(make_library):
     lines = (library.root / "content" / "future.md").read_text().splitlines()
     assert "median survival" in lines[problem.line - 1]
     assert "conversation with the care team" in problem.hint
+
+
+def test_a_life_threatening_sign_sent_to_the_daytime_number(make_library):
+    """A tired author adds "a seizure" to the checklist's daytime list: check names the
+    line; the same sign with the 24-hour line, and the shipped topics, pass."""
+    from handouts.check import check_library
+    from handouts.claims import daytime_red_flags
+
+    source = ("---\ntitle: t\n---\n\n## Call us on {{ clinic.phone }} if\n\n- Toothache\n"
+              "- A {{ term.seizure }} or chest pain\n\n## My dates\n\n- Chest pain is "
+              "listed here under no number\n\nWith a fever, call {{ clinic.phone }}.\n"
+              "With a fever, call {{ clinic.urgent_phone }} at once.\n")
+    assert [(line, sign) for line, sign, _ in daytime_red_flags(source, "en-GB")] == [
+        (8, "term.seizure"), (14, "fever")]
+    spanish = "## Llame al {{ clinic.phone }} si tiene\n\n- Fiebre o escalofríos\n"
+    assert [sign for _, sign, _ in daytime_red_flags(spanish, "es")] == ["Fiebre"]
+
+    text = topic_text("## Call us on {{ clinic.phone }} if\n\n- Toothache\n"
+                      "- Chest pain or an uneven heartbeat\n")
+    library = make_library({"calls": text})
+    report = check_library(library, ["calls"], render=False)
+    [problem] = [p for p in report.problems if p.code == "urgent-route"]
+    assert problem.severity == "error" and "Chest pain" in problem.message
+    lines = (library.root / "content" / "calls.md").read_text().splitlines()
+    assert "Chest pain" in lines[problem.line - 1]
+    assert "clinic.urgent_phone" in problem.hint
