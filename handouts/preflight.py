@@ -146,9 +146,10 @@ def examine(document, *, kind: str = "leaflet", variant: str = "standard",
     defects += _fill(pages, boxes, kind)
     defects += _words(boxes, kind, variant)
     defects += _resolution(boxes)
-    defects += _measure(boxes)
-    defects += _emphasis(boxes)
-    defects += _setting(boxes)
+    body = _body_lines(boxes)
+    defects += _measure(body)
+    defects += _emphasis(boxes, body)
+    defects += _setting(body)
     defects += _fill_in_lines(boxes)
     return defects, scale
 
@@ -567,11 +568,11 @@ def _body_lines(boxes: list[_Box]) -> dict[int, list[_Box]]:
     return blocks
 
 
-def _measure(boxes: list[_Box]) -> list[Defect]:
+def _measure(body: dict[int, list[_Box]]) -> list[Defect]:
     """Body lines too long to read comfortably, judged on the document's typical full
     line (a paragraph's last line is as short as its words make it)."""
     full = [(_width(_line_text(line.box)), line)
-            for lines in _body_lines(boxes).values() for line in lines[:-1]]
+            for lines in body.values() for line in lines[:-1]]
     if len(full) < 5:   # a card or a page of headings: too few lines to judge
         return []
     lengths = sorted(width for width, _ in full)
@@ -586,10 +587,9 @@ def _measure(boxes: list[_Box]) -> list[Defect]:
         "narrow the text (a max-width in rem on paragraphs and lists) or set two columns")]
 
 
-def _emphasis(boxes: list[_Box]) -> list[Defect]:
+def _emphasis(boxes: list[_Box], lines: dict[int, list[_Box]]) -> list[Defect]:
     """Paragraphs of two lines or more set wholly in capitals or in italics: one defect
     of each sort per document, at the first, with how many there are."""
-    lines = _body_lines(boxes)
     counts: dict[int, list[int]] = {}   # paragraph -> [letters, capitals, italic, all chars]
     for item in boxes:
         if type(item.box).__name__ != "TextBox" or item.role not in BODY_ROLES:
@@ -625,9 +625,9 @@ def _emphasis(boxes: list[_Box]) -> list[Defect]:
     return defects
 
 
-def _setting(boxes: list[_Box]) -> list[Defect]:
+def _setting(body: dict[int, list[_Box]]) -> list[Defect]:
     """Body text set too tight (the document's typical line), or justified."""
-    lines = [line for block in _body_lines(boxes).values() for line in block]
+    lines = [line for block in body.values() for line in block]
     if len(lines) < 5:
         return []
     defects = []
