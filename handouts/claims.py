@@ -33,6 +33,7 @@ number. `route_problems` finds such a sign in a sentence that gives
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from .errors import Problem
@@ -43,7 +44,9 @@ BANDS = {   # the scale's words in English, each as a share of people (both ends
 }
 SCALE = ("very common: more than 1 in 10; common: up to 1 in 10; uncommon: up to 1 in "
          "100; rare: up to 1 in 1,000; very rare: fewer than 1 in 10,000")
-_NUMBER = r"\d{1,3}(?:[,.]\d{3})+|\d+(?:[.,]\d+)?"
+# A number, never begun inside another: without the look-behind every digit of a long
+# run would start a match that reads to its end (seconds for a few KB of digits).
+_NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:[,.]\d{3})+|\d+(?:[.,]\d+)?)"
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ _ENGLISH = _Language(
         rf"(?:(?P<q>up to|fewer than|less than|under|more than|over|at least|about|"
         rf"around|roughly|nearly|almost)\s+)?(?P<a>{_NUMBER})(?:\s*(?:to|or|-|–)\s*"
         rf"(?P<b>{_NUMBER}))?\s*(?:(?:in|out of)\s+(?:every\s+)?(?P<m>{_NUMBER})\b|"
-        rf"(?P<pc>%|\s*per ?cent\b))", re.I),
+        rf"(?P<pc>%|per ?cent\b))", re.I),
     below=("up to", "fewer than", "less than", "under"),
     above=("more than", "over", "at least"),
     thousands=",",
@@ -89,7 +92,7 @@ _SPANISH = _Language(
     share=re.compile(
         rf"(?:(?P<q>hasta(?:\s+a)?|menos\s+de|más\s+de|al\s+menos|cerca\s+de|unos?|"
         rf"alrededor\s+de|aproximadamente)\s+)?(?:a\s+)?(?P<a>{_NUMBER})(?:\s*(?:a|o|-|–)"
-        rf"\s*(?P<b>{_NUMBER}))?\s*(?:de\s+cada\s+(?P<m>{_NUMBER})\b|(?P<pc>%|\s*por\s+"
+        rf"\s*(?P<b>{_NUMBER}))?\s*(?:de\s+cada\s+(?P<m>{_NUMBER})\b|(?P<pc>%|por\s+"
         rf"ciento\b))", re.I),
     below=("hasta", "hasta a", "menos de"),
     above=("más de", "al menos"),
@@ -144,12 +147,18 @@ def mismatches(text: str, language: str) -> list[Mismatch]:
         shares = [m for m in found.share.finditer(clause) if _stated(m, found)]
         if not shares:
             continue
+        starts, ends = [m.start() for m in shares], [m.end() for m in shares]
         for word in found.word.finditer(clause):
             if word.group("not") or word.group("than"):
                 continue
-            after = [m for m in shares if m.start() >= word.end()]
-            before = [m for m in shares if m.end() <= word.start()]
-            share = after[0] if after else (before[-1] if before else None)
+            # The first number after the word, else the last before it (a clause may
+            # hold thousands of both: found by bisection, not by a scan for each word).
+            index = bisect_left(starts, word.end())
+            if index < len(shares):
+                share = shares[index]
+            else:
+                index = bisect_right(ends, word.start()) - 1
+                share = shares[index] if index >= 0 else None
             band = found.words[word.group("word").lower()]
             if share and not _agrees(BANDS[band], _stated(share, found)):
                 result.append(Mismatch(word.group("word"), band, share.group(0).strip(),
@@ -157,22 +166,50 @@ def mismatches(text: str, language: str) -> list[Mismatch]:
     return result
 
 
+# Problems of one kind reported for one file: a topic with more has one more, saying
+# how many (a pasted table of thousands must not flood the report, or take minutes).
+MAX_REPORTED = 20
+
+
+class _Lines:
+    """Line numbers of snippets in a file's text, found in order from a cursor."""
+
+    def __init__(self, source: str | None):
+        self.source, self.cursor, self.line = source or "", 0, 1
+
+    def of(self, snippet: str) -> int | None:
+        at = self.source.find(snippet, self.cursor)
+        if at < 0:   # out of order: from the top, once (at most MAX_REPORTED of these)
+            at = self.source.find(snippet)
+            return None if at < 0 else self.source.count("\n", 0, at) + 1
+        self.line += self.source.count("\n", self.cursor, at)
+        self.cursor = at + 1   # the next snippet, even the same words, is further on
+        return self.line
+
+
+def _reported(items: list, path, code: str, what: str, problem) -> list[Problem]:
+    """`problem(item)` for the first MAX_REPORTED items, then one saying how many more."""
+    problems = [problem(item) for item in items[:MAX_REPORTED]]
+    if len(items) > MAX_REPORTED:
+        problems.append(Problem(f"and {len(items) - MAX_REPORTED} more {what} like these",
+                                file=path, code=code,
+                                hint="fix the ones above first; check reports the rest"))
+    return problems
+
+
 def risk_problems(path, text: str, language: str, source: str | None = None
                   ) -> list[Problem]:
     """A problem for each risk word its own number contradicts. `source`, the topic's
     file text, gives each its line."""
-    problems = []
-    for mismatch in mismatches(text, language):
-        line = None
-        if source and mismatch.share in source:
-            line = source[:source.index(mismatch.share)].count("\n") + 1
-        problems.append(Problem(
-            f"{mismatch.word!r} beside {mismatch.share!r} disagrees: {mismatch.band} means "
-            f"{_band_words(mismatch.band)} (in {mismatch.sentence[:90]!r})",
-            file=path, line=line, code="risk-word",
-            hint=f"use the word that matches the number (the product information's scale: "
-                 f"{SCALE}), or check the number"))
-    return problems
+    lines = _Lines(source)
+    return _reported(mismatches(text, language), path, "risk-word", "risk words",
+                     lambda mismatch: Problem(
+                         f"{mismatch.word!r} beside {mismatch.share!r} disagrees: "
+                         f"{mismatch.band} means {_band_words(mismatch.band)} (in "
+                         f"{mismatch.sentence[:90]!r})",
+                         file=path, line=lines.of(mismatch.share), code="risk-word",
+                         hint=f"use the word that matches the number (the product "
+                              f"information's scale: {SCALE}), or check the number"))
 
 
 def _band_words(band: str) -> str:
@@ -221,18 +258,15 @@ def survival_figures(text: str, language: str) -> list[str]:
 def survival_problems(path, text: str, language: str, source: str | None = None
                       ) -> list[Problem]:
     """A problem for each sentence with a survival figure or estimate."""
-    problems = []
-    for sentence in survival_figures(text, language):
-        line = None
-        if source and sentence[:40] in source:
-            line = source[:source.index(sentence[:40])].count("\n") + 1
-        problems.append(Problem(
-            f"gives a survival figure or estimate: {sentence[:120]!r}", file=path,
-            line=line, code="survival-figure",
-            hint="leave survival figures and life expectancy to a conversation with the "
-                 "care team: say so kindly (\"your team can talk with you about what "
-                 "this means for you\"), without numbers"))
-    return problems
+    lines = _Lines(source)
+    return _reported(survival_figures(text, language), path, "survival-figure",
+                     "survival figures", lambda sentence: Problem(
+                         f"gives a survival figure or estimate: {sentence[:120]!r}",
+                         file=path, line=lines.of(sentence[:40]), code="survival-figure",
+                         hint="leave survival figures and life expectancy to a "
+                              "conversation with the care team: say so kindly (\"your "
+                              "team can talk with you about what this means for you\"), "
+                              "without numbers"))
 
 
 # --- urgent routes ------------------------------------------------------------------------
@@ -283,10 +317,11 @@ def daytime_red_flags(source: str, language: str) -> list[tuple[int, str, str]]:
 
 def route_problems(path, source: str, language: str) -> list[Problem]:
     """A problem for each life-threatening sign sent to the daytime number."""
-    return [Problem(
-        f"sends {sign!r} to the daytime number: {text[:100]!r}", file=path, line=line,
-        code="urgent-route",
-        hint="anything that may be life-threatening goes with the 24-hour line "
-             "({{ clinic.urgent_phone }}) or the emergency number "
-             "({{ clinic.emergency_number }}), or in the topic's urgent signs")
-        for line, sign, text in daytime_red_flags(source, language)]
+    return _reported(daytime_red_flags(source, language), path, "urgent-route",
+                     "signs sent to the daytime number", lambda found: Problem(
+                         f"sends {found[1]!r} to the daytime number: {found[2][:100]!r}",
+                         file=path, line=found[0], code="urgent-route",
+                         hint="anything that may be life-threatening goes with the 24-hour "
+                              "line ({{ clinic.urgent_phone }}) or the emergency number "
+                              "({{ clinic.emergency_number }}), or in the topic's urgent "
+                              "signs"))

@@ -138,3 +138,26 @@ def test_a_life_threatening_sign_sent_to_the_daytime_number(make_library):
     lines = (library.root / "content" / "calls.md").read_text().splitlines()
     assert "Chest pain" in lines[problem.line - 1]
     assert "clinic.urgent_phone" in problem.hint
+
+
+def test_many_contradictions_are_reported_twenty_then_counted(tmp_path):
+    from handouts.claims import MAX_REPORTED, risk_problems
+
+    text = "\n".join(f"Problem {n} is rare: about 1 in 10 people." for n in range(35))
+    problems = risk_problems(tmp_path / "t.md", text, "en", text)
+    assert len(problems) == MAX_REPORTED + 1
+    assert [p.line for p in problems[:3]] == [1, 2, 3]
+    assert problems[-1].message == "and 15 more risk words like these"
+
+
+@pytest.mark.parametrize("text", [
+    "1" * 50_000 + " rare",                  # a run of digits: each digit began a number
+    "rare 1" + " " * 50_000 + "x",           # spaces: two stacked \s* read them squared
+    "rare 1 in 10. " * 5_000,                # thousands of words and numbers to pair
+    "survival " + "1," * 25_000,
+])
+def test_pathological_text_is_read_in_linear_time(text):
+    """Each of these took minutes before (quadratic matching); a topic may be 512 KB."""
+    mismatches(text, "en")
+    mismatches(text, "es")
+    survival_figures(text, "en")
