@@ -12,8 +12,9 @@ so a leaflet's word and the medicine's own leaflet agree:
 
 `risk_problems` finds each risk word that has a number beside it in the same
 sentence ("common: about 1 to 2 in 100 people", "rare (1 in 100)") and reports the
-pairs that disagree, in English and Spanish. A word with no number is not judged,
-and neither is a negated or comparative one ("not rare", "the most common sign").
+pairs that disagree, in English, Spanish, Chinese and Arabic. A word with no number
+is not judged, and neither is a negated or comparative one ("not rare", "the most
+common sign").
 
 Survival figures: no prognosis figures or survival estimates ("the median survival
 is 2 years", "half of people live 5 years"); they belong in a conversation with the
@@ -53,7 +54,7 @@ _NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:[,.]\d{3})+|\d+(?:[.,]\d+)?)"
 class _Language:
     words: dict[str, str]        # the language's word (lower case) -> the English band
     word: re.Pattern             # a risk word, with what may negate or compare it
-    share: re.Pattern            # "up to 1 in 100", "about 2%" ...
+    share: tuple[re.Pattern, ...]   # "up to 1 in 100", "about 2%" ...
     below: tuple[str, ...]       # qualifiers meaning "at most"
     above: tuple[str, ...]       # qualifiers meaning "more than"
     thousands: str               # the thousands separator ("1,000" / "1.000")
@@ -69,11 +70,11 @@ _ENGLISH = _Language(
     words={w: w for w in BANDS},
     word=_word_pattern(list(BANDS), "not|never|isn't|aren't",
                        "most|more|less|least|fairly|quite"),
-    share=re.compile(
+    share=(re.compile(
         rf"(?:(?P<q>up to|fewer than|less than|under|more than|over|at least|about|"
         rf"around|roughly|nearly|almost)\s+)?(?P<a>{_NUMBER})(?:\s*(?:to|or|-|–)\s*"
         rf"(?P<b>{_NUMBER}))?\s*(?:(?:in|out of)\s+(?:every\s+)?(?P<m>{_NUMBER})\b|"
-        rf"(?P<pc>%|per ?cent\b))", re.I),
+        rf"(?P<pc>%|per ?cent\b))", re.I),),
     below=("up to", "fewer than", "less than", "under"),
     above=("more than", "over", "at least"),
     thousands=",",
@@ -89,17 +90,66 @@ _SPANISH_WORDS = {
 _SPANISH = _Language(
     words=_SPANISH_WORDS,
     word=_word_pattern(list(_SPANISH_WORDS), "no|nunca", "más|menos|bastante"),
-    share=re.compile(
+    share=(re.compile(
         rf"(?:(?P<q>hasta(?:\s+a)?|menos\s+de|más\s+de|al\s+menos|cerca\s+de|unos?|"
         rf"alrededor\s+de|aproximadamente)\s+)?(?:a\s+)?(?P<a>{_NUMBER})(?:\s*(?:a|o|-|–)"
         rf"\s*(?P<b>{_NUMBER}))?\s*(?:de\s+cada\s+(?P<m>{_NUMBER})\b|(?P<pc>%|por\s+"
-        rf"ciento\b))", re.I),
+        rf"ciento\b))", re.I),),
     below=("hasta", "hasta a", "menos de"),
     above=("más de", "al menos"),
     thousands=".",
 )
-LANGUAGES = {"en": _ENGLISH, "es": _SPANISH}
-_CLAUSE = re.compile(r"(?<=[.!?;])\s+(?=\S)|\n+")
+# Chinese: the scale of Chinese product information (十分常见 >= 10%, 常见 1-10%, 偶见 or
+# 少见 0.1-1%, 罕见 0.01-0.1%, 十分罕见 < 0.01%); no spaces between words, so no \b.
+_CHINESE_WORDS = {
+    "十分常见": "very common", "非常常见": "very common", "很常见": "very common",
+    "常见": "common",
+    "不常见": "uncommon", "偶见": "uncommon", "少见": "uncommon",
+    "罕见": "rare", "十分罕见": "very rare", "非常罕见": "very rare",
+}
+_ZH_QUALIFIER = r"最多|不到|少于|低于|超过|多于|高于|约|大约|大概"
+_CHINESE = _Language(
+    words=_CHINESE_WORDS,
+    word=re.compile(
+        r"(?:(?P<not>不|并不|并非)(?=罕见|十分罕见|少见))?(?:(?P<than>(?:最|更|较|比较)"
+        r"(?=常见|很常见|少见|罕见)|很(?=少见|罕见)))?(?P<word>"
+        + "|".join(sorted(_CHINESE_WORDS, key=len, reverse=True)) + ")"),
+    share=(
+        re.compile(rf"(?:(?P<q>{_ZH_QUALIFIER})\s*)?每\s*(?P<m>{_NUMBER})\s*个?人(?:中|里|当中)?"
+                   rf"\s*(?:(?P<q2>{_ZH_QUALIFIER})\s*)?有?\s*(?P<a>{_NUMBER})(?:\s*(?:到|至|-|"
+                   rf"~|～|或)\s*(?P<b>{_NUMBER}))?\s*个?人"),
+        re.compile(rf"(?:(?P<q>{_ZH_QUALIFIER})\s*)?(?P<a>{_NUMBER})\s*(?P<pc>[%％])(?:\s*(?:到|"
+                   rf"至|-|~|～)\s*(?P<b>{_NUMBER})\s*[%％])?"),
+    ),
+    below=("最多", "不到", "少于", "低于"),
+    above=("超过", "多于", "高于"),
+    thousands=",",
+)
+_ARABIC_WORDS = {
+    "شائع جدًا": "very common", "شائعة جدًا": "very common", "شائع جدا": "very common",
+    "شائعة جدا": "very common", "شائع": "common", "شائعة": "common",
+    "غير شائع": "uncommon", "غير شائعة": "uncommon",
+    "نادر": "rare", "نادرة": "rare", "نادر جدًا": "very rare", "نادرة جدًا": "very rare",
+    "نادر جدا": "very rare", "نادرة جدا": "very rare",
+}
+_ARABIC = _Language(
+    words=_ARABIC_WORDS,
+    # A word may carry a one-letter conjunction ("ونادر", and rare); "the most common
+    # sign" puts a word between the comparative and its adjective.
+    word=re.compile(
+        r"(?:\b(?P<not>ليس|ليست|لا|ليسوا)\s+(?:\w+\s+)?)?(?:\b(?P<than>أكثر|أقل)\s+"
+        r"(?:\w+\s+)?)?(?:\b|(?<=(?<![^\W\d_])[وف]))(?P<word>"
+        + "|".join(sorted(map(re.escape, _ARABIC_WORDS), key=len, reverse=True)) + r")\b"),
+    share=(re.compile(
+        rf"(?:(?P<q>حتى|أقل من|أكثر من|نحو|حوالي|قرابة|تقريبًا)\s+)?(?P<a>{_NUMBER})(?:\s*"
+        rf"(?:إلى|أو|-|–)\s*(?P<b>{_NUMBER}))?\s*(?:من\s+كل\s+(?P<m>{_NUMBER})|(?P<pc>%|٪|"
+        rf"في المائة))"),),
+    below=("حتى", "أقل من"),
+    above=("أكثر من",),
+    thousands=",",
+)
+LANGUAGES = {"en": _ENGLISH, "es": _SPANISH, "zh": _CHINESE, "ar": _ARABIC}
+_CLAUSE = re.compile(r"(?<=[.!?;])\s+(?=\S)|(?<=[。！？；؛])|\n+")
 
 
 def _number(text: str, thousands: str) -> float:
@@ -110,13 +160,14 @@ def _number(text: str, thousands: str) -> float:
 
 def _stated(match: re.Match, language: _Language) -> tuple[float, float] | None:
     """The share of people a frequency states, as (lowest, highest) it allows."""
-    first = _number(match.group("a"), language.thousands)
-    second = _number(match.group("b"), language.thousands) if match.group("b") else first
-    out_of = 100.0 if match.group("pc") else _number(match.group("m"), language.thousands)
+    groups = match.groupdict()
+    first = _number(groups["a"], language.thousands)
+    second = _number(groups["b"], language.thousands) if groups.get("b") else first
+    out_of = 100.0 if groups.get("pc") else _number(groups["m"], language.thousands)
     if not out_of or first > out_of:
         return None
     low, high = sorted((first / out_of, second / out_of))
-    qualifier = re.sub(r"\s+", " ", (match.group("q") or "").lower())
+    qualifier = re.sub(r"\s+", " ", (groups.get("q") or groups.get("q2") or "").lower())
     if qualifier in language.below:
         return high, high     # "up to 1 in 100": judged by its ceiling
     if qualifier in language.above:
@@ -144,7 +195,8 @@ def mismatches(text: str, language: str) -> list[Mismatch]:
         return []
     result = []
     for clause in _CLAUSE.split(text):
-        shares = [m for m in found.share.finditer(clause) if _stated(m, found)]
+        shares = sorted((m for pattern in found.share for m in pattern.finditer(clause)
+                         if _stated(m, found)), key=lambda m: m.start())
         if not shares:
             continue
         starts, ends = [m.start() for m in shares], [m.end() for m in shares]

@@ -22,7 +22,13 @@ AGREE = [
     ("es", "Son muy frecuentes (a más de 1 de cada 10 personas)."),
     ("es", "Son poco frecuentes, a menos de 1 de cada 100 personas."),
     ("es", "No es raro: le pasa a 1 o 2 de cada 100."),
-    ("zh-Hans", "罕见：每 100 人中约有 1 到 2 人。"),   # not judged: no word list yet
+    ("zh-Hans", "这种情况常见：临床试验中每100人中约有1到2人出现。"),
+    ("zh-Hans", "常见的意思是：最多每10人中有1人出现；罕见的意思是：最多每1000人中有1人出现。"),
+    ("zh-Hans", "这是最常见的表现，每10人中有7人。"),
+    ("ar", "وبهذه الجرعات هو شائع: أصاب نحو 1 إلى 2 من كل 100 شخص في الدراسات."),
+    ("ar", "شائع يعني أنه يصيب حتى 1 من كل 10 أشخاص؛ ونادر يعني حتى 1 من كل 1000."),
+    ("ar", "هذه أكثر علامة شائعة، عند 7 من كل 10."),
+    ("fr", "C'est rare : 1 à 2 personnes sur 100."),   # no word list: not judged
 ]
 DISAGREE = [
     ("en", "Jaw problems are rare: about 1 to 2 in 100 people.", "rare", "about 1 to 2 in 100"),
@@ -33,6 +39,11 @@ DISAGREE = [
     ("es", "Es raro: le pasa a cerca de 1 o 2 de cada 100 personas.", "raro",
      "cerca de 1 o 2 de cada 100"),
     ("es", "Es muy frecuente: 1 de cada 1.000.", "muy frecuente", "1 de cada 1.000"),
+    ("zh-Hans", "这种情况罕见：每100人中约有1到2人出现。", "罕见", "每100人中约有1到2人"),
+    ("zh-Hans", "流感样症状十分常见（约1%）。", "十分常见", "约1%"),
+    ("ar", "هو نادر: أصاب نحو 1 إلى 2 من كل 100 شخص.", "نادر", "نحو 1 إلى 2 من كل 100"),
+    ("ar", "شائع يعني حتى 1 من كل 10؛ ونادر يعني نحو 1 من كل 100.", "نادر",
+     "نحو 1 من كل 100"),
 ]
 
 
@@ -155,9 +166,11 @@ def test_many_contradictions_are_reported_twenty_then_counted(tmp_path):
     "rare 1" + " " * 50_000 + "x",           # spaces: two stacked \s* read them squared
     "rare 1 in 10. " * 5_000,                # thousands of words and numbers to pair
     "survival " + "1," * 25_000,
+    "罕见" + "每1" * 25_000,
+    "نادر 1" + " من" * 25_000,
 ])
 def test_pathological_text_is_read_in_linear_time(text):
     """Each of these took minutes before (quadratic matching); a topic may be 512 KB."""
-    mismatches(text, "en")
-    mismatches(text, "es")
-    survival_figures(text, "en")
+    for language in ("en", "es", "zh", "ar"):
+        mismatches(text, language)
+        survival_figures(text, language)
