@@ -28,7 +28,7 @@ uneven heartbeat, the signs of spinal cord compression, a fever during
 chemotherapy) goes with the emergency number or the 24-hour line, never the daytime
 number. `route_problems` finds such a sign in a sentence that gives
 `{{ clinic.phone }}`, or in the list under a heading that does ("Call us on
-{{ clinic.phone }} if"), in English and Spanish topic files.
+{{ clinic.phone }} if"), in all four languages' topic files.
 """
 
 from __future__ import annotations
@@ -337,6 +337,14 @@ _RED_FLAGS = {
         r"las piernas|vejiga|intestinos?|confusión|confundid[oa]|somnolencia|inconsciente|"
         r"desmayos?|fiebre|temperatura|escalofríos|term\.seizure|term\.fever_threshold)\b",
         re.I),
+    "zh": re.compile(
+        r"癫痫|抽搐|惊厥|胸痛|胸口痛|心跳|心悸|呼吸困难|喘不过气|气短|麻木|腿(?:部)?无力|"
+        r"膀胱|大小便|失禁|意识模糊|神志不清|昏迷|晕倒|昏倒|发烧|发热|体温|寒战|"
+        r"term\.seizure|term\.fever_threshold"),
+    "ar": re.compile(
+        r"نوبة|نوبات|تشنج|ألم في الصدر|ألم بالصدر|ضربات القلب|خفقان|ضيق في التنفس|"
+        r"صعوبة في التنفس|خدر|تنميل|ضعف في الساقين|المثانة|الأمعاء|التبول|ارتباك|تشوش|"
+        r"إغماء|فقدان الوعي|حمى|الحرارة|حرارة|قشعريرة|term\.seizure|term\.fever_threshold"),
 }
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
@@ -357,7 +365,7 @@ def daytime_red_flags(source: str, language: str) -> list[tuple[int, str, str]]:
         if _HEADING.match(line):
             daytime_list = bool(_DAYTIME.search(line))
             continue
-        sentences = re.split(r"(?<=[.!?])\s+", line)
+        sentences = re.split(r"(?<=[.!?])\s+|(?<=[。！？؟])", line)
         in_daytime_list = daytime_list and bool(_ITEM.match(line))
         for sentence in sentences:
             if in_daytime_list or _DAYTIME.search(sentence):

@@ -139,6 +139,11 @@ def test_a_life_threatening_sign_sent_to_the_daytime_number(make_library):
         (8, "term.seizure"), (14, "fever")]
     spanish = "## Llame al {{ clinic.phone }} si tiene\n\n- Fiebre o escalofríos\n"
     assert [sign for _, sign, _ in daytime_red_flags(spanish, "es")] == ["Fiebre"]
+    chinese = "## 出现以下情况，请拨打 {{ clinic.phone }} 联系我们\n\n- 牙疼\n- 胸痛或心跳不齐\n"
+    assert [sign for _, sign, _ in daytime_red_flags(chinese, "zh-Hans")] == ["胸痛"]
+    arabic = ("## اتصل بنا على {{ clinic.phone }} إذا كان لديك\n\n- ألم في الأسنان\n"
+              "- حمى أو قشعريرة\n")
+    assert [sign for _, sign, _ in daytime_red_flags(arabic, "ar")] == ["حمى"]
 
     text = topic_text("## Call us on {{ clinic.phone }} if\n\n- Toothache\n"
                       "- Chest pain or an uneven heartbeat\n")
