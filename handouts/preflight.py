@@ -27,6 +27,9 @@ top left, and how to fix it. What it sees:
   (its uneven word gaps are hard for many readers);
 - fill-in lines shorter than 40 mm, too short to write a date or a name on by hand
   (a long label, a translation's, leaves its line little room);
+- contrast: text against what it is printed on (the paper, a box's tint, a band of
+  brand colour) below WCAG AA, 4.5:1 (3:1 for large text), which an office printer's
+  grey makes worse;
 - words that fit the format: "this leaflet" in a booklet, an offer of large print
   on the large-print version.
 
@@ -110,6 +113,7 @@ class _Box:
     page: int
     roles: tuple[str, ...]
     chain: tuple          # the elements it is inside, outermost first
+    background: tuple[float, float, float] = (1.0, 1.0, 1.0)   # what it is drawn on
 
     @property
     def role(self) -> str:
@@ -151,6 +155,7 @@ def examine(document, *, kind: str = "leaflet", variant: str = "standard",
     defects += _emphasis(boxes, body)
     defects += _setting(body)
     defects += _fill_in_lines(boxes)
+    defects += _text_contrast(boxes)
     return defects, scale
 
 
@@ -207,17 +212,38 @@ def _roles(chain, names: _Names) -> tuple[str, ...]:
 
 def _flatten(page, number: int, names: _Names):
     """Text boxes, images and boxes with a visible border, with their element chain."""
-    stack = [(page, ())]
+    stack = [(page, (), PAPER)]
     while stack:
-        box, chain = stack.pop()
+        box, chain, background = stack.pop()
         element = getattr(box, "element", None)
         if element is not None and (not chain or chain[-1] is not element):
             chain = (*chain, element)
+        style = getattr(box, "style", None)
+        if style is not None and style["background_color"].alpha > 0:
+            background = _over(style["background_color"], background)
         name = type(box).__name__
         if name == "TextBox" and box.text.strip() or "Replaced" in name or \
                 (name != "PageBox" and _has_rule(box)) or name == "LineBox":
-            yield _Box(box, number, names.roles(chain), chain)
-        stack.extend((child, chain) for child in reversed(getattr(box, "children", []) or []))
+            yield _Box(box, number, names.roles(chain), chain, background)
+        stack.extend((child, chain, background)
+                     for child in reversed(getattr(box, "children", []) or []))
+
+
+PAPER = (1.0, 1.0, 1.0)
+
+
+def _over(colour, below: tuple[float, float, float]) -> tuple[float, float, float]:
+    """A CSS colour (tinycss2's, any space) painted over an opaque one, as sRGB."""
+    srgb = colour if colour.space == "srgb" else colour.to("srgb")
+    alpha = colour.alpha
+    return tuple(min(max(c, 0.0), 1.0) * alpha + b * (1 - alpha)
+                 for c, b in zip(srgb.coordinates, below, strict=True))
+
+
+def _luminance(rgb: tuple[float, float, float]) -> float:
+    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+                        for c in rgb)
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 def _has_rule(box) -> bool:
@@ -671,4 +697,35 @@ def _fill_in_lines(boxes: list[_Box]) -> list[Defect]:
                 f"the line is {length:.0f} mm long, too short to write on by hand "
                 f"({MIN_FILL_LINE_MM} mm or more)",
                 "shorten its label, or give the line a row of its own"))
+    return defects
+
+
+# WCAG 2 AA: 4.5:1 for text, 3:1 for large text (18 pt, or 14 pt bold).
+MIN_CONTRAST, MIN_LARGE_CONTRAST = 4.5, 3.0
+
+
+def _text_contrast(boxes: list[_Box]) -> list[Defect]:
+    """Text too close in lightness to what it is printed on, once per page and role."""
+    defects, reported, ratios = [], set(), {}
+    for item in boxes:
+        if type(item.box).__name__ != "TextBox" or (item.page, item.role) in reported:
+            continue
+        style = item.box.style
+        key = (style["color"], item.background)
+        ratio = ratios.get(key)
+        if ratio is None:
+            light, dark = sorted((_luminance(_over(style["color"], item.background)),
+                                  _luminance(item.background)), reverse=True)
+            ratio = ratios[key] = (light + 0.05) / (dark + 0.05)
+        size = _size(item)
+        large = size >= 18 or (size >= 14 and style["font_weight"] >= 700)
+        least = MIN_LARGE_CONTRAST if large else MIN_CONTRAST
+        if ratio < least - 0.005:
+            reported.add((item.page, item.role))
+            defects.append(Defect(
+                "contrast", item.page, item.role, _mm(_rect(item.box)),
+                f"text contrast {ratio:.1f}:1 on its background is below {least:g}:1 "
+                f"({item.box.text.strip()[:30]!r})",
+                "darken the text or lighten what it is printed on (the clinic's colours "
+                "or stylesheet)"))
     return defects

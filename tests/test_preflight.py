@@ -286,3 +286,21 @@ def test_a_fill_in_line_too_short_to_write_on(renderer):
     assert short.role == "fill-in line" and short.page == 1
     assert "too short to write on by hand" in short.message
     assert not lines(170)
+
+
+def test_text_too_pale_for_what_it_is_printed_on(renderer):
+    def found(body: str) -> list:
+        return [d for d in _defects(renderer, body) if d.kind == "contrast"]
+
+    [grey] = found('<p style="color: #999999">Pale grey on the paper</p>')
+    assert "2.8:1" in grey.message and "below 4.5:1" in grey.message and grey.role == "body"
+    [tinted] = found('<div style="background: #6d8fb3"><p style="color: #1f3550">Dark blue '
+                     "on a mid blue box</p></div>")
+    assert "below 4.5:1" in tinted.message
+    # the same 3.5:1 grey passes as large text (18 pt), and dark text passes on the tint
+    assert not found('<h1 style="font-size: 18pt; color: #888888">Large heading</h1>')
+    assert found('<p style="color: #888888">Small text</p>')
+    assert not found('<div style="background: #e8eef5"><p style="color: #1f3550">Dark on '
+                     "a light tint</p></div>")
+    # a half-transparent box is blended with the paper before it is judged
+    assert not found('<div style="background: rgba(0, 0, 0, 0.05)"><p>Black text</p></div>')
