@@ -30,6 +30,8 @@ top left, and how to fix it. What it sees:
 - contrast: text against what it is printed on (the paper, a box's tint, a band of
   brand colour) below WCAG AA, 4.5:1 (3:1 for large text), which an office printer's
   grey makes worse;
+- overflow: text that runs more than 1 mm past the edge of its column, cell or box
+  (a long web address, a word with nowhere to break, a misplaced first line);
 - words that fit the format: "this leaflet" in a booklet, an offer of large print
   on the large-print version.
 
@@ -114,6 +116,7 @@ class _Box:
     roles: tuple[str, ...]
     chain: tuple          # the elements it is inside, outermost first
     background: tuple[float, float, float] = (1.0, 1.0, 1.0)   # what it is drawn on
+    within: tuple[float, float] = (float("-inf"), float("inf"))   # its column's edges, px
 
     @property
     def role(self) -> str:
@@ -156,6 +159,7 @@ def examine(document, *, kind: str = "leaflet", variant: str = "standard",
     defects += _setting(body)
     defects += _fill_in_lines(boxes)
     defects += _text_contrast(boxes)
+    defects += _overflow(boxes)
     return defects, scale
 
 
@@ -212,9 +216,9 @@ def _roles(chain, names: _Names) -> tuple[str, ...]:
 
 def _flatten(page, number: int, names: _Names):
     """Text boxes, images and boxes with a visible border, with their element chain."""
-    stack = [(page, (), PAPER)]
+    stack = [(page, (), PAPER, _Box.within)]
     while stack:
-        box, chain, background = stack.pop()
+        box, chain, background, within = stack.pop()
         element = getattr(box, "element", None)
         if element is not None and (not chain or chain[-1] is not element):
             chain = (*chain, element)
@@ -222,14 +226,20 @@ def _flatten(page, number: int, names: _Names):
         if style is not None and style["background_color"].alpha > 0:
             background = _over(style["background_color"], background)
         name = type(box).__name__
+        if name in _CONTAINERS:
+            left = box.content_box_x()
+            within = (left, left + box.width)
         if name == "TextBox" and box.text.strip() or "Replaced" in name or \
                 (name != "PageBox" and _has_rule(box)) or name == "LineBox":
-            yield _Box(box, number, names.roles(chain), chain, background)
-        stack.extend((child, chain, background)
+            yield _Box(box, number, names.roles(chain), chain, background, within)
+        stack.extend((child, chain, background, within)
                      for child in reversed(getattr(box, "children", []) or []))
 
 
 PAPER = (1.0, 1.0, 1.0)
+# Boxes whose content box holds lines of text: a column, a cell, a margin box.
+_CONTAINERS = {"BlockBox", "TableCellBox", "InlineBlockBox", "FlexBox", "MarginBox",
+               "PageBox", "FootnoteAreaBox"}
 
 
 def _over(colour, below: tuple[float, float, float]) -> tuple[float, float, float]:
@@ -728,4 +738,26 @@ def _text_contrast(boxes: list[_Box]) -> list[Defect]:
                 f"({item.box.text.strip()[:30]!r})",
                 "darken the text or lighten what it is printed on (the clinic's colours "
                 "or stylesheet)"))
+    return defects
+
+
+def _overflow(boxes: list[_Box]) -> list[Defect]:
+    """Text past the edges of the box that holds its lines, once per page and role
+    (list bullets hang outside their item by design)."""
+    defects, reported = [], set()
+    for item in boxes:
+        box = item.box
+        if type(box).__name__ != "TextBox" or (item.page, item.role) in reported or \
+                (box.element_tag or "").endswith("::marker"):
+            continue
+        left, right = item.within
+        over = max(left - box.position_x, box.position_x + box.width - right) / PX_PER_MM
+        if over > 1:
+            reported.add((item.page, item.role))
+            defects.append(Defect(
+                "overflow", item.page, item.role, _mm(_rect(box)),
+                f"text runs {over:.0f} mm past the edge of its column or box "
+                f"({box.text.strip()[:30]!r})",
+                "give it somewhere to break (a shorter web address or word), or check the "
+                "styles that place it (an indent, a negative margin)"))
     return defects

@@ -304,3 +304,16 @@ def test_text_too_pale_for_what_it_is_printed_on(renderer):
                      "a light tint</p></div>")
     # a half-transparent box is blended with the paper before it is judged
     assert not found('<div style="background: rgba(0, 0, 0, 0.05)"><p>Black text</p></div>')
+
+
+def test_text_that_runs_out_of_its_column(renderer):
+    address = "www.averyveryverylongclinicwebsitenamewithoutbreaks.example.org"
+    found = [d for d in _defects(renderer, f'<div style="width: 60mm"><p>See {address} '
+                                           "for more.</p></div>") if d.kind == "overflow"]
+    [over] = found
+    assert over.role == "body" and over.page == 1 and address[:30] in over.message
+    # list bullets hang outside their items by design, on either side
+    for direction in ("ltr", "rtl"):
+        body = (f'<div dir="{direction}"><ul><li>One item</li><li>Another item</li></ul>'
+                f'<p>{PROSE}</p></div>')
+        assert not [str(d) for d in _defects(renderer, body) if d.kind == "overflow"]
