@@ -30,8 +30,8 @@ top left, and how to fix it. What it sees:
 - contrast: text against what it is printed on (the paper, a box's tint, a band of
   brand colour) below WCAG AA, 4.5:1 (3:1 for large text), which an office printer's
   grey makes worse;
-- overflow: text that runs more than 1 mm past the edge of its column, cell or box
-  (a long web address, a word with nowhere to break, a misplaced first line);
+- overflow: text or a picture that runs more than 1 mm past the edge of its column,
+  cell or box (a long web address, a word with nowhere to break, a wide picture);
 - words that fit the format: "this leaflet" in a booklet, an offer of large print
   on the large-print version.
 
@@ -116,7 +116,7 @@ class _Box:
     roles: tuple[str, ...]
     chain: tuple          # the elements it is inside, outermost first
     background: tuple[float, float, float] = (1.0, 1.0, 1.0)   # what it is drawn on
-    within: tuple[float, float] = (float("-inf"), float("inf"))   # its column's edges, px
+    within: tuple[float, float] = (float("-inf"), float("inf"))   # its column's, px
 
     @property
     def role(self) -> str:
@@ -226,9 +226,9 @@ def _flatten(page, number: int, names: _Names):
         if style is not None and style["background_color"].alpha > 0:
             background = _over(style["background_color"], background)
         name = type(box).__name__
-        if name in _CONTAINERS:
-            left = box.content_box_x()
-            within = (left, left + box.width)
+        if name in _CONTAINERS:   # its padding too: a tick box hangs in an item's padding
+            left = box.padding_box_x()
+            within = (left, left + box.padding_width())
         if name == "TextBox" and box.text.strip() or "Replaced" in name or \
                 (name != "PageBox" and _has_rule(box)) or name == "LineBox":
             yield _Box(box, number, names.roles(chain), chain, background, within)
@@ -742,22 +742,27 @@ def _text_contrast(boxes: list[_Box]) -> list[Defect]:
 
 
 def _overflow(boxes: list[_Box]) -> list[Defect]:
-    """Text past the edges of the box that holds its lines, once per page and role
-    (list bullets hang outside their item by design)."""
+    """Text or a picture past the edges of the box that holds it, once per page and
+    role (list bullets hang outside their item by design)."""
     defects, reported = [], set()
     for item in boxes:
         box = item.box
-        if type(box).__name__ != "TextBox" or (item.page, item.role) in reported or \
+        name = type(box).__name__
+        if name != "TextBox" and "Replaced" not in name or \
+                (item.page, item.role) in reported or \
                 (box.element_tag or "").endswith("::marker"):
             continue
         left, right = item.within
-        over = max(left - box.position_x, box.position_x + box.width - right) / PX_PER_MM
+        x, width = (box.position_x, box.width) if name == "TextBox" else \
+            (box.border_box_x(), box.border_width())
+        over = max(left - x, x + width - right) / PX_PER_MM
         if over > 1:
             reported.add((item.page, item.role))
+            what = repr(box.text.strip()[:30]) if name == "TextBox" else "a picture"
             defects.append(Defect(
                 "overflow", item.page, item.role, _mm(_rect(box)),
-                f"text runs {over:.0f} mm past the edge of its column or box "
-                f"({box.text.strip()[:30]!r})",
+                f"{'text' if name == 'TextBox' else 'a picture'} runs {over:.0f} mm past "
+                f"the edge of its column or box ({what})",
                 "give it somewhere to break (a shorter web address or word), or check the "
                 "styles that place it (an indent, a negative margin)"))
     return defects

@@ -317,3 +317,19 @@ def test_text_that_runs_out_of_its_column(renderer):
         body = (f'<div dir="{direction}"><ul><li>One item</li><li>Another item</li></ul>'
                 f'<p>{PROSE}</p></div>')
         assert not [str(d) for d in _defects(renderer, body) if d.kind == "overflow"]
+
+
+def test_a_picture_wider_than_its_column(renderer, tmp_path):
+    src = _png(tmp_path / "wide.png", 1200, 300)
+
+    def found(width_mm: int) -> list:
+        html = (f'<html lang="en"><head><title>t</title><style>{PAGE}</style></head><body>'
+                f'<div style="width: 60mm"><img src="{src}" alt="a" '
+                f'style="width: {width_mm}mm; max-width: none"></div></body></html>')
+        document, _, _ = renderer.render(Composed(html=html, stylesheets=[], title="t",
+                                                  kind="leaflet", roots=[tmp_path]))
+        return [d for d in inspect(document) if d.kind == "overflow"]
+
+    [wide] = found(90)
+    assert "a picture runs 30 mm past" in wide.message
+    assert not found(55)
