@@ -76,20 +76,34 @@ class MarkupResult:
 
 
 class _FillInLines(Preprocessor):
-    """`Label: ____` on its own line -> a labelled line to write on by hand."""
+    """`Label: ____` on its own line -> a labelled line to write on by hand. Lines next
+    to each other (blank lines between them allowed) are one group, which a page break
+    does not split: "Date of my procedure" and "Stop eating and drinking from" belong
+    together on the paper a patient fills in."""
 
     def run(self, lines):
-        out = []
+        out, group, blanks = [], [], []
         for line in lines:
             match = _FILL_IN.match(line.strip())
             if match:
                 label = html.escape(match.group("label").strip())
-                block = (f'<p class="fill-in"><span class="fill-label">{label}:</span>'
-                         f'<span class="fill-line"></span></p>')
-                out.extend(["", self.md.htmlStash.store(block), ""])
+                group.append(f'<p class="fill-in"><span class="fill-label">{label}:</span>'
+                             f'<span class="fill-line"></span></p>')
+                blanks = []
+            elif group and not line.strip():
+                blanks.append(line)
             else:
+                out.extend(self._group(group) + blanks)
+                group, blanks = [], []
                 out.append(line)
-        return out
+        return out + self._group(group) + blanks
+
+    def _group(self, blocks: list[str]) -> list[str]:
+        if not blocks:
+            return []
+        block = blocks[0] if len(blocks) == 1 else \
+            '<div class="fill-in-group">' + "".join(blocks) + "</div>"
+        return ["", self.md.htmlStash.store(block), ""]
 
 
 class _Leaflet(Treeprocessor):

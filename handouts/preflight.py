@@ -356,6 +356,7 @@ def _chains(boxes: list[_Box]):
 SPLITS = (("urgent", "urgent box", "it must be read whole: keep it on one page"),
           ("figure", "figure", "keep the picture and its caption together"),
           ("fill-in", "fill-in line", "keep the label with its line"),
+          ("fill-in-group", "fill-in lines", "keep lines filled in together on one page"),
           ("tr", "table row", "keep a row together"))
 
 

@@ -47,6 +47,28 @@ def test_checklists_fill_ins_callouts_tables_and_heading_ids(make_library):
     assert '<h2 id="what-should-i-do">' in html
 
 
+def test_fill_in_lines_next_to_each_other_are_one_group(make_library):
+    """A page break never parts "Date of my procedure" from "Stop eating and drinking
+    from": lines next to each other (blank lines between allowed) are one group; a
+    line on its own, or after other text, is not grouped."""
+    library, topic, profile = _body(make_library, """
+        ## My dates
+
+        Date of my procedure: ____
+
+        Stop eating and drinking from: ____
+
+        Bring this leaflet with you.
+
+        Next appointment: ____
+    """)
+    html = render_body(topic, profile, library.dirs("content")).html
+    group = html.split('<div class="fill-in-group">')
+    assert len(group) == 2 and group[1].index("Stop eating") < group[1].index("</div>")
+    assert "Bring this leaflet" not in group[1].split("</div>")[0]
+    assert html.count('class="fill-in"') == 3
+
+
 def test_a_body_is_converted_once_unless_it_looks_up_images(make_library, monkeypatch):
     """markup._converted: the same body (each clinic's copy of a topic) is converted
     once, with each clinic's fields filled in afterwards; a body with a picture is

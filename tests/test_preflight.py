@@ -134,6 +134,17 @@ def test_a_clinic_may_ask_for_a_wider_safe_area(make_library, renderer):
     assert near and "keep 20 mm clear" in near[0].message
 
 
+def test_a_group_of_fill_in_lines_split_across_pages(renderer):
+    line = ('<p class="fill-in" style="display: table; width: 100%; margin: 0 0 4mm">'
+            '<span class="fill-label" style="display: table-cell">Date:</span>'
+            '<span class="fill-line" style="display: table-cell; border-bottom: 1pt solid '
+            'black; height: 8mm"></span></p>')
+    body = (f'<p style="height: 240mm; margin: 0">Fill</p>'
+            f'<div class="fill-in-group" style="break-inside: auto">{line * 3}</div>')
+    defect = _one(_defects(renderer, body), "split")
+    assert defect.role == "fill-in lines"
+
+
 def test_a_single_line_left_alone(renderer):
     text = " ".join(["A sentence of ordinary text in a long paragraph."] * 12)
     body = (f'<p style="height: 250mm; margin: 0">Fill</p>'
