@@ -27,8 +27,9 @@ Urgent routes: anything that may be life-threatening (a seizure, chest pain, an
 uneven heartbeat, the signs of spinal cord compression, a fever during
 chemotherapy) goes with the emergency number or the 24-hour line, never the daytime
 number. `route_problems` finds such a sign in a sentence that gives
-`{{ clinic.phone }}`, or in the list under a heading that does ("Call us on
-{{ clinic.phone }} if"), in all four languages' topic files.
+`{{ clinic.phone }}`, or anywhere under a heading that does ("Call us on
+{{ clinic.phone }} if"), unless the sentence gives the 24-hour line or the emergency
+number too, in all four languages' topic files.
 """
 
 from __future__ import annotations
@@ -347,7 +348,8 @@ _RED_FLAGS = {
         r"إغماء|فقدان الوعي|حمى|الحرارة|حرارة|قشعريرة|term\.seizure|term\.fever_threshold"),
 }
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s")
-_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+_URGENT_ROUTE = re.compile(r"\{\{\s*(?:clinic\.(?:urgent_phone|emergency_number)|"
+                           r"urgent_help)\s*\}\}")
 
 
 def daytime_red_flags(source: str, language: str) -> list[tuple[int, str, str]]:
@@ -360,18 +362,18 @@ def daytime_red_flags(source: str, language: str) -> list[tuple[int, str, str]]:
     if lines and lines[0].strip() == "---":   # the front matter has no daytime number
         body_from = next((n + 1 for n in range(1, len(lines)) if lines[n].strip() == "---"),
                          len(lines))
-    found, daytime_list = [], False
+    found, daytime_section = [], False
     for number, line in enumerate(lines[body_from:], body_from + 1):
         if _HEADING.match(line):
-            daytime_list = bool(_DAYTIME.search(line))
+            daytime_section = bool(_DAYTIME.search(line))
             continue
-        sentences = re.split(r"(?<=[.!?])\s+|(?<=[。！？؟])", line)
-        in_daytime_list = daytime_list and bool(_ITEM.match(line))
-        for sentence in sentences:
-            if in_daytime_list or _DAYTIME.search(sentence):
-                sign = flags.search(sentence)
-                if sign:
-                    found.append((number, sign.group(0), sentence.strip()))
+        for sentence in re.split(r"(?<=[.!?])\s+|(?<=[。！？؟])", line):
+            if not (daytime_section or _DAYTIME.search(sentence)) or \
+                    _URGENT_ROUTE.search(sentence):
+                continue   # not sent to the daytime number, or given the urgent one too
+            sign = flags.search(sentence)
+            if sign:
+                found.append((number, sign.group(0), sentence.strip()))
     return found
 
 

@@ -132,11 +132,12 @@ def test_a_life_threatening_sign_sent_to_the_daytime_number(make_library):
     from handouts.claims import daytime_red_flags
 
     source = ("---\ntitle: t\n---\n\n## Call us on {{ clinic.phone }} if\n\n- Toothache\n"
-              "- A {{ term.seizure }} or chest pain\n\n## My dates\n\n- Chest pain is "
-              "listed here under no number\n\nWith a fever, call {{ clinic.phone }}.\n"
-              "With a fever, call {{ clinic.urgent_phone }} at once.\n")
+              "- A {{ term.seizure }} or chest pain\n\nOr if you are short of breath.\n"
+              "With a fever, call {{ clinic.urgent_phone }} instead.\n\n## My dates\n\n"
+              "- Chest pain is listed here under no number\n\nWith a fever, call "
+              "{{ clinic.phone }}.\nWith a fever, call {{ clinic.urgent_phone }} at once.\n")
     assert [(line, sign) for line, sign, _ in daytime_red_flags(source, "en-GB")] == [
-        (8, "term.seizure"), (14, "fever")]
+        (8, "term.seizure"), (10, "short of breath"), (17, "fever")]
     spanish = "## Llame al {{ clinic.phone }} si tiene\n\n- Fiebre o escalofríos\n"
     assert [sign for _, sign, _ in daytime_red_flags(spanish, "es")] == ["Fiebre"]
     chinese = "## 出现以下情况，请拨打 {{ clinic.phone }} 联系我们\n\n- 牙疼\n- 胸痛或心跳不齐\n"
