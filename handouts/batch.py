@@ -15,6 +15,8 @@ import hashlib
 import json
 import os
 import re
+import signal
+import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -296,8 +298,6 @@ def worker_init(time_limit: float | None | str, parent: int | None = None) -> No
 
     _WORKER["renderer"] = Renderer(time_limit=time_limit)
     if parent is not None:
-        import signal  # noqa: PLC0415
-
         # Ctrl-C reaches the whole process group: the batch decides, and a worker
         # finishes the job it has (the batch records it) rather than dying mid-way.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -308,7 +308,6 @@ def worker_init(time_limit: float | None | str, parent: int | None = None) -> No
 def _exit_with(parent: int) -> None:
     """End this worker when the batch that started it is gone (even after kill -9), so no
     worker, forkserver or resource tracker is left holding the caller's pipes."""
-    import threading  # noqa: PLC0415
 
     def watch():
         while True:
@@ -592,8 +591,6 @@ def fork_server():
     A Ctrl-C in the few milliseconds the server takes to start is not seen.
     """
     import multiprocessing  # noqa: PLC0415
-    import signal  # noqa: PLC0415
-    import threading  # noqa: PLC0415
     from multiprocessing import forkserver  # noqa: PLC0415
 
     context = multiprocessing.get_context("forkserver")
@@ -619,8 +616,6 @@ def _run_pool(pending, workers, time_limit, record, task=None, args=()) -> None:
     thread): raised at once, it could land inside `pool.submit` and lose a job that
     then ran and wrote its PDF unrecorded. A second Ctrl-C stops at once.
     """
-    import signal  # noqa: PLC0415
-    import threading  # noqa: PLC0415
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait  # noqa: PLC0415
     from concurrent.futures.process import BrokenProcessPool  # noqa: PLC0415
 

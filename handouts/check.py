@@ -14,7 +14,7 @@ from pathlib import Path
 
 from . import cache as caches
 from . import placeholders
-from .claims import risk_problems, route_problems, survival_problems
+from .claims import claim_problems
 from .compose import mix
 from .editions import DEFAULT_LANGUAGE, editions, load_edition, load_terms, override_gaps
 from .errors import HandoutsError, Problem
@@ -128,16 +128,9 @@ def topic_problems(library: Library, topic: Topic, clinics: list[ClinicProfile],
 def _claim_problems(topic: Topic, text: str) -> list[Problem]:
     """Risk words their own numbers contradict ("rare: 1 in 100"), survival figures and
     life-threatening signs sent to the daytime number, which CONTENT.md rules out
-    (claims.py)."""
-    try:
-        with uninterrupted():
-            source = topic.path.read_text("utf-8", errors="replace")
-    except OSError:
-        source = None
-    language = topic.meta.language or DEFAULT_LANGUAGE
-    return risk_problems(topic.path, text, language, source) + \
-        survival_problems(topic.path, text, language, source) + \
-        (route_problems(topic.path, source, language) if source else [])
+    (claims.py); found in the loaded body, so the file is not read again."""
+    return claim_problems(topic.path, text, topic.meta.language or DEFAULT_LANGUAGE,
+                          topic.body, topic.body_line)
 
 
 def reading_problems(topic: Topic, text: str, grade: float = DEFAULT_GRADE) -> list[Problem]:

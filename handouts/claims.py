@@ -225,16 +225,17 @@ MAX_REPORTED = 20
 
 
 class _Lines:
-    """Line numbers of snippets in a file's text, found in order from a cursor."""
+    """Line numbers of snippets in a topic's markdown (which starts at `first` of its
+    file), found in order from a cursor."""
 
-    def __init__(self, source: str | None):
-        self.source, self.cursor, self.line = source or "", 0, 1
+    def __init__(self, source: str | None, first: int = 1):
+        self.source, self.cursor, self.first, self.line = source or "", 0, first, first
 
     def of(self, snippet: str) -> int | None:
         at = self.source.find(snippet, self.cursor)
         if at < 0:   # out of order: from the top, once (at most MAX_REPORTED of these)
             at = self.source.find(snippet)
-            return None if at < 0 else self.source.count("\n", 0, at) + 1
+            return None if at < 0 else self.source.count("\n", 0, at) + self.first
         self.line += self.source.count("\n", self.cursor, at)
         self.cursor = at + 1   # the next snippet, even the same words, is further on
         return self.line
@@ -250,11 +251,20 @@ def _reported(items: list, path, code: str, what: str, problem) -> list[Problem]
     return problems
 
 
-def risk_problems(path, text: str, language: str, source: str | None = None
-                  ) -> list[Problem]:
-    """A problem for each risk word its own number contradicts. `source`, the topic's
-    file text, gives each its line."""
-    lines = _Lines(source)
+def claim_problems(path, text: str, language: str, body: str, first_line: int = 1
+                   ) -> list[Problem]:
+    """Everything this module rules on in one edition of a topic: `text` is its body as
+    plain text (markup's), `body` its markdown, from line `first_line` of `path`."""
+    return risk_problems(path, text, language, body, first_line) + \
+        survival_problems(path, text, language, body, first_line) + \
+        route_problems(path, body, language, first_line)
+
+
+def risk_problems(path, text: str, language: str, body: str | None = None,
+                  first_line: int = 1) -> list[Problem]:
+    """A problem for each risk word its own number contradicts. `body`, the topic's
+    markdown from line `first_line`, gives each its line."""
+    lines = _Lines(body, first_line)
     return _reported(mismatches(text, language), path, "risk-word", "risk words",
                      lambda mismatch: Problem(
                          f"{mismatch.word!r} beside {mismatch.share!r} disagrees: "
@@ -308,10 +318,10 @@ def survival_figures(text: str, language: str) -> list[str]:
             if words.search(clause) and figures.search(clause)]
 
 
-def survival_problems(path, text: str, language: str, source: str | None = None
-                      ) -> list[Problem]:
+def survival_problems(path, text: str, language: str, body: str | None = None,
+                      first_line: int = 1) -> list[Problem]:
     """A problem for each sentence with a survival figure or estimate."""
-    lines = _Lines(source)
+    lines = _Lines(body, first_line)
     return _reported(survival_figures(text, language), path, "survival-figure",
                      "survival figures", lambda sentence: Problem(
                          f"gives a survival figure or estimate: {sentence[:120]!r}",
@@ -352,18 +362,15 @@ _URGENT_ROUTE = re.compile(r"\{\{\s*(?:clinic\.(?:urgent_phone|emergency_number)
                            r"urgent_help)\s*\}\}")
 
 
-def daytime_red_flags(source: str, language: str) -> list[tuple[int, str, str]]:
-    """(line, sign, text) for each life-threatening sign sent to the daytime number."""
+def daytime_red_flags(body: str, language: str, first_line: int = 1
+                      ) -> list[tuple[int, str, str]]:
+    """(line, sign, text) for each life-threatening sign a topic's markdown (from line
+    `first_line` of its file) sends to the daytime number."""
     flags = _RED_FLAGS.get((language or "en").split("-")[0].lower())
     if flags is None:
         return []
-    lines = source.split("\n")
-    body_from = 0
-    if lines and lines[0].strip() == "---":   # the front matter has no daytime number
-        body_from = next((n + 1 for n in range(1, len(lines)) if lines[n].strip() == "---"),
-                         len(lines))
     found, daytime_section = [], False
-    for number, line in enumerate(lines[body_from:], body_from + 1):
+    for number, line in enumerate(body.split("\n"), first_line):
         if _HEADING.match(line):
             daytime_section = bool(_DAYTIME.search(line))
             continue
@@ -377,9 +384,9 @@ def daytime_red_flags(source: str, language: str) -> list[tuple[int, str, str]]:
     return found
 
 
-def route_problems(path, source: str, language: str) -> list[Problem]:
+def route_problems(path, body: str, language: str, first_line: int = 1) -> list[Problem]:
     """A problem for each life-threatening sign sent to the daytime number."""
-    return _reported(daytime_red_flags(source, language), path, "urgent-route",
+    return _reported(daytime_red_flags(body, language, first_line), path, "urgent-route",
                      "signs sent to the daytime number", lambda found: Problem(
                          f"sends {found[1]!r} to the daytime number: {found[2][:100]!r}",
                          file=path, line=found[0], code="urgent-route",

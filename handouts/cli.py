@@ -321,10 +321,11 @@ def check(state, topics, clinics, strict, grade, no_render, papers, as_json, ann
           languages):
     """Check the library is fit to print; report every problem with file, line and fix.
 
-    Checks front matter and clinic profiles, reading level, review dates, alt text,
-    colour contrast, damaged pictures, page budgets and preflight for every topic x
-    clinic x paper (this lays documents out on worker processes, --jobs, and writes no
-    PDF), clinic fields and internal links.
+    Checks front matter and clinic profiles, reading level, risk words against their
+    numbers, survival figures, urgent signs sent to the daytime number, review dates,
+    alt text, colour contrast, damaged pictures, page budgets and preflight for every
+    topic x clinic x paper (this lays documents out on worker processes, --jobs, and
+    writes no PDF), clinic fields and internal links.
     Exit codes: 0 clean, 1 problems found, 2 usage error.
     """
     from .check import check_library, relative  # noqa: PLC0415

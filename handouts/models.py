@@ -70,17 +70,22 @@ def hex_colour(value: str) -> str:
     return value.lower()
 
 
-def _luminance(colour: str) -> float:
-    channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+def _luminance(rgb: tuple[float, ...]) -> float:
     red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-                        for c in channels)
+                        for c in rgb)
     return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+
+def rgb_contrast(first: tuple[float, ...], second: tuple[float, ...]) -> float:
+    """WCAG 2.x contrast ratio of two opaque sRGB colours, channels 0 to 1 (not rounded)."""
+    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
 
 
 def contrast(first: str, second: str) -> float:
     """WCAG 2.x contrast ratio of two #rrggbb colours (not rounded)."""
-    light, dark = sorted((_luminance(first), _luminance(second)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
+    return rgb_contrast(*([int(c[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+                          for c in (first, second)))
 
 
 def _phone(value: str) -> str:

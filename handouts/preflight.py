@@ -45,6 +45,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from .models import rgb_contrast
+
 PX_PER_MM = 96 / 25.4
 PT_PER_PX = 0.75
 # Pixels an inch a raster picture needs on paper: under 150 a logo's edges are jagged
@@ -248,12 +250,6 @@ def _over(colour, below: tuple[float, float, float]) -> tuple[float, float, floa
     alpha = colour.alpha
     return tuple(min(max(c, 0.0), 1.0) * alpha + b * (1 - alpha)
                  for c, b in zip(srgb.coordinates, below, strict=True))
-
-
-def _luminance(rgb: tuple[float, float, float]) -> float:
-    red, green, blue = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
-                        for c in rgb)
-    return 0.2126 * red + 0.7152 * green + 0.0722 * blue
 
 
 def _has_rule(box) -> bool:
@@ -725,9 +721,8 @@ def _text_contrast(boxes: list[_Box]) -> list[Defect]:
         key = (style["color"], item.background)
         ratio = ratios.get(key)
         if ratio is None:
-            light, dark = sorted((_luminance(_over(style["color"], item.background)),
-                                  _luminance(item.background)), reverse=True)
-            ratio = ratios[key] = (light + 0.05) / (dark + 0.05)
+            ratio = ratios[key] = rgb_contrast(_over(style["color"], item.background),
+                                               item.background)
         size = _size(item)
         large = size >= 18 or (size >= 14 and style["font_weight"] >= 700)
         least = MIN_LARGE_CONTRAST if large else MIN_CONTRAST

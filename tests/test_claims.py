@@ -58,17 +58,23 @@ def test_a_risk_word_its_number_contradicts(language, text, word, share):
     assert (found.word, found.share) == (word, share)
 
 
-def test_check_names_the_file_line_and_the_scale(make_library):
+def _checked(make_library, slug: str, body: str, code: str):
+    """The one problem `code` that check finds in a topic of `body`, and the line of the
+    topic's file it names."""
     from handouts.check import check_library
 
-    text = topic_text("## What are the risks?\n\nJaw problems are rare: about 1 to 2 in "
-                      "100 people.\n")
-    library = make_library({"risks": text})
-    report = check_library(library, ["risks"], render=False)
-    [problem] = [p for p in report.problems if p.code == "risk-word"]
-    assert problem.severity == "error" and problem.file.name == "risks.md"
-    lines = (library.root / "content" / "risks.md").read_text().splitlines()
-    assert "about 1 to 2 in 100" in lines[problem.line - 1]
+    library = make_library({slug: topic_text(body)})
+    report = check_library(library, [slug], render=False)
+    [problem] = [p for p in report.problems if p.code == code]
+    assert problem.severity == "error" and problem.file.name == f"{slug}.md"
+    lines = (library.root / "content" / f"{slug}.md").read_text().splitlines()
+    return problem, lines[problem.line - 1]
+
+
+def test_check_names_the_file_line_and_the_scale(make_library):
+    problem, line = _checked(make_library, "risks", "## What are the risks?\n\nJaw problems "
+                             "are rare: about 1 to 2 in 100 people.\n", "risk-word")
+    assert "about 1 to 2 in 100" in line
     assert "rare means between 1 in 10,000 and 1 in 1,000" in problem.message
     assert "uncommon: up to 1 in 100" in problem.hint
 
@@ -112,23 +118,16 @@ def test_words_about_the_future_without_figures_pass(language, text):
 
 
 def test_check_refuses_a_survival_figure_with_its_line(make_library):
-    from handouts.check import check_library
-
-    text = topic_text("## What does this mean for my future?\n\nThe median survival is "
-                      "about 2 years.\n")
-    library = make_library({"future": text})
-    report = check_library(library, ["future"], render=False)
-    [problem] = [p for p in report.problems if p.code == "survival-figure"]
-    assert problem.severity == "error" and problem.file.name == "future.md"
-    lines = (library.root / "content" / "future.md").read_text().splitlines()
-    assert "median survival" in lines[problem.line - 1]
+    problem, line = _checked(make_library, "future", "## What does this mean for my "
+                             "future?\n\nThe median survival is about 2 years.\n",
+                             "survival-figure")
+    assert "median survival" in line
     assert "conversation with the care team" in problem.hint
 
 
 def test_a_life_threatening_sign_sent_to_the_daytime_number(make_library):
     """A tired author adds "a seizure" to the checklist's daytime list: check names the
     line; the same sign with the 24-hour line, and the shipped topics, pass."""
-    from handouts.check import check_library
     from handouts.claims import daytime_red_flags
 
     source = ("---\ntitle: t\n---\n\n## Call us on {{ clinic.phone }} if\n\n- Toothache\n"
@@ -146,14 +145,10 @@ def test_a_life_threatening_sign_sent_to_the_daytime_number(make_library):
               "- حمى أو قشعريرة\n")
     assert [sign for _, sign, _ in daytime_red_flags(arabic, "ar")] == ["حمى"]
 
-    text = topic_text("## Call us on {{ clinic.phone }} if\n\n- Toothache\n"
-                      "- Chest pain or an uneven heartbeat\n")
-    library = make_library({"calls": text})
-    report = check_library(library, ["calls"], render=False)
-    [problem] = [p for p in report.problems if p.code == "urgent-route"]
-    assert problem.severity == "error" and "Chest pain" in problem.message
-    lines = (library.root / "content" / "calls.md").read_text().splitlines()
-    assert "Chest pain" in lines[problem.line - 1]
+    problem, line = _checked(make_library, "calls", "## Call us on {{ clinic.phone }} if"
+                             "\n\n- Toothache\n- Chest pain or an uneven heartbeat\n",
+                             "urgent-route")
+    assert "Chest pain" in problem.message and "Chest pain" in line
     assert "clinic.urgent_phone" in problem.hint
 
 
